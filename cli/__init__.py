@@ -1,0 +1,1 @@
+"""The ``doorstep`` command line: the agencies' tool."""

@@ -1,0 +1,18 @@
+"""User errors end with one line on stderr and exit code 2, never a traceback."""
+
+from __future__ import annotations
+
+import typer
+from rich.console import Console
+
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+BAD_INPUT = 2
+
+
+class UserError(Exception):
+    """A mistake in what the user asked or gave; the message says what and how to fix it."""
+
+
+def fail(message: str) -> typer.Exit:
+    err.print(f"[bold red]error:[/] {message}", markup=True)
+    return typer.Exit(BAD_INPUT)

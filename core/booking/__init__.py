@@ -1,0 +1,1 @@
+"""Booking: the order lifecycle state machine, slot holds, cancellations."""

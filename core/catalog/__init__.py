@@ -1,0 +1,1 @@
+"""Catalogue: categories, items, tiers, price bands, quotes."""

@@ -1,0 +1,69 @@
+"""The database engine: embedded SQLite under ``var/`` by default, PostgreSQL by DATABASE_URL.
+
+Piccolo finds its engine through ``core.piccolo_conf``; ``use_engine`` rebinds every table when
+a process (a test session, the CLI) switches databases.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+from piccolo.engine.base import Engine
+from piccolo.engine.postgres import PostgresEngine
+from piccolo.engine.sqlite import SQLiteEngine
+
+from core.settings import Settings
+
+
+APPS = ("core.tenancy.piccolo_app",)
+"""Piccolo apps in migration order; plugins with tables add theirs through their own app."""
+
+
+def is_postgres(url: str) -> bool:
+    return url.startswith(("postgres://", "postgresql://"))
+
+
+def engine_for(settings: Settings) -> Engine:
+    if settings.database_url:
+        if not is_postgres(settings.database_url):
+            raise ValueError("DATABASE_URL must start with postgres:// or postgresql://")
+        return PostgresEngine(config={"dsn": settings.database_url})
+    settings.var_dir.mkdir(parents=True, exist_ok=True)
+    return SQLiteEngine(path=str(settings.sqlite_path))
+
+
+def prepare_sqlite(settings: Settings) -> None:
+    """WAL is a property of the file: set it once, before the first migration."""
+    if settings.database_url:
+        return
+    settings.var_dir.mkdir(parents=True, exist_ok=True)
+    with sqlite3.connect(settings.sqlite_path) as conn:
+        conn.execute("PRAGMA journal_mode=WAL")
+
+
+def all_tables() -> list[type]:
+    from piccolo.conf.apps import Finder
+
+    return list(Finder().get_table_classes())
+
+
+def use_engine(engine: Engine) -> None:
+    """Point every table (and Piccolo's finder) at ``engine``."""
+    import core.piccolo_conf as conf
+
+    from piccolo.apps.migrations.tables import Migration
+
+    conf.DB = engine
+    for table in [*all_tables(), Migration]:
+        table._meta.db = engine  # type: ignore[attr-defined]
+
+
+async def migrate(settings: Settings) -> None:
+    """Bring the database to the newest schema (idempotent). Raises on a failed migration."""
+    from piccolo.apps.migrations.commands.forwards import run_forwards
+
+    prepare_sqlite(settings)
+    use_engine(engine_for(settings))
+    result = await run_forwards(app_name="all", migration_id="all")
+    if not result.success:
+        raise RuntimeError(f"migration failed: {result.message}")

@@ -1,0 +1,1 @@
+"""Dispatch: urgent offer cascades, day plans and route optimisation."""

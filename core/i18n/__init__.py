@@ -1,0 +1,1 @@
+"""Languages: Babel catalogs (core, then plugins, then tenant wording) and formatting."""

@@ -1,0 +1,1 @@
+"""Matching: eligibility and ranking of providers for a request."""

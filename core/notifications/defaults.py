@@ -1,0 +1,16 @@
+"""Core's own implementations of notification hooks (core travels the plugin road too)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from core.hookspecs import hookimpl
+from core.notifications.channels import ConsoleChannel, NotificationChannel
+
+if TYPE_CHECKING:
+    from core.tenancy.model import Tenant
+
+
+@hookimpl
+def notification_channels(tenant: Tenant) -> list[NotificationChannel]:
+    return [ConsoleChannel()]

@@ -1,0 +1,1 @@
+"""Payments: PaymentProvider base, ledger, settlement, statements."""

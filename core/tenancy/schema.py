@@ -1,0 +1,95 @@
+"""The tenant YAML schema: frozen msgspec Structs; unknown keys are errors.
+
+A vertical's own config block is typed by the plugin (``Vertical.config_type``), so it is kept
+raw here and converted by the loader once the installed verticals are known.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+
+LocalizedText = dict[str, str]
+"""Text per locale, e.g. ``{"zh_CN": "洁家到家", "en": "Jiejia Home"}``."""
+
+
+class Strict(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    """Base for config types: frozen, unknown keys rejected."""
+
+
+class EnvSecret(Strict, kw_only=True):
+    """A secret given as ``{$env: NAME}``: the value is read from the environment, never inline."""
+
+    env: str = msgspec.field(name="$env")
+
+
+class ThemeChoice(Strict, kw_only=True):
+    name: str
+    tokens: dict[str, str] = {}
+    """Design-token overrides on top of the theme's (e.g. ``color_primary``)."""
+
+
+class Branding(Strict, kw_only=True):
+    logo: str = ""
+    """Path of the logo inside the theme's or tenant's static files, or inline SVG file name."""
+    tagline: LocalizedText = {}
+    support_phone: str = ""
+
+
+class Commission(Strict, kw_only=True):
+    default_bps: int = 1500
+    """Platform commission in basis points of the service price (1500 = 15 %)."""
+    per_vertical: dict[str, int] = {}
+
+
+class PaymentMethod(Strict, kw_only=True):
+    provider: str
+    """Identifier of a payment provider (from the payment-provider hook)."""
+    settings: dict[str, str | int | bool | EnvSecret] = {}
+
+
+class CancellationPolicy(Strict, kw_only=True):
+    free_until_hours: int = 24
+    late_fee_fen: int = 0
+
+
+class Policies(Strict, kw_only=True):
+    cancellation: CancellationPolicy = CancellationPolicy()
+    complaint_first_response_hours: int = 4
+    complaint_resolution_hours: int = 72
+
+
+class TenantConfig(Strict, kw_only=True):
+    """One tenant (one brand). Loaded from ``tenants/<slug>.yaml``."""
+
+    slug: str
+    name: LocalizedText
+    hosts: list[str]
+    locales: list[str] = msgspec.field(default_factory=lambda: ["zh_CN", "en"])
+    """Locales offered; the first is the default."""
+    timezone: str = "Asia/Shanghai"
+    currency: str = "CNY"
+    travel_speed_kmh: float = 25.0
+    """Average door-to-door speed that turns distance into travel time."""
+    theme: ThemeChoice
+    branding: Branding = Branding()
+    verticals: dict[str, dict[str, Any]] = {}
+    """Enabled verticals, each with its plugin-typed config block."""
+    commission: Commission = Commission()
+    payments: list[PaymentMethod] = []
+    notification_channels: list[str] = msgspec.field(default_factory=lambda: ["console"])
+    policies: Policies = Policies()
+    wording: dict[str, dict[str, str]] = {}
+    """The tenant's own wording per locale: ``{locale: {source text: tenant text}}``."""
+
+    @property
+    def default_locale(self) -> str:
+        return self.locales[0]
+
+    def text(self, value: LocalizedText, locale: str) -> str:
+        """Pick the text for ``locale``, falling back to the tenant's default, then any."""
+        return value.get(locale) or value.get(self.default_locale) or next(iter(value.values()), "")
+
+
+FIELD_ORDER = tuple(TenantConfig.__struct_fields__)

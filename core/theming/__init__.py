@@ -1,0 +1,1 @@
+"""Themes: code-free folders of typed design tokens, templates and static files."""

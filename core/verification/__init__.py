@@ -1,0 +1,1 @@
+"""Identity and certification checks, and their re-verification schedule."""

@@ -1,0 +1,124 @@
+"""``create_app()``: the Litestar app serving every tenant of this install."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from litestar import Litestar, Request, Response, Router
+from litestar.config.app import AppConfig
+from litestar.enums import MediaType
+from litestar.exceptions import HTTPException, NotFoundException
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import SwaggerRenderPlugin
+from litestar.plugins import InitPlugin
+from litestar.types import Guard
+
+from core.db import engine_for, use_engine
+from core.plugins import DoorstepPluginManager, build_plugin_manager
+from core.settings import Settings, get_settings
+from core.tenancy.registry import TenantRegistry, load_registry
+from core.web import api, assets, pages
+from core.web.context import AppContext
+from core.web.tenant import PLAIN_404, TenantMiddleware, request_locale, resolve_tenant
+from core.web.templating import render_page
+
+log = logging.getLogger("doorstep.web")
+VERSION = "0.1.0"
+
+
+def _vertical_enabled_guard(slug: str) -> Guard:
+    def guard(connection: Any, _: Any) -> None:
+        tenant = resolve_tenant(connection.app.state.doorstep, connection.scope)
+        if tenant is None or slug not in tenant.enabled_verticals:
+            raise NotFoundException()
+
+    return guard
+
+
+def plugin_routers(plugins: DoorstepPluginManager) -> list[Router]:
+    """Each vertical's routes under ``/v/<slug>``, answering 404 where it is not enabled."""
+    routers = []
+    for impl in plugins.hook.register_routes.get_hookimpls():
+        vertical = plugins.vertical_of_plugin(impl.plugin)
+        if vertical is None:
+            raise RuntimeError(f"{impl.plugin_name}: only vertical plugins may register routes")
+        handlers = impl.function() or []
+        if handlers:
+            routers.append(
+                Router(
+                    path=f"/v/{vertical.slug}",
+                    route_handlers=handlers,
+                    guards=[_vertical_enabled_guard(vertical.slug)],
+                )
+            )
+    return routers
+
+
+def _error_page(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    """HTML pages for people, JSON for the API, a plain 404 for unknown hosts."""
+    status = exc.status_code if isinstance(exc, HTTPException) else 500
+    if status >= 500:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+    tenant = resolve_tenant(request.app.state.doorstep, request.scope)
+    if tenant is None:
+        return Response(PLAIN_404, status_code=404, media_type=MediaType.HTML)
+    if request.url.path.startswith(("/api/", "/schema", "/health")):
+        detail = exc.detail if isinstance(exc, HTTPException) and status < 500 else "Server error"
+        return Response({"status_code": status, "detail": detail}, status_code=status)
+    name = "errors/404.html" if status == 404 else "errors/error.html"
+    locale = request_locale(request, tenant)
+    return render_page(request, tenant, name, {"status": status, "locale": locale}, status)
+
+
+class DoorstepPlugin(InitPlugin):
+    """Wires Doorstep into a Litestar app: tenants, routes, templates, OpenAPI."""
+
+    def __init__(self, app_context: AppContext) -> None:
+        self.app_context = app_context
+
+    def on_app_init(self, app_config: AppConfig) -> AppConfig:
+        app_config.state["doorstep"] = self.app_context
+        app_config.route_handlers += [
+            pages.SitePages,
+            api.TenantApi,
+            api.health,
+            assets.site_css,
+            assets.theme_file,
+            assets.tenant_file,
+            assets.api_doc_asset,
+            *plugin_routers(self.app_context.plugins),
+        ]
+        app_config.middleware.append(TenantMiddleware(self.app_context))
+        app_config.exception_handlers[HTTPException] = _error_page
+        app_config.exception_handlers[Exception] = _error_page
+        app_config.openapi_config = OpenAPIConfig(
+            title="Doorstep API",
+            version=VERSION,
+            path="/schema",
+            render_plugins=[
+                SwaggerRenderPlugin(
+                    path="/",
+                    js_url="/schema/assets/swagger-ui-bundle.js",
+                    css_url="/schema/assets/swagger-ui.css",
+                    standalone_preset_js_url="/schema/assets/swagger-ui-standalone-preset.js",
+                    favicon="",
+                )
+            ],
+        )
+        return app_config
+
+
+def create_app(
+    settings: Settings | None = None,
+    plugins: DoorstepPluginManager | None = None,
+    tenants: TenantRegistry | None = None,
+) -> Litestar:
+    """Build the app. Refuses to start (``TenantConfigError``) if any tenant file is invalid."""
+    settings = settings or get_settings()
+    plugins = plugins or build_plugin_manager()
+    if tenants is None:
+        tenants = load_registry(settings.tenants_dir, plugins.verticals, settings.themes_dir)
+    app_context = AppContext(settings=settings, plugins=plugins, tenants=tenants)
+    use_engine(engine_for(settings))
+    return Litestar(plugins=[DoorstepPlugin(app_context)], debug=False)

@@ -1,0 +1,34 @@
+"""What the app knows for its whole life: settings, plugins, tenants, per-tenant caches."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from core.plugins import DoorstepPluginManager
+from core.settings import Settings
+from core.tenancy.model import Tenant
+from core.tenancy.registry import TenantRegistry
+from core.theming.css import CompiledCss, compile_css
+
+
+@dataclass
+class AppContext:
+    settings: Settings
+    plugins: DoorstepPluginManager
+    tenants: TenantRegistry
+    _css: dict[str, CompiledCss] = field(default_factory=dict)
+
+    def css(self, tenant: Tenant) -> CompiledCss:
+        """The tenant's compiled stylesheet (built once per process)."""
+        compiled = self._css.get(tenant.slug)
+        if compiled is None:
+            compiled = compile_css(tenant.theme, tenant.config.theme.tokens)
+            self._css[tenant.slug] = compiled
+        return compiled
+
+    @cached_property
+    def templates(self):  # type: ignore[no-untyped-def]
+        from core.web.templating import TemplateStore
+
+        return TemplateStore(self)

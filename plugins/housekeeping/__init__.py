@@ -1,0 +1,1 @@
+"""The housekeeping vertical: cleaners and home help."""

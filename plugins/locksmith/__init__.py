@@ -1,0 +1,1 @@
+"""The locksmith vertical: unlocking, lock changes and smart locks."""

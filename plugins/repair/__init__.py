@@ -1,0 +1,1 @@
+"""The repair vertical: plumbing, electrical and appliance repair."""

@@ -1,0 +1,1 @@
+"""The tutoring vertical: private tutors at home."""
