@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
+from cli.errors import err, fail
 from core.plugins import DoorstepPluginManager, PluginError, build_plugin_manager
 from core.settings import Settings, get_settings
 from core.tenancy.loader import TenantConfigError
 from core.tenancy.registry import TenantRegistry, load_registry
-
-from cli.errors import err, fail
 
 
 def load_plugins() -> DoorstepPluginManager:
@@ -23,9 +22,7 @@ def load_tenants(settings: Settings, plugins: DoorstepPluginManager) -> TenantRe
     except TenantConfigError as exc:
         for problem in exc.problems:
             err.print(str(problem), markup=False)
-        raise fail(
-            f"{len(exc.problems)} problem(s) in tenant files; nothing was started"
-        ) from exc
+        raise fail(f"{len(exc.problems)} problem(s) in tenant files; nothing was started") from exc
 
 
 def settings() -> Settings:

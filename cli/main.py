@@ -7,7 +7,7 @@ import json
 import logging
 import os
 import time
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -32,7 +32,9 @@ CORE_COMMANDS = {"demo", "serve", "migrate", "worker", "tenant", "theme", "plugi
 
 
 def _logging() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
 
 
 @app.command()
@@ -121,7 +123,7 @@ def plugins_list(
 ) -> None:
     """List installed plugins, the vertical each declares and the hooks it implements."""
     pm = context.load_plugins()
-    rows = []
+    rows: list[dict[str, Any]] = []
     for name, plugin in sorted(pm.list_name_plugin()):
         vertical = pm.vertical_of_plugin(plugin)
         hooks = sorted(h.name for h in pm.get_hookcallers(plugin) or [])
@@ -139,7 +141,7 @@ def plugins_list(
         return
     table = Table("plugin", "vertical", "label", "hooks")
     for row in rows:
-        label = " / ".join(row["label"].values()) if row["label"] else ""  # type: ignore[attr-defined]
+        label = " / ".join(row["label"].values()) if row["label"] else ""
         table.add_row(row["name"], row["vertical"] or "-", label, ", ".join(row["hooks"]))
     out.print(table)
 

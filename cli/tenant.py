@@ -37,12 +37,16 @@ def check(
             raise fail(f"{path}: no such file")
     if files:
         # Checked together with the installed tenants, so host clashes show up too.
-        others = [p for p in tenant_files(settings.tenants_dir) if p.resolve() not in {f.resolve() for f in paths}]
-        tenants, problems = check_files([*paths, *others], plugins.verticals, settings.themes_dir)
+        others = [
+            p
+            for p in tenant_files(settings.tenants_dir)
+            if p.resolve() not in {f.resolve() for f in paths}
+        ]
+        _, problems = check_files([*paths, *others], plugins.verticals, settings.themes_dir)
         wanted = {str(p) for p in paths}
         problems = [p for p in problems if p.file in wanted or "also" in p.reason]
     else:
-        tenants, problems = check_files(paths, plugins.verticals, settings.themes_dir)
+        _, problems = check_files(paths, plugins.verticals, settings.themes_dir)
     for problem in problems:
         err.print(str(problem), markup=False)
     if problems:
@@ -73,13 +77,13 @@ def list_tenants(
         typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
     table = Table("slug", "name", "hosts", "theme", "verticals")
-    for row in rows:
+    for t in sorted(registry, key=lambda t: t.slug):
         table.add_row(
-            row["slug"],
-            " / ".join(row["name"].values()),
-            ", ".join(row["hosts"]),
-            row["theme"],
-            ", ".join(row["verticals"]),
+            t.slug,
+            " / ".join(t.config.name.values()),
+            ", ".join(t.config.hosts),
+            t.theme.name,
+            ", ".join(t.enabled_verticals),
         )
     out.print(table)
 
@@ -102,26 +106,34 @@ def new(
     settings = context.settings()
     plugins = context.load_plugins()
     if not SLUG.match(slug):
-        raise fail(f"slug {slug!r}: use 2-40 lower-case letters, digits or '-', starting with a letter")
+        raise fail(
+            f"slug {slug!r}: use 2-40 lower-case letters, digits or '-', starting with a letter"
+        )
     target = settings.tenants_dir / f"{slug}.yaml"
     if target.exists():
         raise fail(f"{target} already exists")
     verticals = vertical or ["housekeeping"]
     for v in verticals:
         if v not in plugins.verticals:
-            raise fail(f"--vertical {v}: unknown vertical (installed: {', '.join(sorted(plugins.verticals))})")
-    if theme not in available_themes(settings.themes_dir):
-        raise fail(f"--theme {theme}: unknown theme (installed: {', '.join(available_themes(settings.themes_dir))})")
+            installed = ", ".join(sorted(plugins.verticals))
+            raise fail(f"--vertical {v}: unknown vertical (installed: {installed})")
+    themes = available_themes(settings.themes_dir)
+    if theme not in themes:
+        raise fail(f"--theme {theme}: unknown theme (installed: {', '.join(themes)})")
     if primary_color and not re.fullmatch(r"#[0-9a-fA-F]{6}", primary_color):
         raise fail(f"--primary-color {primary_color}: use a colour like '#2563eb'")
+    hosts = host or [f"{slug}.localhost"]
     document: dict[str, object] = {
         "slug": slug,
         "name": {"zh_CN": name_zh, "en": name_en or name_zh},
-        "hosts": host or [f"{slug}.localhost"],
+        "hosts": hosts,
         "locales": ["zh_CN", "en"],
         "timezone": "Asia/Shanghai",
         "currency": "CNY",
-        "theme": {"name": theme, **({"tokens": {"color_primary": primary_color}} if primary_color else {})},
+        "theme": {
+            "name": theme,
+            **({"tokens": {"color_primary": primary_color}} if primary_color else {}),
+        },
         "verticals": {v: {} for v in verticals},
     }
     settings.tenants_dir.mkdir(parents=True, exist_ok=True)
@@ -139,4 +151,4 @@ def new(
             raise fail("the new tenant would not be valid; nothing was written")
     finally:
         tmp.unlink(missing_ok=True)
-    out.print(f"wrote {target}; restart the server to serve it at http://{document['hosts'][0]}:8000")  # type: ignore[index]
+    out.print(f"wrote {target}; restart the server to serve it at http://{hosts[0]}:8000")

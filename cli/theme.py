@@ -37,7 +37,15 @@ def new(
     folder = settings.themes_dir / name
     (folder / "templates").mkdir(parents=True)
     (folder / "static").mkdir()
-    spec = {"label": {"zh_CN": name, "en": name}, "parent": parent, "tokens": {"color_primary": primary_color}}
-    (folder / "theme.yaml").write_text(yaml.safe_dump(spec, allow_unicode=True, sort_keys=False), encoding="utf-8")
-    (folder / "static" / "theme.css").write_text(f"/* {name}: rules added after {parent}'s */\n", encoding="utf-8")
+    spec = {
+        "label": {"zh_CN": name, "en": name},
+        "parent": parent,
+        "tokens": {"color_primary": primary_color},
+    }
+    (folder / "theme.yaml").write_text(
+        yaml.safe_dump(spec, allow_unicode=True, sort_keys=False), encoding="utf-8"
+    )
+    (folder / "static" / "theme.css").write_text(
+        f"/* {name}: rules added after {parent}'s */\n", encoding="utf-8"
+    )
     out.print(f"created {folder}; use it with 'theme: {{name: {name}}}' in a tenant file")

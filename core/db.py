@@ -14,7 +14,6 @@ from piccolo.engine.sqlite import SQLiteEngine
 
 from core.settings import Settings
 
-
 APPS = ("core.tenancy.piccolo_app",)
 """Piccolo apps in migration order; plugins with tables add theirs through their own app."""
 
@@ -49,9 +48,9 @@ def all_tables() -> list[type]:
 
 def use_engine(engine: Engine) -> None:
     """Point every table (and Piccolo's finder) at ``engine``."""
-    import core.piccolo_conf as conf
-
     from piccolo.apps.migrations.tables import Migration
+
+    import core.piccolo_conf as conf
 
     conf.DB = engine
     for table in [*all_tables(), Migration]:

@@ -1,3 +1,4 @@
+# mypy: disable-error-code="empty-body"
 """Every Doorstep hook, in one file.
 
 Hooks are synchronous and pure: they return values (frozen msgspec Structs, or adapter objects
@@ -96,9 +97,7 @@ def base_price(tenant: Tenant, request: QuoteRequest) -> Money | None:
 
 
 @hookspec
-def price_adjustments(
-    tenant: Tenant, request: QuoteRequest, base: Money
-) -> list[PriceAdjustment]:
+def price_adjustments(tenant: Tenant, request: QuoteRequest, base: Money) -> list[PriceAdjustment]:
     """Return explicit adjustments (surcharges, discounts, minimum charge top-ups).
 
     Called by ``quote()`` after ``base_price``. All results are concatenated and core applies

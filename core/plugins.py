@@ -53,6 +53,8 @@ class DoorstepPluginManager(pluggy.PluginManager):
             vertical = impl.function()
             if vertical is None:
                 continue
+            if not isinstance(vertical, Vertical):
+                raise PluginError(f"{impl.plugin_name}: register_vertical must return a Vertical")
             if vertical.slug in owners:
                 raise PluginError(
                     f"vertical {vertical.slug!r} is declared by both "

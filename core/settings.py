@@ -21,9 +21,13 @@ def _path(env: str, default: Path) -> Path:
 class Settings:
     """Where things live and how the process runs."""
 
-    tenants_dir: Path = field(default_factory=lambda: _path("DOORSTEP_TENANTS", PROJECT_ROOT / "tenants"))
+    tenants_dir: Path = field(
+        default_factory=lambda: _path("DOORSTEP_TENANTS", PROJECT_ROOT / "tenants")
+    )
     """Folder of tenant YAML files, one per tenant."""
-    themes_dir: Path = field(default_factory=lambda: _path("DOORSTEP_THEMES", PROJECT_ROOT / "themes"))
+    themes_dir: Path = field(
+        default_factory=lambda: _path("DOORSTEP_THEMES", PROJECT_ROOT / "themes")
+    )
     """Folder of themes, one sub-folder per theme."""
     var_dir: Path = field(default_factory=lambda: _path("DOORSTEP_VAR", PROJECT_ROOT / "var"))
     """Writable state: the embedded SQLite database and caches."""

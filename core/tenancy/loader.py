@@ -111,7 +111,9 @@ def parse_tenant_file(
         if vertical is None:
             installed = ", ".join(sorted(verticals)) or "none"
             problems.append(
-                TenantProblem(file, f"verticals.{slug}", f"unknown vertical (installed: {installed})")
+                TenantProblem(
+                    file, f"verticals.{slug}", f"unknown vertical (installed: {installed})"
+                )
             )
             continue
         try:
@@ -150,16 +152,20 @@ def _semantic_problems(
             problem(f"locales[{i}]", f"unknown locale {code!r}")
             continue
         if code not in SUPPORTED_LOCALES:
-            problem(f"locales[{i}]", f"no translations for {code!r} (have: {', '.join(SUPPORTED_LOCALES)})")
+            problem(
+                f"locales[{i}]",
+                f"no translations for {code!r} (have: {', '.join(SUPPORTED_LOCALES)})",
+            )
     if "zh_CN" not in config.name and "en" not in config.name:
         problem("name", "give the name in zh_CN or en")
     try:
         ZoneInfo(config.timezone)
     except (ZoneInfoNotFoundError, ValueError):
         problem("timezone", f"unknown time zone {config.timezone!r}")
-    if not re.fullmatch(r"[A-Z]{3}", config.currency) or get_currency_name(
-        config.currency, locale="en"
-    ) == config.currency:
+    if (
+        not re.fullmatch(r"[A-Z]{3}", config.currency)
+        or get_currency_name(config.currency, locale="en") == config.currency
+    ):
         problem("currency", f"unknown ISO 4217 currency {config.currency!r}")
     if not 1 <= config.travel_speed_kmh <= 120:
         problem("travel_speed_kmh", "must be between 1 and 120")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 
 from core.catalog.schemas import Vertical
@@ -15,7 +15,7 @@ class TenantRegistry:
         self._by_slug = {t.slug: t for t in tenants}
         self._by_host = {host: t for t in self._by_slug.values() for host in t.config.hosts}
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
+    def __iter__(self) -> Iterator[Tenant]:
         return iter(self._by_slug.values())
 
     def __len__(self) -> int:
@@ -59,7 +59,9 @@ def check_files(
             if (other := host_owner.setdefault(host, tenant)) is not tenant:
                 problems.append(
                     TenantProblem(
-                        str(tenant.source), f"hosts[{i}]", f"{host!r} is also claimed by {other.source}"
+                        str(tenant.source),
+                        f"hosts[{i}]",
+                        f"{host!r} is also claimed by {other.source}",
                     )
                 )
     return tenants, sorted(problems)

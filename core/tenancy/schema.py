@@ -18,49 +18,49 @@ class Strict(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=Tr
     """Base for config types: frozen, unknown keys rejected."""
 
 
-class EnvSecret(Strict, kw_only=True):
+class EnvSecret(Strict, frozen=True, kw_only=True):
     """A secret given as ``{$env: NAME}``: the value is read from the environment, never inline."""
 
     env: str = msgspec.field(name="$env")
 
 
-class ThemeChoice(Strict, kw_only=True):
+class ThemeChoice(Strict, frozen=True, kw_only=True):
     name: str
     tokens: dict[str, str] = {}
     """Design-token overrides on top of the theme's (e.g. ``color_primary``)."""
 
 
-class Branding(Strict, kw_only=True):
+class Branding(Strict, frozen=True, kw_only=True):
     logo: str = ""
     """Path of the logo inside the theme's or tenant's static files, or inline SVG file name."""
     tagline: LocalizedText = {}
     support_phone: str = ""
 
 
-class Commission(Strict, kw_only=True):
+class Commission(Strict, frozen=True, kw_only=True):
     default_bps: int = 1500
     """Platform commission in basis points of the service price (1500 = 15 %)."""
     per_vertical: dict[str, int] = {}
 
 
-class PaymentMethod(Strict, kw_only=True):
+class PaymentMethod(Strict, frozen=True, kw_only=True):
     provider: str
     """Identifier of a payment provider (from the payment-provider hook)."""
     settings: dict[str, str | int | bool | EnvSecret] = {}
 
 
-class CancellationPolicy(Strict, kw_only=True):
+class CancellationPolicy(Strict, frozen=True, kw_only=True):
     free_until_hours: int = 24
     late_fee_fen: int = 0
 
 
-class Policies(Strict, kw_only=True):
+class Policies(Strict, frozen=True, kw_only=True):
     cancellation: CancellationPolicy = CancellationPolicy()
     complaint_first_response_hours: int = 4
     complaint_resolution_hours: int = 72
 
 
-class TenantConfig(Strict, kw_only=True):
+class TenantConfig(Strict, frozen=True, kw_only=True):
     """One tenant (one brand). Loaded from ``tenants/<slug>.yaml``."""
 
     slug: str

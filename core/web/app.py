@@ -20,8 +20,8 @@ from core.settings import Settings, get_settings
 from core.tenancy.registry import TenantRegistry, load_registry
 from core.web import api, assets, pages
 from core.web.context import AppContext
-from core.web.tenant import PLAIN_404, TenantMiddleware, request_locale, resolve_tenant
 from core.web.templating import render_page
+from core.web.tenant import PLAIN_404, TenantMiddleware, request_locale, resolve_tenant
 
 log = logging.getLogger("doorstep.web")
 VERSION = "0.1.0"
@@ -43,7 +43,7 @@ def plugin_routers(plugins: DoorstepPluginManager) -> list[Router]:
         vertical = plugins.vertical_of_plugin(impl.plugin)
         if vertical is None:
             raise RuntimeError(f"{impl.plugin_name}: only vertical plugins may register routes")
-        handlers = impl.function() or []
+        handlers: list[Any] = list(impl.function() or [])  # type: ignore[call-overload]
         if handlers:
             routers.append(
                 Router(

@@ -61,7 +61,9 @@ async def theme_file(tenant: Tenant, name: str) -> Response[bytes]:
     dependencies={"tenant": Provide(request_tenant, sync_to_thread=False)},
     include_in_schema=False,
 )
-async def tenant_file(request: Request[Any, Any, Any], tenant: Tenant, name: str) -> Response[bytes]:
+async def tenant_file(
+    request: Request[Any, Any, Any], tenant: Tenant, name: str
+) -> Response[bytes]:
     """A file of this tenant's own folder (``tenants/<slug>/static``), never another's."""
     folder = request.app.state.doorstep.settings.tenants_dir / tenant.slug / "static"
     return _file_response(folder, name.lstrip("/"))

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from core.plugins import DoorstepPluginManager
 from core.settings import Settings
 from core.tenancy.model import Tenant
 from core.tenancy.registry import TenantRegistry
 from core.theming.css import CompiledCss, compile_css
+
+if TYPE_CHECKING:
+    from core.web.templating import TemplateStore
 
 
 @dataclass
@@ -28,7 +32,8 @@ class AppContext:
         return compiled
 
     @cached_property
-    def templates(self):  # type: ignore[no-untyped-def]
+    def templates(self) -> TemplateStore:
+
         from core.web.templating import TemplateStore
 
         return TemplateStore(self)

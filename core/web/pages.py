@@ -11,8 +11,8 @@ from litestar.response import Redirect
 
 from core.i18n.catalogs import SUPPORTED_LOCALES
 from core.tenancy.model import Tenant
-from core.web.tenant import LANG_COOKIE, request_tenant
 from core.web.templating import render_page
+from core.web.tenant import LANG_COOKIE, request_tenant
 
 ONE_YEAR = 365 * 24 * 3600
 
@@ -39,9 +39,7 @@ class SitePages(Controller):
         return render_page(request, tenant, "home.html", {"verticals": verticals})
 
     @get("/lang/{code:str}")
-    async def switch_language(
-        self, tenant: Tenant, code: str, next: str | None = None
-    ) -> Redirect:
+    async def switch_language(self, tenant: Tenant, code: str, next: str | None = None) -> Redirect:
         """Remember the visitor's language (a cookie) and go back where they were."""
         response = Redirect(path=safe_next(next))
         if code in tenant.config.locales and code in SUPPORTED_LOCALES:

@@ -9,7 +9,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from litestar.middleware import ASGIMiddleware
-from litestar.types import ASGIApp, Receive, Scope, Send
+from litestar.types import (
+    ASGIApp,
+    HTTPResponseBodyEvent,
+    HTTPResponseStartEvent,
+    Receive,
+    Scope,
+    Send,
+)
 
 from core.tenancy.model import Tenant
 
@@ -38,21 +45,25 @@ def host_of(scope: Scope) -> str:
 
 def resolve_tenant(app_context: AppContext, scope: Scope) -> Tenant | None:
     if TENANT_KEY in scope:
-        return scope[TENANT_KEY]  # type: ignore[literal-required,no-any-return]
+        return scope[TENANT_KEY]  # type: ignore[literal-required]
     tenant = app_context.tenants.for_host(host_of(scope))
     scope[TENANT_KEY] = tenant  # type: ignore[literal-required]
     return tenant
 
 
 async def send_plain_404(send: Send) -> None:
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 404,
-            "headers": [(b"content-type", b"text/html; charset=utf-8")],
-        }
-    )
-    await send({"type": "http.response.body", "body": PLAIN_404})
+    start: HTTPResponseStartEvent = {
+        "type": "http.response.start",
+        "status": 404,
+        "headers": [(b"content-type", b"text/html; charset=utf-8")],
+    }
+    await send(start)
+    body: HTTPResponseBodyEvent = {
+        "type": "http.response.body",
+        "body": PLAIN_404,
+        "more_body": False,
+    }
+    await send(body)
 
 
 class TenantMiddleware(ASGIMiddleware):
@@ -72,7 +83,7 @@ class TenantMiddleware(ASGIMiddleware):
 
 def request_tenant(request: Request[Any, Any, Any]) -> Tenant:
     """Dependency: the current tenant (the middleware guarantees one)."""
-    tenant = request.scope.get(TENANT_KEY)  # type: ignore[misc]
+    tenant = request.scope.get(TENANT_KEY)
     assert isinstance(tenant, Tenant)
     return tenant
 

@@ -1,0 +1,128 @@
+"""Test set-up shared by the whole suite.
+
+``pytest`` runs everything on SQLite. ``pytest -m db --engine=postgres`` runs the database
+tests again on a throwaway PostgreSQL cluster that this file starts and removes.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.pg_cluster import ThrowawayCluster, find_bindir
+
+ROOT = Path(__file__).resolve().parents[1]
+ARTIFACTS = ROOT / "tests" / "artifacts"
+_cluster: ThrowawayCluster | None = None
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--engine",
+        choices=("sqlite", "postgres"),
+        default="sqlite",
+        help="database engine for the db tests",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    global _cluster
+    os.environ.pop("DATABASE_URL", None)
+    if config.getoption("--engine") != "postgres":
+        return
+    bindir = find_bindir()
+    if bindir is None:
+        if os.environ.get("CI"):
+            raise pytest.UsageError("PostgreSQL binaries not found (apt-get install postgresql)")
+        config.issue_config_time_warning(
+            pytest.PytestWarning("PostgreSQL not installed here: the postgres run is skipped"), 2
+        )
+        config.option.markexpr = "db and not db"
+        return
+    _cluster = ThrowawayCluster(bindir).start()
+    os.environ["DATABASE_URL"] = _cluster.dsn
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if _cluster is not None:
+        _cluster.stop()
+
+
+@pytest.fixture(scope="session")
+def engine_name(request: pytest.FixtureRequest) -> str:
+    return str(request.config.getoption("--engine"))
+
+
+@pytest.fixture(scope="session")
+def var_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("var")
+
+
+@pytest.fixture(scope="session")
+def settings(var_dir: Path):  # type: ignore[no-untyped-def]
+    """Settings for the repository's tenants and themes, with state in a temp folder."""
+    from core.settings import Settings
+
+    return Settings(
+        tenants_dir=ROOT / "tenants",
+        themes_dir=ROOT / "themes",
+        var_dir=var_dir,
+        database_url=os.environ.get("DATABASE_URL", ""),
+    )
+
+
+@pytest.fixture(scope="session")
+async def migrated(settings) -> None:  # type: ignore[no-untyped-def]
+    """The test database, migrated once per session (SQLite file or the throwaway cluster)."""
+    from core.db import migrate
+
+    await migrate(settings)
+
+
+@pytest.fixture
+async def db(migrated) -> AsyncIterator[None]:  # type: ignore[no-untyped-def]
+    """A clean database for one test: every app table emptied before it runs."""
+    from core.db import all_tables
+
+    for table in reversed(all_tables()):
+        await table.delete(force=True)
+    yield
+
+
+@pytest.fixture(scope="session")
+def plugins():  # type: ignore[no-untyped-def]
+    from core.plugins import build_plugin_manager
+
+    return build_plugin_manager()
+
+
+@pytest.fixture(scope="session")
+def tenants(settings, plugins):  # type: ignore[no-untyped-def]
+    from core.tenancy.registry import load_registry
+
+    return load_registry(settings.tenants_dir, plugins.verticals, settings.themes_dir)
+
+
+@pytest.fixture(scope="session")
+def app(settings, plugins, tenants):  # type: ignore[no-untyped-def]
+    from core.web.app import create_app
+
+    return create_app(settings=settings, plugins=plugins, tenants=tenants)
+
+
+@pytest.fixture
+def client(app) -> Iterator:  # type: ignore[no-untyped-def]
+    """A test client; pass ``headers={"host": ...}`` or use ``tenant_client``."""
+    from litestar.testing import TestClient
+
+    with TestClient(app, base_url="http://jiejia.localhost") as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def artifacts() -> Path:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    return ARTIFACTS
