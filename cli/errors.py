@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 BAD_INPUT = 2
@@ -14,5 +15,6 @@ class UserError(Exception):
 
 
 def fail(message: str) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {message}", markup=True)
+    """Print ``error: message`` (user text is never read as rich markup) and exit 2."""
+    err.print(f"[bold red]error:[/] {escape(message)}", markup=True)
     return typer.Exit(BAD_INPUT)

@@ -27,7 +27,7 @@ app.add_typer(tenant.app, name="tenant")
 app.add_typer(theme.app, name="theme")
 plugins_app = typer.Typer(help="Installed plugins.", no_args_is_help=True)
 app.add_typer(plugins_app, name="plugins")
-out = Console(highlight=False)
+out = Console(highlight=False, markup=False, soft_wrap=True)
 CORE_COMMANDS = {"demo", "serve", "migrate", "worker", "tenant", "theme", "plugins"}
 
 
@@ -40,18 +40,13 @@ def _logging() -> None:
 @app.command()
 def migrate() -> None:
     """Bring the database to the newest schema and register new tenants."""
-    from core.db import migrate as run_migrations
-    from core.tenancy.service import sync_tenant_rows
+    from core.boot import prepare_database
 
     settings = context.settings()
-    registry = context.load_tenants(settings, context.load_plugins())
-
-    async def run() -> list[str]:
-        await run_migrations(settings)
-        return await sync_tenant_rows(registry)
-
+    plugins = context.load_plugins()
+    registry = context.load_tenants(settings, plugins)
     try:
-        created = asyncio.run(run())
+        created = asyncio.run(prepare_database(settings, plugins, registry))
     except ValueError as exc:
         raise fail(str(exc)) from exc
     where = "PostgreSQL" if settings.database_url else str(settings.sqlite_path)
@@ -108,6 +103,7 @@ def worker(
         raise fail("--interval must be positive")
     settings = context.settings()
     registry = context.load_tenants(settings, context.load_plugins())
+    context.require_migrated(settings)
     _logging()
     while True:
         report = asyncio.run(run_pass(settings, registry))

@@ -15,11 +15,12 @@ from rich.table import Table
 from cli import context
 from cli.errors import err, fail
 from core.tenancy.loader import SLUG
-from core.tenancy.registry import check_files, tenant_files
+from core.boot import check_tenant_files
+from core.tenancy.registry import tenant_files
 from core.theming.model import available_themes
 
 app = typer.Typer(help="Create, list and check tenants (one YAML file each).", no_args_is_help=True)
-out = Console(highlight=False)
+out = Console(highlight=False, markup=False, soft_wrap=True)
 
 
 @app.command("check")
@@ -31,6 +32,8 @@ def check(
     """Check tenant files and list every problem at once (file, key path, reason)."""
     settings = context.settings()
     plugins = context.load_plugins()
+    if not files and not settings.tenants_dir.is_dir():
+        raise fail(f"{settings.tenants_dir}: no such folder of tenant files")
     paths = files or tenant_files(settings.tenants_dir)
     for path in paths:
         if not path.is_file():
@@ -42,11 +45,16 @@ def check(
             for p in tenant_files(settings.tenants_dir)
             if p.resolve() not in {f.resolve() for f in paths}
         ]
-        _, problems = check_files([*paths, *others], plugins.verticals, settings.themes_dir)
+        _, problems = check_tenant_files([*paths, *others], settings, plugins)
         wanted = {str(p) for p in paths}
-        problems = [p for p in problems if p.file in wanted or "also" in p.reason]
+        # Keep the files' own problems and the clashes an installed file has with them.
+        problems = [
+            p
+            for p in problems
+            if p.file in wanted or any(p.reason.endswith(f" by {w}") for w in wanted)
+        ]
     else:
-        _, problems = check_files(paths, plugins.verticals, settings.themes_dir)
+        _, problems = check_tenant_files(paths, settings, plugins)
     for problem in problems:
         err.print(str(problem), markup=False)
     if problems:
@@ -143,7 +151,7 @@ def new(
     try:
         others = [p for p in tenant_files(settings.tenants_dir) if p != target]
         staged = tmp.rename(target)
-        _, problems = check_files([staged, *others], plugins.verticals, settings.themes_dir)
+        _, problems = check_tenant_files([staged, *others], settings, plugins)
         if problems:
             staged.unlink()
             for problem in problems:

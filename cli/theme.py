@@ -14,7 +14,7 @@ from cli.errors import fail
 from core.theming.model import available_themes
 
 app = typer.Typer(help="Themes: design tokens, templates and static files.", no_args_is_help=True)
-out = Console(highlight=False)
+out = Console(highlight=False, markup=False, soft_wrap=True)
 
 
 @app.command("new")

@@ -6,15 +6,21 @@ a process (a test session, the CLI) switches databases.
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
-from piccolo.engine.sqlite import SQLiteEngine
+from piccolo.engine.sqlite import SQLiteEngine, TransactionType
 
 from core.settings import Settings
 
-APPS = ("core.tenancy.piccolo_app",)
+APPS = (
+    "core.tenancy.piccolo_app",
+    "core.catalog.piccolo_app",
+)
 """Piccolo apps in migration order; plugins with tables add theirs through their own app."""
 
 
@@ -66,3 +72,29 @@ async def migrate(settings: Settings) -> None:
     result = await run_forwards(app_name="all", migration_id="all")
     if not result.success:
         raise RuntimeError(f"migration failed: {result.message}")
+
+
+_writer_locks: dict[int, asyncio.Lock] = {}
+
+
+def _writer_lock() -> asyncio.Lock:
+    loop_id = id(asyncio.get_running_loop())
+    lock = _writer_locks.get(loop_id)
+    if lock is None:
+        lock = _writer_locks[loop_id] = asyncio.Lock()
+    return lock
+
+
+@asynccontextmanager
+async def write_transaction() -> AsyncIterator[None]:
+    """The one write path. SQLite: one writer per process, BEGIN IMMEDIATE (no "database is
+    locked" half-way through); PostgreSQL: a plain transaction (constraints do the rest)."""
+    from core.tenancy.tables import TenantRow
+
+    engine = TenantRow._meta.db
+    if isinstance(engine, SQLiteEngine):
+        async with _writer_lock(), engine.transaction(transaction_type=TransactionType.immediate):
+            yield
+    else:
+        async with engine.transaction():
+            yield

@@ -6,6 +6,11 @@ whose async methods core awaits) and never mutate their arguments. Tenant-scoped
 called through ``core.plugins.TenantHooks``, which leaves out the verticals the tenant has not
 enabled; hooks without a ``tenant`` argument are called once for the whole install.
 
+pluggy calls implementations most recently registered first (``tryfirst``/``trylast`` aside):
+core's defaults, then installed plugins, then extra plugins are registered, so list results
+arrive in the reverse of that order and a firstresult hook stops at the newest plugin that
+answers. Implementations returning None are left out of list results.
+
 Every hook here is documented with its exact signature in ``docs/hooks.md`` and has a test
 named ``test_hook_<name>`` (both checked by ``tests/contracts``).
 """
@@ -70,7 +75,7 @@ def service_taxonomy(tenant: Tenant) -> list[Category]:
     """Return the categories, items and tiers a vertical offers to ``tenant``.
 
     Called when the tenant's catalogue is built (at start-up and after a price change), only
-    for enabled verticals. Results are concatenated in plugin registration order.
+    for enabled verticals. Results are concatenated, most recently registered plugin first.
     """
 
 
@@ -92,7 +97,8 @@ def intake_fields(tenant: Tenant, item: ServiceItem) -> list[IntakeField]:
 def base_price(tenant: Tenant, request: QuoteRequest) -> Money | None:
     """Return the base price of the request, or None if the item is not this plugin's.
 
-    Called by ``quote()``. Stops at the first non-None result (the owning vertical answers).
+    Called by ``quote()``. Stops at the first non-None result (the owning vertical answers);
+    core's default (``trylast``) answers last: the tier's list price per unit x quantity.
     """
 
 
@@ -176,8 +182,9 @@ def booking_event(tenant: Tenant, event: BookingEvent) -> None:
 def notification_channels(tenant: Tenant) -> list[NotificationChannel]:
     """Return channel adapters (console, email, SMS) this tenant may use.
 
-    Called when the notifier is built for a tenant. Concatenated; the tenant YAML's
-    ``notification_channels`` picks which are used, in order of fallback.
+    Called when the notifier is built for a tenant. Concatenated; core contributes the
+    ``console`` channel. The tenant YAML's ``notification_channels`` picks which are used,
+    in order of fallback.
     """
 
 
@@ -197,7 +204,11 @@ def payment_providers(tenant: Tenant) -> list[type[PaymentProvider]]:
 
 @hookspec
 def geocoders(tenant: Tenant) -> list[Geocoder]:
-    """Return geocoders turning address text into a WGS-84 point, tried in order."""
+    """Return geocoders turning address text into a WGS-84 point.
+
+    Called when an address needs a point. Concatenated, most recently registered plugin first;
+    they are tried in that order until one answers.
+    """
 
 
 @hookspec(firstresult=True)
@@ -222,8 +233,10 @@ def route_solver(tenant: Tenant) -> RouteSolver | None:
 def theme_context(tenant: Tenant, template_name: str, locale: str) -> dict[str, Any]:
     """Return extra variables for a template about to be rendered for ``tenant``.
 
-    Called on every page render. Results are merged in registration order; a later plugin
-    does not override a key an earlier one set (first one wins), and core's keys always win.
+    Called on every page render. Results are merged key by key: where several plugins set a
+    key, the first result wins, i.e. the most recently registered plugin's value. Core's
+    template globals (``tenant``, ``brand``, ``locale``...) and the page's own context always
+    win over any plugin.
     """
 
 
@@ -232,7 +245,8 @@ def register_routes() -> list[ControllerRouterHandler]:
     """Return Litestar routers or controllers a plugin serves.
 
     Called once when the app is built. Each plugin's handlers are mounted under
-    ``/v/<slug>`` and answer 404 on tenants that have not enabled the vertical.
+    ``/v/<slug>`` and answer 404 on tenants that have not enabled the vertical. Only vertical
+    plugins may register routes: one that declares no vertical stops ``create_app()``.
     """
 
 
@@ -240,5 +254,6 @@ def register_routes() -> list[ControllerRouterHandler]:
 def register_cli_commands() -> list[typer.Typer]:
     """Return Typer apps, each with a ``name``, added as ``doorstep <name> ...``.
 
-    Called once when the CLI starts. A name clashing with a core command is an error.
+    Called once when the CLI starts. A Typer without a name, or whose name clashes with a
+    core command, is left out with a warning on stderr; the core command stays.
     """

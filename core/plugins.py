@@ -7,6 +7,7 @@ through cached ``subset_hook_caller``s that leave out the verticals it has not e
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Iterable
 from functools import cached_property
 from types import ModuleType
@@ -24,6 +25,7 @@ ENTRY_POINT_GROUP = "doorstep.plugins"
 
 # Core behaviour written as default plugins, registered before any installed plugin.
 CORE_DEFAULTS = (
+    "core.catalog.defaults",
     "core.notifications.defaults",
     "core.dispatch.defaults",
 )
@@ -114,20 +116,36 @@ def build_plugin_manager(
 ) -> DoorstepPluginManager:
     """Build a plugin manager: core defaults, installed plugins (entry points), then ``extra``.
 
-    Raises ``PluginError`` when a hookimpl matches no hookspec or two plugins claim a slug.
+    Raises ``PluginError`` when a hookimpl matches no hookspec, takes an argument its hookspec
+    does not have or is ``async``, or when two plugins claim a slug.
     """
     import importlib
 
     pm = DoorstepPluginManager()
     for name in CORE_DEFAULTS:
         pm.register(importlib.import_module(name), name=name)
-    if load_installed:
-        pm.load_setuptools_entrypoints(ENTRY_POINT_GROUP)
-    for plugin in extra:
-        pm.register(plugin)
     try:
+        # pluggy checks a hookimpl's arguments when it is registered, the rest in check_pending
+        if load_installed:
+            pm.load_setuptools_entrypoints(ENTRY_POINT_GROUP)
+        for plugin in extra:
+            pm.register(plugin)
         pm.check_pending()
     except pluggy.PluginValidationError as exc:
         raise PluginError(str(exc)) from exc
+    _refuse_async_hookimpls(pm)
     _ = pm.verticals  # fail at start-up, not on the first request
     return pm
+
+
+def _refuse_async_hookimpls(pm: DoorstepPluginManager) -> None:
+    """Hooks are synchronous: an ``async def`` hookimpl would hand core an unawaited coroutine."""
+    for caller in vars(pm.hook).values():
+        for impl in caller.get_hookimpls():
+            if inspect.iscoroutinefunction(impl.function) or inspect.isasyncgenfunction(
+                impl.function
+            ):
+                raise PluginError(
+                    f"{impl.plugin_name}: {caller.name} must not be async "
+                    "(return an object with async methods instead)"
+                )

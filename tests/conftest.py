@@ -101,9 +101,9 @@ def plugins():  # type: ignore[no-untyped-def]
 
 @pytest.fixture(scope="session")
 def tenants(settings, plugins):  # type: ignore[no-untyped-def]
-    from core.tenancy.registry import load_registry
+    from core.boot import load_tenants
 
-    return load_registry(settings.tenants_dir, plugins.verticals, settings.themes_dir)
+    return load_tenants(settings, plugins)
 
 
 @pytest.fixture(scope="session")

@@ -2,11 +2,13 @@
 
 Catalogs are ``.po`` files compiled in memory at first use (no compiled binaries in the repo).
 Merge order, later winning: core, then each enabled vertical plugin, then the tenant's own
-``wording`` from its YAML.
+``wording`` from its YAML. Templates format every message with ``%`` (Jinja's new-style
+gettext), so a bare ``%`` in the tenant's plain-text wording is doubled; ``%(name)s`` stays.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from io import BytesIO
@@ -19,6 +21,8 @@ from babel.support import Translations
 
 SUPPORTED_LOCALES = ("zh_CN", "en")
 CORE_LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"
+BARE_PERCENT = re.compile(r"%(?!\(\w+\)[sd])")
+"""A ``%`` that does not start a ``%(name)s`` placeholder: "100% 满意"."""
 
 
 def _compile(catalog: Catalog) -> Translations:
@@ -49,6 +53,6 @@ def build_translations(
     if wording:
         catalog = Catalog(locale=locale)
         for source, text in wording.items():
-            catalog.add(source, text)
+            catalog.add(source, BARE_PERCENT.sub("%%", text))
         translations.merge(_compile(catalog))
     return translations

@@ -6,6 +6,7 @@ Each problem names the file, the key path and the reason. Nothing starts half-co
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from collections.abc import Mapping, Sequence
@@ -25,8 +26,8 @@ from core.tenancy.model import Tenant
 from core.tenancy.schema import EnvSecret, PaymentMethod, TenantConfig
 from core.theming.model import ThemeError, load_theme, token_problem
 
-SLUG = re.compile(r"^[a-z][a-z0-9-]{1,39}$")
-HOSTNAME = re.compile(r"^(?=.{1,253}$)(?!-)[a-z0-9-]{1,63}(?:\.(?!-)[a-z0-9-]{1,63})*$")
+SLUG = re.compile(r"^[a-z][a-z0-9-]{1,39}\Z")
+HOSTNAME = re.compile(r"^(?=.{1,253}$)(?!-)[a-z0-9-]{1,63}(?:\.(?!-)[a-z0-9-]{1,63})*\Z")
 SECRET_KEY = re.compile(r"(key|secret|password|token|private|cert)", re.IGNORECASE)
 
 
@@ -46,19 +47,104 @@ class TenantConfigError(Exception):
         super().__init__("\n".join(str(p) for p in self.problems))
 
 
-def _msgspec_problem(file: str, prefix: str, exc: msgspec.ValidationError) -> TenantProblem:
-    """Turn msgspec's "Expected `int`, got `str` - at `$.a.b`" into key path + reason."""
-    message = str(exc)
-    reason, _, where = message.partition(" - at `")
-    path = where.rstrip("`").removeprefix("$").removeprefix(".")
-    key = ".".join(part for part in (prefix, path) if part).replace(".[", "[")
-    return TenantProblem(file, key, reason.replace("`", "'"))
+_PATH_PART = re.compile(r"\.([^.\[]+)|\[(\d+)\]|\[\.\.\.\]")
+_PLAIN_KEY = re.compile(r"[A-Za-z_$][\w$-]*")
+
+
+def _msgspec_problem(
+    file: str, prefix: str, value: Any, type_: Any, exc: msgspec.ValidationError
+) -> TenantProblem:
+    """Turn msgspec's "Expected `int`, got `str` - at `$.a.b`" into key path + reason.
+
+    msgspec writes a mapping key it does not name as ``[...]``; the key is found by checking
+    the mapping's entries one at a time, so the path names the exact key to fix.
+    """
+    reason, _, where = str(exc).partition(" - at `")
+    where = where.rstrip("`") or "$"
+    if where.startswith("key` in `"):  # a mapping key of the wrong type
+        where = where.removeprefix("key` in `")
+        reason = f"invalid key: {reason}"
+    parts = _pinpoint(value, type_, where)
+    if field := re.fullmatch(r"Object contains unknown field `(.+)`", reason):
+        parts.append(field.group(1))
+        reason = "unknown key"
+    elif field := re.fullmatch(r"Object missing required field `(.+)`", reason):
+        parts.append(field.group(1))
+        reason = "required key is missing"
+    return TenantProblem(file, _key_path(prefix, parts), reason.replace("`", "'"))
+
+
+def _key_path(prefix: str, parts: Sequence[str | int]) -> str:
+    key = prefix
+    for part in parts:
+        if isinstance(part, int):
+            key += f"[{part}]"
+        elif _PLAIN_KEY.fullmatch(part):
+            key += f".{part}" if key else part
+        else:
+            key += f"[{json.dumps(part, ensure_ascii=False)}]"
+    return key
+
+
+def _pinpoint(value: Any, type_: Any, where: str) -> list[str | int]:
+    """The parts of msgspec's error location ``where`` inside ``value``, ``[...]`` resolved."""
+    parts: list[str | int] = []
+    node = value
+    body = where.removeprefix("$")
+    for match in _PATH_PART.finditer(body):
+        name, index = match.group(1), match.group(2)
+        part: str | int | None
+        if name is not None:
+            part = name
+        elif index is not None:
+            part = int(index)
+        else:
+            part = _failing_key(value, type_, parts, node, "$" + body[: match.end()])
+            if part is None:
+                parts.append("...")
+                return parts
+        try:
+            node = node[part]
+        except (KeyError, IndexError, TypeError):
+            parts.append(part)
+            return parts
+        parts.append(part)
+    return parts
+
+
+def _failing_key(
+    value: Any, type_: Any, parts: Sequence[str | int], mapping: Any, where: str
+) -> str | None:
+    """The key of ``mapping`` (at ``parts`` in ``value``) whose entry fails at ``where``."""
+    if not isinstance(mapping, dict):
+        return None
+    for key, item in mapping.items():
+        try:
+            msgspec.convert(_replaced(value, parts, {key: item}), type_)
+        except msgspec.ValidationError as exc:
+            if f"at `{where}" in str(exc):
+                return str(key)
+    return None
+
+
+def _replaced(value: Any, parts: Sequence[str | int], new: Any) -> Any:
+    """A copy of ``value`` with the item at ``parts`` replaced by ``new``."""
+    if not parts:
+        return new
+    head, *rest = parts
+    copy: Any = dict(value) if isinstance(value, dict) else list(value)
+    copy[head] = _replaced(value[head], rest, new)
+    return copy
 
 
 def parse_tenant_file(
     path: Path, verticals: Mapping[str, Vertical], themes_dir: Path
 ) -> tuple[Tenant | None, list[TenantProblem]]:
-    """Parse and check one tenant file. Returns the tenant, or None and every problem."""
+    """Parse and check one tenant file. Returns the tenant, or None and every problem.
+
+    Keys with a wrong type are reported and left out; the other keys are still checked, so
+    one run lists every problem of the file.
+    """
     file = str(path)
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -82,28 +168,37 @@ def parse_tenant_file(
             problems.append(
                 TenantProblem(file, str(key), f"unknown key (known: {', '.join(fields)})")
             )
+    usable: dict[str, Any] = {}
+    broken: set[str] = set()
     for name, info in fields.items():
         if name not in raw:
             if info.required:
                 problems.append(TenantProblem(file, name, "required key is missing"))
+                broken.add(name)
             continue
         try:
             msgspec.convert(raw[name], info.type)
         except msgspec.ValidationError as exc:
-            problems.append(_msgspec_problem(file, name, exc))
-    if problems:
-        return None, problems
+            problems.append(_msgspec_problem(file, name, raw[name], info.type, exc))
+            broken.add(name)
+        else:
+            usable[name] = raw[name]
 
-    config = msgspec.convert(raw, TenantConfig)
-    problems += _semantic_problems(file, path, config, verticals)
-    try:
-        theme = load_theme(themes_dir, config.theme.name)
-    except ThemeError as exc:
-        problems.append(TenantProblem(file, "theme.name", str(exc)))
-        theme = None
-    for token, value in config.theme.tokens.items():
-        if problem := token_problem(token, value):
-            problems.append(TenantProblem(file, f"theme.tokens.{token}", problem))
+    # Stand-ins for broken required keys, so the remaining keys can still be checked.
+    stand_ins = {"slug": path.stem, "name": {"en": path.stem}, "hosts": [], "theme": {"name": ""}}
+    config = msgspec.convert(
+        {**{k: v for k, v in stand_ins.items() if k in broken}, **usable}, TenantConfig
+    )
+    problems += _semantic_problems(file, path, config, broken)
+    theme = None
+    if "theme" not in broken:
+        try:
+            theme = load_theme(themes_dir, config.theme.name)
+        except ThemeError as exc:
+            problems.append(TenantProblem(file, "theme.name", str(exc)))
+        for token, value in config.theme.tokens.items():
+            if problem := token_problem(token, value):
+                problems.append(TenantProblem(file, f"theme.tokens.{token}", problem))
 
     vertical_configs: dict[str, msgspec.Struct] = {}
     for slug, block in config.verticals.items():
@@ -119,7 +214,9 @@ def parse_tenant_file(
         try:
             vertical_configs[slug] = msgspec.convert(block or {}, vertical.config_type)
         except msgspec.ValidationError as exc:
-            problems.append(_msgspec_problem(file, f"verticals.{slug}", exc))
+            problems.append(
+                _msgspec_problem(file, f"verticals.{slug}", block, vertical.config_type, exc)
+            )
 
     if problems or theme is None:
         return None, problems
@@ -127,60 +224,77 @@ def parse_tenant_file(
 
 
 def _semantic_problems(
-    file: str, path: Path, config: TenantConfig, verticals: Mapping[str, Vertical]
+    file: str, path: Path, config: TenantConfig, broken: set[str]
 ) -> list[TenantProblem]:
+    """Rules beyond types. Keys in ``broken`` (already reported) are not checked again."""
     problems: list[TenantProblem] = []
 
     def problem(key: str, reason: str) -> None:
         problems.append(TenantProblem(file, key, reason))
 
-    if not SLUG.match(config.slug):
-        problem("slug", "use 2-40 lower-case letters, digits or '-', starting with a letter")
-    elif path.stem != config.slug:
-        problem("slug", f"must match the file name ({path.stem!r})")
-    if not config.hosts:
-        problem("hosts", "at least one host name is required")
-    for i, host in enumerate(config.hosts):
-        if not HOSTNAME.match(host):
-            problem(f"hosts[{i}]", f"{host!r} is not a lower-case host name without a port")
-    if not config.locales:
-        problem("locales", "at least one locale is required")
-    for i, code in enumerate(config.locales):
-        try:
-            Locale.parse(code)
-        except (ValueError, UnknownLocaleError):
-            problem(f"locales[{i}]", f"unknown locale {code!r}")
-            continue
-        if code not in SUPPORTED_LOCALES:
-            problem(
-                f"locales[{i}]",
-                f"no translations for {code!r} (have: {', '.join(SUPPORTED_LOCALES)})",
-            )
-    if "zh_CN" not in config.name and "en" not in config.name:
+    def usable(*keys: str) -> bool:
+        return not broken.intersection(keys)
+
+    if usable("slug"):
+        if not SLUG.match(config.slug):
+            problem("slug", "use 2-40 lower-case letters, digits or '-', starting with a letter")
+        elif path.stem != config.slug:
+            problem("slug", f"must match the file name ({path.stem!r})")
+    if usable("hosts"):
+        if not config.hosts:
+            problem("hosts", "at least one host name is required")
+        for i, host in enumerate(config.hosts):
+            if not HOSTNAME.match(host):
+                problem(f"hosts[{i}]", f"{host!r} is not a lower-case host name without a port")
+    if usable("locales"):
+        if not config.locales:
+            problem("locales", "at least one locale is required")
+        for i, code in enumerate(config.locales):
+            try:
+                Locale.parse(code)
+            except (ValueError, TypeError, UnknownLocaleError):
+                problem(f"locales[{i}]", f"unknown locale {code!r}")
+                continue
+            if code not in SUPPORTED_LOCALES:
+                problem(
+                    f"locales[{i}]",
+                    f"no translations for {code!r} (have: {', '.join(SUPPORTED_LOCALES)})",
+                )
+    if usable("name") and not (
+        config.name.get("zh_CN", "").strip() or config.name.get("en", "").strip()
+    ):
         problem("name", "give the name in zh_CN or en")
-    try:
-        ZoneInfo(config.timezone)
-    except (ZoneInfoNotFoundError, ValueError):
-        problem("timezone", f"unknown time zone {config.timezone!r}")
-    if (
+    if usable("timezone"):
+        try:
+            ZoneInfo(config.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            problem("timezone", f"unknown time zone {config.timezone!r}")
+    if usable("currency") and (
         not re.fullmatch(r"[A-Z]{3}", config.currency)
         or get_currency_name(config.currency, locale="en") == config.currency
     ):
         problem("currency", f"unknown ISO 4217 currency {config.currency!r}")
-    if not 1 <= config.travel_speed_kmh <= 120:
+    if usable("travel_speed_kmh") and not 1 <= config.travel_speed_kmh <= 120:
         problem("travel_speed_kmh", "must be between 1 and 120")
-    if not 0 <= config.commission.default_bps <= 10_000:
-        problem("commission.default_bps", "must be between 0 and 10000 basis points")
-    for slug, bps in config.commission.per_vertical.items():
-        if slug not in config.verticals:
-            problem(f"commission.per_vertical.{slug}", "vertical is not enabled for this tenant")
-        if not 0 <= bps <= 10_000:
-            problem(f"commission.per_vertical.{slug}", "must be between 0 and 10000 basis points")
-    for i, method in enumerate(config.payments):
-        problems += _payment_problems(file, f"payments[{i}]", method)
-    for code in config.wording:
-        if code not in config.locales:
-            problem(f"wording.{code}", "locale is not among this tenant's locales")
+    if usable("commission"):
+        if not 0 <= config.commission.default_bps <= 10_000:
+            problem("commission.default_bps", "must be between 0 and 10000 basis points")
+        for slug, bps in config.commission.per_vertical.items():
+            if usable("verticals") and slug not in config.verticals:
+                problem(
+                    f"commission.per_vertical.{slug}", "vertical is not enabled for this tenant"
+                )
+            if not 0 <= bps <= 10_000:
+                problem(
+                    f"commission.per_vertical.{slug}", "must be between 0 and 10000 basis points"
+                )
+    if usable("payments"):
+        for i, method in enumerate(config.payments):
+            problems += _payment_problems(file, f"payments[{i}]", method)
+    if usable("wording", "locales"):
+        for code in config.wording:
+            if code not in config.locales:
+                problem(f"wording.{code}", "locale is not among this tenant's locales")
     return problems
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 
 from core.catalog.schemas import Vertical
@@ -37,16 +37,26 @@ def tenant_files(tenants_dir: Path) -> list[Path]:
     return sorted(p for p in tenants_dir.glob("*.y*ml") if p.suffix in {".yaml", ".yml"})
 
 
+TenantCheck = Callable[[Tenant], list[TenantProblem]]
+"""A further check of a parsed tenant (e.g. its prices against the catalogue's bands)."""
+
+
 def check_files(
-    files: Iterable[Path], verticals: Mapping[str, Vertical], themes_dir: Path
+    files: Iterable[Path],
+    verticals: Mapping[str, Vertical],
+    themes_dir: Path,
+    tenant_checks: Sequence[TenantCheck] = (),
 ) -> tuple[list[Tenant], list[TenantProblem]]:
     """Parse every file and check them together (slugs and hosts unique). Never raises."""
     tenants: list[Tenant] = []
     problems: list[TenantProblem] = []
     for path in files:
         tenant, found = parse_tenant_file(path, verticals, themes_dir)
-        problems += found
         if tenant is not None:
+            for check in tenant_checks:
+                found += check(tenant)
+        problems += found
+        if tenant is not None and not found:
             tenants.append(tenant)
     slug_owner: dict[str, Tenant] = {}
     host_owner: dict[str, Tenant] = {}
@@ -68,11 +78,18 @@ def check_files(
 
 
 def load_registry(
-    tenants_dir: Path, verticals: Mapping[str, Vertical], themes_dir: Path
+    tenants_dir: Path,
+    verticals: Mapping[str, Vertical],
+    themes_dir: Path,
+    tenant_checks: Sequence[TenantCheck] = (),
 ) -> TenantRegistry:
     """Load every tenant file; raise ``TenantConfigError`` listing all problems if any."""
+    if not tenants_dir.is_dir():
+        raise TenantConfigError(
+            [TenantProblem(str(tenants_dir), "", "no such folder of tenant files")]
+        )
     files = tenant_files(tenants_dir)
-    tenants, problems = check_files(files, verticals, themes_dir)
+    tenants, problems = check_files(files, verticals, themes_dir, tenant_checks)
     if problems:
         raise TenantConfigError(problems)
     return TenantRegistry(tenants)

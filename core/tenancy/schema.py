@@ -74,8 +74,8 @@ class TenantConfig(Strict, frozen=True, kw_only=True):
     """Average door-to-door speed that turns distance into travel time."""
     theme: ThemeChoice
     branding: Branding = Branding()
-    verticals: dict[str, dict[str, Any]] = {}
-    """Enabled verticals, each with its plugin-typed config block."""
+    verticals: dict[str, dict[str, Any] | None] = {}
+    """Enabled verticals, each with its plugin-typed config block (empty or null: defaults)."""
     commission: Commission = Commission()
     payments: list[PaymentMethod] = []
     notification_channels: list[str] = msgspec.field(default_factory=lambda: ["console"])

@@ -7,7 +7,7 @@ from typing import Any
 
 import msgspec
 from litestar import Controller, Request, Response, get
-from litestar.di import Provide
+from litestar.di import NamedDependency, Provide
 
 from core.tenancy.model import Tenant
 from core.tenancy.tables import TenantRow
@@ -42,7 +42,9 @@ class TenantApi(Controller):
     dependencies = {"tenant": Provide(request_tenant, sync_to_thread=False)}
 
     @get("/tenant", operation_id="getTenant", summary="This tenant's public profile")
-    async def get_tenant(self, request: Request[Any, Any, Any], tenant: Tenant) -> TenantOut:
+    async def get_tenant(
+        self, request: Request[Any, Any, Any], tenant: NamedDependency[Tenant]
+    ) -> TenantOut:
         """The brand behind this host: names, languages, enabled verticals."""
         verticals = request.app.state.doorstep.plugins.verticals
         return TenantOut(

@@ -17,7 +17,10 @@ from litestar.types import Guard
 from core.db import engine_for, use_engine
 from core.plugins import DoorstepPluginManager, build_plugin_manager
 from core.settings import Settings, get_settings
-from core.tenancy.registry import TenantRegistry, load_registry
+from core.boot import load_tenants
+from core.tenancy.registry import TenantRegistry
+from core.catalog import pages as catalog_pages
+from core.catalog.api import CatalogApi
 from core.web import api, assets, pages
 from core.web.context import AppContext
 from core.web.templating import render_page
@@ -82,11 +85,14 @@ class DoorstepPlugin(InitPlugin):
         app_config.route_handlers += [
             pages.SitePages,
             api.TenantApi,
+            CatalogApi,
+            catalog_pages.CatalogPages,
             api.health,
             assets.site_css,
             assets.theme_file,
             assets.tenant_file,
             assets.api_doc_asset,
+            assets.core_file,
             *plugin_routers(self.app_context.plugins),
         ]
         app_config.middleware.append(TenantMiddleware(self.app_context))
@@ -118,7 +124,7 @@ def create_app(
     settings = settings or get_settings()
     plugins = plugins or build_plugin_manager()
     if tenants is None:
-        tenants = load_registry(settings.tenants_dir, plugins.verticals, settings.themes_dir)
+        tenants = load_tenants(settings, plugins)
     app_context = AppContext(settings=settings, plugins=plugins, tenants=tenants)
     use_engine(engine_for(settings))
     return Litestar(plugins=[DoorstepPlugin(app_context)], debug=False)

@@ -7,8 +7,9 @@ from pathlib import Path
 from typing import Any
 
 from litestar import Request, Response, get
-from litestar.di import Provide
+from litestar.di import NamedDependency, Provide
 from litestar.exceptions import NotFoundException
+from litestar.params import FromPath
 
 from core.tenancy.model import Tenant
 from core.web.tenant import request_tenant
@@ -30,13 +31,19 @@ def _file_response(folder: Path, name: str) -> Response[bytes]:
 
 
 @get(
-    "/static/site.{digest:str}.css",
+    "/static/{filename:str}",
     dependencies={"tenant": Provide(request_tenant, sync_to_thread=False)},
     include_in_schema=False,
 )
-async def site_css(request: Request[Any, Any, Any], tenant: Tenant, digest: str) -> Response[str]:
+async def site_css(
+    request: Request[Any, Any, Any], tenant: NamedDependency[Tenant], filename: FromPath[str]
+) -> Response[str]:
+    """The tenant's compiled stylesheet, ``site.<digest>.css``; any other digest is a 404.
+
+    Litestar path parameters are whole segments, so the file name is matched here.
+    """
     compiled = request.app.state.doorstep.css(tenant)
-    if digest != compiled.digest:
+    if filename != compiled.filename:
         raise NotFoundException()
     return Response(compiled.text, media_type="text/css", headers=IMMUTABLE)
 
@@ -46,7 +53,7 @@ async def site_css(request: Request[Any, Any, Any], tenant: Tenant, digest: str)
     dependencies={"tenant": Provide(request_tenant, sync_to_thread=False)},
     include_in_schema=False,
 )
-async def theme_file(tenant: Tenant, name: str) -> Response[bytes]:
+async def theme_file(tenant: NamedDependency[Tenant], name: FromPath[str]) -> Response[bytes]:
     """A file of the tenant's theme, searched child theme first."""
     for theme in tenant.theme.chain:
         try:
@@ -62,7 +69,7 @@ async def theme_file(tenant: Tenant, name: str) -> Response[bytes]:
     include_in_schema=False,
 )
 async def tenant_file(
-    request: Request[Any, Any, Any], tenant: Tenant, name: str
+    request: Request[Any, Any, Any], tenant: NamedDependency[Tenant], name: FromPath[str]
 ) -> Response[bytes]:
     """A file of this tenant's own folder (``tenants/<slug>/static``), never another's."""
     folder = request.app.state.doorstep.settings.tenants_dir / tenant.slug / "static"
@@ -76,6 +83,15 @@ def api_doc_assets_dir() -> Path:
 
 
 @get("/schema/assets/{name:path}", include_in_schema=False)
-async def api_doc_asset(name: str) -> Response[bytes]:
+async def api_doc_asset(name: FromPath[str]) -> Response[bytes]:
     """Swagger UI's files, served locally (no CDN)."""
     return _file_response(api_doc_assets_dir(), name.lstrip("/"))
+
+
+CORE_STATIC = Path(__file__).resolve().parent / "static"
+
+
+@get("/static/core/{name:path}", include_in_schema=False)
+async def core_file(name: str) -> Response[bytes]:
+    """Core's own scripts (the live quote), the same for every tenant."""
+    return _file_response(CORE_STATIC, name.lstrip("/"))

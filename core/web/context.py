@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING
 
+from core.catalog.model import TenantCatalog
+from core.catalog.service import build_catalog
 from core.plugins import DoorstepPluginManager
 from core.settings import Settings
 from core.tenancy.model import Tenant
@@ -22,6 +24,14 @@ class AppContext:
     plugins: DoorstepPluginManager
     tenants: TenantRegistry
     _css: dict[str, CompiledCss] = field(default_factory=dict)
+    _catalogs: dict[str, TenantCatalog] = field(default_factory=dict)
+
+    def catalog(self, tenant: Tenant) -> TenantCatalog:
+        """The tenant's catalogue (built once per process; prices come from the database)."""
+        found = self._catalogs.get(tenant.slug)
+        if found is None:
+            found = self._catalogs[tenant.slug] = build_catalog(self.plugins, tenant)[0]
+        return found
 
     def css(self, tenant: Tenant) -> CompiledCss:
         """The tenant's compiled stylesheet (built once per process)."""

@@ -6,7 +6,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from litestar import Controller, Request, Response, get
-from litestar.di import Provide
+from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect
 
 from core.i18n.catalogs import SUPPORTED_LOCALES
@@ -24,6 +25,10 @@ def safe_next(target: str | None) -> str:
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
         return "/"
+    # Browsers read a backslash as "/" and drop tabs and newlines, so "/\evil.example" and
+    # "/<tab>/evil.example" would leave the site.
+    if "\\" in target or any(ord(char) < 0x20 or ord(char) == 0x7F for char in target):
+        return "/"
     return target
 
 
@@ -33,13 +38,20 @@ class SitePages(Controller):
     dependencies = {"tenant": Provide(request_tenant, sync_to_thread=False)}
 
     @get("/")
-    async def home(self, request: Request[Any, Any, Any], tenant: Tenant) -> Response[str]:
+    async def home(
+        self, request: Request[Any, Any, Any], tenant: NamedDependency[Tenant]
+    ) -> Response[str]:
         app_context = request.app.state.doorstep
         verticals = [app_context.plugins.verticals[slug] for slug in tenant.enabled_verticals]
         return render_page(request, tenant, "home.html", {"verticals": verticals})
 
     @get("/lang/{code:str}")
-    async def switch_language(self, tenant: Tenant, code: str, next: str | None = None) -> Redirect:
+    async def switch_language(
+        self,
+        tenant: NamedDependency[Tenant],
+        code: FromPath[str],
+        next: FromQuery[str | None] = None,
+    ) -> Redirect:
         """Remember the visitor's language (a cookie) and go back where they were."""
         response = Redirect(path=safe_next(next))
         if code in tenant.config.locales and code in SUPPORTED_LOCALES:

@@ -7,13 +7,22 @@ override can extend what it replaces.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from jinja2 import ChoiceLoader, FileSystemLoader, PrefixLoader, select_autoescape
+from jinja2 import (
+    ChoiceLoader,
+    FileSystemLoader,
+    PrefixLoader,
+    pass_eval_context,
+    select_autoescape,
+)
+from jinja2.nodes import EvalContext
 from jinja2.sandbox import SandboxedEnvironment
 from litestar import Request, Response
 from litestar.enums import MediaType
+from markupsafe import escape
 
 from core.i18n.catalogs import build_translations
 from core.i18n.formatting import format_money, format_when
@@ -24,6 +33,21 @@ if TYPE_CHECKING:
     from core.web.context import AppContext
 
 CORE_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+
+
+def _as_text(lookup: Callable[..., Any]) -> Callable[..., str]:
+    """A gettext callable whose messages are text, not markup.
+
+    Jinja marks translated messages safe; the tenant's wording is written by agencies, so every
+    message is escaped where autoescaping is on (a ``<script>`` in wording shows as text).
+    """
+
+    @pass_eval_context
+    def lookup_text(eval_ctx: EvalContext, *args: Any) -> str:
+        message = str(lookup(*args))
+        return escape(message) if eval_ctx.autoescape else message
+
+    return lookup_text
 
 
 class TemplateStore:
@@ -74,7 +98,13 @@ class TemplateStore:
         translations = build_translations(
             locale, plugin_locales, tenant.config.wording.get(locale, {})
         )
-        env.install_gettext_translations(translations, newstyle=True)  # type: ignore[attr-defined]
+        env.install_gettext_callables(  # type: ignore[attr-defined]
+            gettext=_as_text(translations.gettext),
+            ngettext=_as_text(translations.ngettext),
+            pgettext=_as_text(translations.pgettext),
+            npgettext=_as_text(translations.npgettext),
+            newstyle=True,
+        )
         env.globals.update(
             tenant=tenant,
             locale=locale,

@@ -1,11 +1,14 @@
-"""Hook implementations of the housekeeping vertical (thin: the rules live beside this file)."""
+"""Hook implementations of the housekeeping vertical (thin: data and rules beside this file)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from core.catalog.schemas import Vertical
+from core.catalog.schemas import Category, PriceAdjustment, QuoteRequest, Vertical
+from core.catalog.taxonomy import load_taxonomy
 from core.hookspecs import hookimpl
+from core.money import Money
+from core.tenancy.model import Tenant
 from plugins.housekeeping.config import HousekeepingConfig
 
 HERE = Path(__file__).resolve().parent
@@ -22,3 +25,26 @@ def register_vertical() -> Vertical:
         locale_dir=HERE / "locale",
         icon="🧹",
     )
+
+
+@hookimpl
+def service_taxonomy(tenant: Tenant) -> list[Category]:
+    return load_taxonomy(HERE / "taxonomy.yaml", SLUG)
+
+
+@hookimpl
+def price_adjustments(tenant: Tenant, request: QuoteRequest, base: Money) -> list[PriceAdjustment]:
+    """The minimum charge: a small job is topped up to the tenant's minimum for one visit."""
+    if request.item.vertical != SLUG:
+        return []
+    config = tenant.vertical_config(SLUG, HousekeepingConfig)
+    if base.amount_fen >= config.minimum_charge_fen:
+        return []
+    return [
+        PriceAdjustment(
+            code="housekeeping.minimum_charge",
+            reason={"zh_CN": "最低消费补足", "en": "Top-up to the minimum charge"},
+            amount=Money(config.minimum_charge_fen - base.amount_fen, base.currency),
+            priority=900,
+        )
+    ]

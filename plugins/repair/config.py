@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
-import msgspec
+from core.catalog.schemas import VerticalConfig
 
 
-class RepairConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
-    """Per-tenant settings of the repair vertical. Unknown keys are errors."""
+class RepairConfig(VerticalConfig, frozen=True, kw_only=True):
+    """Per-tenant settings of home repair. Unknown keys are errors."""
 
-    disabled_items: list[str] = []
-    """Catalogue items this tenant switches off."""
-    price_overrides_fen: dict[str, int] = {}
-    """Tenant prices per ``item.tier``, in fen; must stay inside the item's price band."""
     call_out_fee_fen: int = 3000
-    """Charged for coming to the door, credited against the labour if the job goes ahead."""
+    """Charged for coming to the door and diagnosing."""
+    parts_markup_bps: int = 1000
+    """Markup on parts bought at cost, in basis points; never above ``parts_markup_cap_bps``."""
     parts_markup_cap_bps: int = 1500
-    """Largest markup on parts at cost, in basis points."""
     urgent_surcharge_fen: int = 5000
+    """Added when the customer wants someone within two hours."""
     night_surcharge_fen: int = 4000
+    night_start_hour: int = 22
+    """Local hour (tenant time zone) from which the night surcharge applies."""
+    night_end_hour: int = 7
+
+    def __post_init__(self) -> None:
+        if self.parts_markup_bps > self.parts_markup_cap_bps:
+            raise ValueError("parts_markup_bps must not exceed parts_markup_cap_bps")

@@ -1,11 +1,15 @@
-"""Hook implementations of the repair vertical (thin: the rules live beside this file)."""
+"""Hook implementations of the home-repair vertical (thin: data and rules beside this file)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from core.catalog.schemas import Vertical
+from core.catalog.rules import is_night, share_of
+from core.catalog.schemas import Category, PriceAdjustment, QuoteRequest, Vertical
+from core.catalog.taxonomy import load_taxonomy
 from core.hookspecs import hookimpl
+from core.money import Money
+from core.tenancy.model import Tenant
 from plugins.repair.config import RepairConfig
 
 HERE = Path(__file__).resolve().parent
@@ -22,3 +26,55 @@ def register_vertical() -> Vertical:
         locale_dir=HERE / "locale",
         icon="🔧",
     )
+
+
+@hookimpl
+def service_taxonomy(tenant: Tenant) -> list[Category]:
+    return load_taxonomy(HERE / "taxonomy.yaml", SLUG)
+
+
+@hookimpl
+def price_adjustments(tenant: Tenant, request: QuoteRequest, base: Money) -> list[PriceAdjustment]:
+    """Call-out fee, parts at cost with a capped markup, urgent and night surcharges."""
+    if request.item.vertical != SLUG:
+        return []
+    config = tenant.vertical_config(SLUG, RepairConfig)
+    currency = base.currency
+    found = [
+        PriceAdjustment(
+            code="repair.call_out_fee",
+            reason={"zh_CN": "上门检测费", "en": "Call-out and diagnosis fee"},
+            amount=Money(config.call_out_fee_fen, currency),
+            priority=10,
+        )
+    ]
+    parts = int(request.intake.get("parts_cost_fen") or 0)
+    if parts:
+        markup = share_of(parts, min(config.parts_markup_bps, config.parts_markup_cap_bps))
+        found.append(
+            PriceAdjustment(
+                code="repair.parts",
+                reason={"zh_CN": "配件（成本价+服务费）", "en": "Parts at cost plus handling"},
+                amount=Money(parts + markup, currency),
+                priority=20,
+            )
+        )
+    if request.urgent:
+        found.append(
+            PriceAdjustment(
+                code="repair.urgent_surcharge",
+                reason={"zh_CN": "加急上门（2 小时内）", "en": "Urgent (within 2 hours)"},
+                amount=Money(config.urgent_surcharge_fen, currency),
+                priority=50,
+            )
+        )
+    if is_night(request.when, tenant.config.timezone, config.night_start_hour, config.night_end_hour):
+        found.append(
+            PriceAdjustment(
+                code="repair.night_surcharge",
+                reason={"zh_CN": "夜间服务费", "en": "Night service"},
+                amount=Money(config.night_surcharge_fen, currency),
+                priority=60,
+            )
+        )
+    return found

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import msgspec
 
+from core.catalog.schemas import VerticalConfig
 
-class TutoringConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
-    """Per-tenant settings of the tutoring vertical. Unknown keys are errors."""
 
-    disabled_items: list[str] = []
-    """Catalogue items this tenant switches off."""
-    price_overrides_fen: dict[str, int] = {}
-    """Tenant prices per ``item.tier``, in fen; must stay inside the item's price band."""
+class TutoringConfig(VerticalConfig, frozen=True, kw_only=True):
+    """Per-tenant settings of tutoring. Unknown keys are errors."""
+
     trial_lesson_fen: int = 9900
-    package_discount_bps: int = 1000
-    """Discount on a lesson package, in basis points."""
+    """Fixed price of one trial lesson, whatever the subject and level."""
+    package_discounts_bps: dict[int, int] = msgspec.field(default_factory=lambda: {10: 500, 20: 1000})
+    """Lessons booked together -> discount in basis points (10 lessons: 5 %)."""
+    adult_age: int = 18
+    """Students younger than this are minors: a guardian is named, stricter checks apply."""

@@ -1,15 +1,27 @@
-"""Hook implementations of the tutoring vertical (thin: the rules live beside this file)."""
+"""Hook implementations of the tutoring vertical (thin: data and rules beside this file)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from core.catalog.schemas import Vertical
+from core.booking.schemas import BookingDraft, ValidationProblem
+from core.catalog.rules import share_of
+from core.catalog.schemas import Category, PriceAdjustment, QuoteRequest, ServiceItem, Vertical
+from core.catalog.taxonomy import load_taxonomy
 from core.hookspecs import hookimpl
+from core.money import Money
+from core.tenancy.model import Tenant
+from core.verification.schemas import CertificationRequirement
 from plugins.tutoring.config import TutoringConfig
 
 HERE = Path(__file__).resolve().parent
 SLUG = "tutoring"
+GRADES_BY_LEVEL = {"primary": range(1, 7), "middle": range(7, 10), "high": range(10, 13)}
+NO_CRIMINAL_RECORD = CertificationRequirement(
+    code="no_criminal_record",
+    label={"zh_CN": "无犯罪记录证明", "en": "No-criminal-record certificate"},
+    applies_when="minor_student",
+)
 
 
 @hookimpl
@@ -22,3 +34,72 @@ def register_vertical() -> Vertical:
         locale_dir=HERE / "locale",
         icon="📚",
     )
+
+
+@hookimpl
+def service_taxonomy(tenant: Tenant) -> list[Category]:
+    return load_taxonomy(HERE / "taxonomy.yaml", SLUG)
+
+
+@hookimpl
+def required_certifications(tenant: Tenant, item: ServiceItem) -> list[CertificationRequirement]:
+    """Teaching a minor needs a no-criminal-record certificate on top of the qualification."""
+    return [NO_CRIMINAL_RECORD] if item.vertical == SLUG else []
+
+
+def is_minor(tenant: Tenant, intake: dict[str, object]) -> bool:
+    age = intake.get("student_age")
+    config = tenant.vertical_config(SLUG, TutoringConfig)
+    return isinstance(age, int) and age < config.adult_age
+
+
+@hookimpl(tryfirst=True)
+def base_price(tenant: Tenant, request: QuoteRequest) -> Money | None:
+    """Lessons x hours x hourly rate; a trial lesson has one fixed price."""
+    if request.item.vertical != SLUG:
+        return None
+    if request.intake.get("trial"):
+        return Money(tenant.vertical_config(SLUG, TutoringConfig).trial_lesson_fen)
+    lessons = int(request.intake.get("lessons") or 1)
+    return Money(request.unit_price_fen * request.quantity * lessons, tenant.config.currency)
+
+
+@hookimpl
+def price_adjustments(tenant: Tenant, request: QuoteRequest, base: Money) -> list[PriceAdjustment]:
+    """Package discount for 10 or 20 lessons booked together (never on a trial)."""
+    if request.item.vertical != SLUG or request.intake.get("trial"):
+        return []
+    lessons = int(request.intake.get("lessons") or 1)
+    config = tenant.vertical_config(SLUG, TutoringConfig)
+    eligible = [size for size in config.package_discounts_bps if lessons >= size]
+    if not eligible:
+        return []
+    size = max(eligible)
+    bps = config.package_discounts_bps[size]
+    return [
+        PriceAdjustment(
+            code="tutoring.package_discount",
+            reason={"zh_CN": f"{size} 节课套餐优惠", "en": f"{size}-lesson package discount"},
+            amount=Money(-share_of(base.amount_fen, bps), base.currency),
+            priority=200,
+        )
+    ]
+
+
+@hookimpl
+def validate_booking(tenant: Tenant, draft: BookingDraft) -> list[ValidationProblem]:
+    """A minor has a named guardian; the grade belongs to the booked school level."""
+    if draft.vertical != SLUG:
+        return []
+    problems = []
+    if is_minor(tenant, draft.intake) and not str(draft.intake.get("guardian_name") or "").strip():
+        problems.append(
+            ValidationProblem(field="intake.guardian_name", reason="a minor needs a named guardian")
+        )
+    grade = str(draft.intake.get("grade") or "")
+    levels = GRADES_BY_LEVEL.get(draft.tier)
+    if levels and grade.startswith("g") and grade[1:].isdigit() and int(grade[1:]) not in levels:
+        problems.append(
+            ValidationProblem(field="intake.grade", reason=f"grade is not taught at {draft.tier} level")
+        )
+    return problems

@@ -1,0 +1,174 @@
+"""Catalogue API: ``listServices``, ``getService``, ``quote``. Thin: rules live in service.py."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from litestar import Controller, Request, Response, get, post
+from litestar.di import Provide
+from litestar.exceptions import NotFoundException
+
+from core.catalog import service
+from core.catalog.pricing import QuoteError
+from core.catalog.schemas import ServiceItem
+from core.catalog.schemas_api import (
+    AddOnOut,
+    CategoryOut,
+    IntakeFieldOut,
+    PriceChangeOut,
+    ProblemOut,
+    ProblemsOut,
+    QuoteIn,
+    QuoteLineOut,
+    QuoteOut,
+    RequirementOut,
+    ServiceOut,
+    ServiceSummary,
+    TierOut,
+)
+from core.i18n.formatting import format_money
+from core.tenancy.model import Tenant
+from core.web.context import AppContext
+from core.web.tenant import request_locale, request_tenant
+
+
+def problems_response(exc: QuoteError) -> Response[ProblemsOut]:
+    return Response(
+        ProblemsOut(
+            status_code=400,
+            detail=str(exc),
+            problems=[ProblemOut(field=p.field, reason=p.reason) for p in exc.problems],
+        ),
+        status_code=400,
+    )
+
+
+def service_out(
+    app_context: AppContext, tenant: Tenant, item: ServiceItem, prices: service.PriceList
+) -> ServiceOut:
+    requirements = service.item_requirements(app_context.plugins, tenant, item)
+    refs = {f"{item.ref}.{t.key}": t.key for t in item.tiers}
+    return ServiceOut(
+        ref=item.ref,
+        vertical=item.vertical,
+        key=item.key,
+        label=item.label,
+        description=item.description,
+        tiers=[
+            TierOut(
+                key=t.key, label=t.label, unit=t.unit,
+                price_fen=service.current_price(item, t.key, prices.prices),
+                price_min_fen=t.price_min_fen, price_max_fen=t.price_max_fen,
+                duration_minutes=t.duration_minutes, minutes_per_unit=t.minutes_per_unit,
+                quantity_field=t.quantity_field, contents=t.contents, excluded=t.excluded,
+            )
+            for t in item.tiers
+        ],
+        intake=[
+            IntakeFieldOut(
+                key=f.key, label=f.label, kind=f.kind, required=f.required, minimum=f.minimum,
+                maximum=f.maximum, choices=f.choices, unit=f.unit, only_tiers=f.only_tiers,
+                default=f.default,
+            )
+            for f in item.intake
+        ],
+        addons=[
+            AddOnOut(key=a.key, label=a.label, price_fen=a.price_fen, duration_minutes=a.duration_minutes)
+            for a in item.addons
+        ],
+        requirements=[RequirementOut(code=r.code, label=r.label) for r in requirements],
+        price_list_version=prices.version,
+        recent_price_changes=[
+            PriceChangeOut(
+                tier=refs[c.tier_ref], old_fen=c.old_fen, new_fen=c.new_fen,
+                effective_at=c.effective_at,
+            )
+            for c in prices.recent_changes
+            if c.tier_ref in refs
+        ],
+    )
+
+
+class CatalogApi(Controller):
+    path = "/api/v1"
+    tags = ["catalogue"]
+    dependencies = {"tenant": Provide(request_tenant, sync_to_thread=False)}
+
+    @get("/services", operation_id="listServices", summary="Services this tenant offers")
+    async def list_services(self, request: Request[Any, Any, Any], tenant: Tenant) -> list[CategoryOut]:
+        """Categories with their services and "from" prices at the prices in force now."""
+        app_context: AppContext = request.app.state.doorstep
+        catalog = app_context.catalog(tenant)
+        prices = await service.price_list(tenant, datetime.now(UTC))
+        out = []
+        for category in catalog.categories:
+            summaries = []
+            for item in category.items:
+                fen, unit = service.lowest_price(item, prices.prices)
+                summaries.append(
+                    ServiceSummary(
+                        ref=item.ref, vertical=item.vertical, category=category.key,
+                        label=item.label, description=item.description,
+                        from_price_fen=fen, unit=unit,
+                    )
+                )
+            out.append(
+                CategoryOut(
+                    key=category.key, vertical=category.vertical, label=category.label,
+                    services=summaries,
+                )
+            )
+        return out
+
+    @get(
+        "/services/{vertical:str}/{item:str}",
+        operation_id="getService",
+        summary="One service: tiers, contents, price band, questions, add-ons",
+    )
+    async def get_service(
+        self, request: Request[Any, Any, Any], tenant: Tenant, vertical: str, item: str
+    ) -> ServiceOut:
+        app_context: AppContext = request.app.state.doorstep
+        found = app_context.catalog(tenant).item(f"{vertical}.{item}")
+        if found is None:
+            raise NotFoundException()
+        prices = await service.price_list(tenant, datetime.now(UTC))
+        return service_out(app_context, tenant, found, prices)
+
+    @post(
+        "/quote",
+        operation_id="quote",
+        summary="Price a service: itemised, in fen",
+        status_code=200,
+        responses={400: None},  # documented by ProblemsOut below
+    )
+    async def quote(
+        self, request: Request[Any, Any, Any], tenant: Tenant, data: QuoteIn
+    ) -> Response[Any]:
+        """The itemised price of a service now: base, add-ons, each adjustment with its reason."""
+        app_context: AppContext = request.app.state.doorstep
+        try:
+            result = await service.quote_now(
+                app_context.plugins, tenant, app_context.catalog(tenant),
+                item=data.item, tier=data.tier, intake=data.intake,
+                when=data.when, addons=data.addons,
+            )
+        except QuoteError as exc:
+            return problems_response(exc)
+        locale = request_locale(request, tenant)
+        return Response(
+            QuoteOut(
+                item=result.item, tier=result.tier, intake=result.intake, addons=result.addons,
+                when=result.when, urgent=result.urgent, unit_price_fen=result.unit_price_fen,
+                quantity=result.quantity,
+                lines=[
+                    QuoteLineOut(code=l.code, kind=l.kind, label=l.label, amount_fen=l.amount_fen)
+                    for l in result.lines
+                ],
+                total_fen=result.total_fen, currency=result.currency,
+                duration_minutes=result.duration_minutes,
+                price_list_version=result.price_list_version,
+                total_text=format_money(result.total_fen, result.currency, locale),
+            )
+        )

@@ -1,0 +1,297 @@
+"""Catalogue rules: a tenant's catalogue, its versioned price list, price changes, quotes.
+
+Pages, API and CLI call these; none of them re-implements a price rule.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from core.catalog.model import TenantCatalog, apply_tenant_config
+from core.catalog.pricing import Quote, QuoteError, QuoteProblem, quote
+from core.catalog.schemas import Category, ServiceItem
+from core.catalog.tables import PriceListVersion, TierPrice
+from core.db import write_transaction
+from core.plugins import DoorstepPluginManager
+from core.tenancy.loader import TenantProblem
+from core.tenancy.model import Tenant
+from core.tenancy.tables import TenantRow
+from core.verification.certificates import certificate_label
+from core.verification.schemas import CertificationRequirement
+
+CHANGE_NOTICE_DAYS = 30
+
+
+def build_catalog(
+    plugins: DoorstepPluginManager, tenant: Tenant
+) -> tuple[TenantCatalog, list[TenantProblem]]:
+    """The tenant's catalogue from its enabled verticals' taxonomies and its YAML blocks."""
+    hooks = plugins.for_tenant(tenant)
+    by_vertical: dict[str, list[Category]] = {}
+    for categories in hooks.service_taxonomy():
+        for category in categories or []:
+            by_vertical.setdefault(category.vertical, []).append(category)
+    problems: list[TenantProblem] = []
+    result: list[Category] = []
+    for slug in tenant.enabled_verticals:
+        categories, found = apply_tenant_config(
+            slug, by_vertical.get(slug, []), tenant.vertical_configs.get(slug)
+        )
+        problems += [
+            TenantProblem(str(tenant.source), f"verticals.{slug}.{key}", reason)
+            for key, reason in found
+        ]
+        result += categories
+    return TenantCatalog.build(result), problems
+
+
+def catalog_problems(plugins: DoorstepPluginManager, tenant: Tenant) -> list[TenantProblem]:
+    """Tenant-check step: prices outside their band, unknown items, broken extra items."""
+    return build_catalog(plugins, tenant)[1]
+
+
+def item_requirements(
+    plugins: DoorstepPluginManager, tenant: Tenant, item: ServiceItem
+) -> list[CertificationRequirement]:
+    """Every certificate a provider needs for ``item``: the item's own, then the plugins'."""
+    found = {
+        code: CertificationRequirement(code=code, label=certificate_label(code))
+        for code in item.required_certifications
+    }
+    for extra in plugins.for_tenant(tenant).required_certifications(item=item):
+        for requirement in extra or []:
+            found.setdefault(requirement.code, requirement)
+    return list(found.values())
+
+
+# --- the versioned price list ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PriceChange:
+    tier_ref: str
+    old_fen: int | None
+    new_fen: int
+    effective_at: datetime
+
+
+@dataclass(frozen=True)
+class PriceList:
+    version: int
+    prices: dict[str, int]
+    """Tier ref -> list price in fen (tiers never changed in the database are absent)."""
+    recent_changes: list[PriceChange]
+
+
+async def _tenant_id(tenant: Tenant) -> Any:
+    row = await TenantRow.select(TenantRow.id).where(TenantRow.slug == tenant.slug).first()
+    if row is None:
+        raise LookupError(f"tenant {tenant.slug!r} has no row yet: run 'doorstep migrate'")
+    return row["id"]
+
+
+async def price_list(tenant: Tenant, now: datetime, version: int | None = None) -> PriceList:
+    """Prices in force at ``now`` (or as of ``version``, to reproduce an old quote)."""
+    tenant_id = await _tenant_id(tenant)
+    query = PriceListVersion.select(
+        PriceListVersion.id, PriceListVersion.number, PriceListVersion.effective_at
+    ).where(PriceListVersion.tenant == tenant_id)
+    versions = [
+        v
+        for v in await query
+        if (v["number"] <= version if version is not None else v["effective_at"] <= now)
+    ]
+    if not versions:
+        return PriceList(version=0, prices={}, recent_changes=[])
+    by_id = {v["id"]: v for v in versions}
+    rows = await TierPrice.select(
+        TierPrice.version, TierPrice.tier_ref, TierPrice.price_fen, TierPrice.previous_fen
+    ).where(TierPrice.tenant == tenant_id)
+    prices: dict[str, tuple[int, int]] = {}
+    changes: list[PriceChange] = []
+    since = now - timedelta(days=CHANGE_NOTICE_DAYS)
+    for row in rows:
+        v = by_id.get(row["version"])
+        if v is None:
+            continue
+        if row["tier_ref"] not in prices or prices[row["tier_ref"]][0] < v["number"]:
+            prices[row["tier_ref"]] = (v["number"], row["price_fen"])
+        if v["effective_at"] >= since and row["previous_fen"] not in (None, row["price_fen"]):
+            changes.append(
+                PriceChange(row["tier_ref"], row["previous_fen"], row["price_fen"], v["effective_at"])
+            )
+    latest = {ref: price for ref, (_, price) in prices.items()}
+    newest_first = sorted(changes, key=lambda c: c.effective_at, reverse=True)
+    # Only the latest change of each tier is news; an older one was superseded.
+    seen: set[str] = set()
+    recent = [c for c in newest_first if not (c.tier_ref in seen or seen.add(c.tier_ref))]
+    return PriceList(
+        version=max(v["number"] for v in versions), prices=latest, recent_changes=recent
+    )
+
+
+async def change_prices(
+    tenant: Tenant,
+    catalog: TenantCatalog,
+    changes: Mapping[str, int],
+    *,
+    actor: str,
+    reason: str,
+    source: str = "admin",
+    effective_at: datetime | None = None,
+    now: datetime | None = None,
+) -> int:
+    """Write a new price-list version. Every price must stay inside its tier's band.
+
+    Raises ``QuoteError`` naming each bad ``prices.<tier ref>``; nothing is saved then.
+    Returns the new version number (0 when nothing actually changed).
+    """
+    now = now or datetime.now(UTC)
+    effective_at = effective_at or now
+    problems = []
+    if not reason.strip():
+        problems.append(QuoteProblem("reason", "say why the prices change"))
+    for ref, fen in changes.items():
+        found = catalog.tier(ref)
+        if found is None:
+            problems.append(QuoteProblem(f"prices.{ref}", "no such service tier"))
+            continue
+        tier = found[1]
+        if isinstance(fen, bool) or not isinstance(fen, int):
+            problems.append(QuoteProblem(f"prices.{ref}", "must be a whole number of fen"))
+        elif not tier.price_min_fen <= fen <= tier.price_max_fen:
+            problems.append(
+                QuoteProblem(
+                    f"prices.{ref}",
+                    f"{fen} fen is outside the band {tier.price_min_fen}-{tier.price_max_fen} fen",
+                )
+            )
+    if problems:
+        raise QuoteError(problems)
+    tenant_id = await _tenant_id(tenant)
+    async with write_transaction():
+        current = await price_list(tenant, now=max(now, effective_at))
+        listed = catalog.list_prices()
+        real = {
+            ref: fen
+            for ref, fen in changes.items()
+            if current.prices.get(ref, listed.get(ref)) != fen
+        }
+        if not real:
+            return 0
+        last = await PriceListVersion.select(PriceListVersion.number).where(
+            PriceListVersion.tenant == tenant_id
+        ).order_by(PriceListVersion.number, ascending=False).first()
+        number = (last["number"] if last else 0) + 1
+        version = PriceListVersion(
+            tenant=tenant_id, number=number, effective_at=effective_at,
+            source=source, actor=actor[:120], reason=reason.strip(),
+        )
+        await version.save()
+        await TierPrice.insert(
+            *[
+                TierPrice(
+                    tenant=tenant_id, version=version.id, tier_ref=ref, price_fen=fen,
+                    previous_fen=current.prices.get(ref, listed.get(ref)),
+                )
+                for ref, fen in sorted(real.items())
+            ]
+        )
+    return number
+
+
+async def sync_config_prices(tenant: Tenant, catalog: TenantCatalog, now: datetime) -> int:
+    """Record the YAML's list prices as a version when they differ from the last config one.
+
+    Run at migrate and seed. Admin edits since then stay in force unless the YAML changes again.
+    """
+    tenant_id = await _tenant_id(tenant)
+    config_versions = {
+        v["id"]
+        for v in await PriceListVersion.select(PriceListVersion.id).where(
+            (PriceListVersion.tenant == tenant_id) & (PriceListVersion.source == "config")
+        )
+    }
+    last_config: dict[str, int] = {}
+    if config_versions:
+        rows = await TierPrice.select(
+            TierPrice.tier_ref, TierPrice.price_fen, TierPrice.version.number
+        ).where((TierPrice.tenant == tenant_id) & TierPrice.version.is_in(list(config_versions)))
+        for row in sorted(rows, key=lambda r: r["version.number"]):
+            last_config[row["tier_ref"]] = row["price_fen"]
+    wanted = catalog.list_prices()
+    if not config_versions:
+        # First sync: the catalogue's prices are version 1, recorded in full.
+        return await _record_config(tenant, catalog, wanted, now, first=True)
+    changed = {ref: fen for ref, fen in wanted.items() if last_config.get(ref) != fen}
+    if not changed:
+        return 0
+    return await _record_config(tenant, catalog, changed, now, first=False)
+
+
+async def _record_config(
+    tenant: Tenant, catalog: TenantCatalog, prices: dict[str, int], now: datetime, first: bool
+) -> int:
+    tenant_id = await _tenant_id(tenant)
+    async with write_transaction():
+        current = await price_list(tenant, now=now)
+        last = await PriceListVersion.select(PriceListVersion.number).where(
+            PriceListVersion.tenant == tenant_id
+        ).order_by(PriceListVersion.number, ascending=False).first()
+        number = (last["number"] if last else 0) + 1
+        version = PriceListVersion(
+            tenant=tenant_id, number=number, effective_at=now, source="config",
+            actor="tenant configuration",
+            reason="initial price list" if first else "tenant configuration changed",
+        )
+        await version.save()
+        await TierPrice.insert(
+            *[
+                TierPrice(
+                    tenant=tenant_id, version=version.id, tier_ref=ref, price_fen=fen,
+                    previous_fen=None if first else current.prices.get(ref),
+                )
+                for ref, fen in sorted(prices.items())
+            ]
+        )
+    return number
+
+
+async def quote_now(
+    plugins: DoorstepPluginManager,
+    tenant: Tenant,
+    catalog: TenantCatalog,
+    *,
+    item: str,
+    tier: str,
+    intake: Mapping[str, Any],
+    when: datetime | None,
+    addons: list[str] | None = None,
+    now: datetime | None = None,
+) -> Quote:
+    """A quote at the prices in force now (the version is recorded on the quote)."""
+    now = now or datetime.now(UTC)
+    prices = await price_list(tenant, now)
+    return quote(
+        catalog,
+        plugins.for_tenant(tenant),
+        item=item, tier=tier, intake=intake, when=when, now=now, addons=addons,
+        prices=prices.prices, price_list_version=prices.version,
+        currency=tenant.config.currency,
+    )
+
+
+def current_price(item: ServiceItem, tier_key: str, prices: Mapping[str, int]) -> int:
+    tier = item.tier(tier_key)
+    if tier is None:
+        raise KeyError(tier_key)
+    return prices.get(f"{item.ref}.{tier.key}", tier.price_fen)
+
+
+def lowest_price(item: ServiceItem, prices: Mapping[str, int]) -> tuple[int, str]:
+    """The "from" price of an item and its unit: its cheapest tier at current prices."""
+    cheapest = min(item.tiers, key=lambda t: current_price(item, t.key, prices))
+    return current_price(item, cheapest.key, prices), cheapest.unit
