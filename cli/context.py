@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 
 from cli.errors import err, fail
+from core import boot
 from core.plugins import DoorstepPluginManager, PluginError, build_plugin_manager
 from core.settings import Settings, get_settings
 from core.tenancy.loader import TenantConfigError
-from core import boot
 from core.tenancy.registry import TenantRegistry
 
 

@@ -14,8 +14,8 @@ from rich.table import Table
 
 from cli import context
 from cli.errors import err, fail
-from core.tenancy.loader import SLUG
 from core.boot import check_tenant_files
+from core.tenancy.loader import SLUG
 from core.tenancy.registry import tenant_files
 from core.theming.model import available_themes
 

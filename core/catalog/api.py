@@ -6,8 +6,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from litestar import Controller, Request, Response, get, post
-from litestar.di import Provide
+from litestar.di import NamedDependency, Provide
 from litestar.exceptions import NotFoundException
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.params import FromPath
 
 from core.catalog import service
 from core.catalog.pricing import QuoteError
@@ -57,31 +59,48 @@ def service_out(
         description=item.description,
         tiers=[
             TierOut(
-                key=t.key, label=t.label, unit=t.unit,
+                key=t.key,
+                label=t.label,
+                unit=t.unit,
                 price_fen=service.current_price(item, t.key, prices.prices),
-                price_min_fen=t.price_min_fen, price_max_fen=t.price_max_fen,
-                duration_minutes=t.duration_minutes, minutes_per_unit=t.minutes_per_unit,
-                quantity_field=t.quantity_field, contents=t.contents, excluded=t.excluded,
+                price_min_fen=t.price_min_fen,
+                price_max_fen=t.price_max_fen,
+                duration_minutes=t.duration_minutes,
+                minutes_per_unit=t.minutes_per_unit,
+                quantity_field=t.quantity_field,
+                contents=t.contents,
+                excluded=t.excluded,
             )
             for t in item.tiers
         ],
         intake=[
             IntakeFieldOut(
-                key=f.key, label=f.label, kind=f.kind, required=f.required, minimum=f.minimum,
-                maximum=f.maximum, choices=f.choices, unit=f.unit, only_tiers=f.only_tiers,
+                key=f.key,
+                label=f.label,
+                kind=f.kind,
+                required=f.required,
+                minimum=f.minimum,
+                maximum=f.maximum,
+                choices=f.choices,
+                unit=f.unit,
+                only_tiers=f.only_tiers,
                 default=f.default,
             )
             for f in item.intake
         ],
         addons=[
-            AddOnOut(key=a.key, label=a.label, price_fen=a.price_fen, duration_minutes=a.duration_minutes)
+            AddOnOut(
+                key=a.key, label=a.label, price_fen=a.price_fen, duration_minutes=a.duration_minutes
+            )
             for a in item.addons
         ],
         requirements=[RequirementOut(code=r.code, label=r.label) for r in requirements],
         price_list_version=prices.version,
         recent_price_changes=[
             PriceChangeOut(
-                tier=refs[c.tier_ref], old_fen=c.old_fen, new_fen=c.new_fen,
+                tier=refs[c.tier_ref],
+                old_fen=c.old_fen,
+                new_fen=c.new_fen,
                 effective_at=c.effective_at,
             )
             for c in prices.recent_changes
@@ -96,7 +115,9 @@ class CatalogApi(Controller):
     dependencies = {"tenant": Provide(request_tenant, sync_to_thread=False)}
 
     @get("/services", operation_id="listServices", summary="Services this tenant offers")
-    async def list_services(self, request: Request[Any, Any, Any], tenant: Tenant) -> list[CategoryOut]:
+    async def list_services(
+        self, request: Request[Any, Any, Any], tenant: NamedDependency[Tenant]
+    ) -> list[CategoryOut]:
         """Categories with their services and "from" prices at the prices in force now."""
         app_context: AppContext = request.app.state.doorstep
         catalog = app_context.catalog(tenant)
@@ -108,14 +129,20 @@ class CatalogApi(Controller):
                 fen, unit = service.lowest_price(item, prices.prices)
                 summaries.append(
                     ServiceSummary(
-                        ref=item.ref, vertical=item.vertical, category=category.key,
-                        label=item.label, description=item.description,
-                        from_price_fen=fen, unit=unit,
+                        ref=item.ref,
+                        vertical=item.vertical,
+                        category=category.key,
+                        label=item.label,
+                        description=item.description,
+                        from_price_fen=fen,
+                        unit=unit,
                     )
                 )
             out.append(
                 CategoryOut(
-                    key=category.key, vertical=category.vertical, label=category.label,
+                    key=category.key,
+                    vertical=category.vertical,
+                    label=category.label,
                     services=summaries,
                 )
             )
@@ -127,7 +154,11 @@ class CatalogApi(Controller):
         summary="One service: tiers, contents, price band, questions, add-ons",
     )
     async def get_service(
-        self, request: Request[Any, Any, Any], tenant: Tenant, vertical: str, item: str
+        self,
+        request: Request[Any, Any, Any],
+        tenant: NamedDependency[Tenant],
+        vertical: FromPath[str],
+        item: FromPath[str],
     ) -> ServiceOut:
         app_context: AppContext = request.app.state.doorstep
         found = app_context.catalog(tenant).item(f"{vertical}.{item}")
@@ -141,32 +172,52 @@ class CatalogApi(Controller):
         operation_id="quote",
         summary="Price a service: itemised, in fen",
         status_code=200,
-        responses={400: None},  # documented by ProblemsOut below
+        responses={
+            400: ResponseSpec(
+                data_container=ProblemsOut, description="Problems, each naming its field"
+            )
+        },
     )
     async def quote(
-        self, request: Request[Any, Any, Any], tenant: Tenant, data: QuoteIn
+        self,
+        request: Request[Any, Any, Any],
+        tenant: NamedDependency[Tenant],
+        data: QuoteIn,
     ) -> Response[Any]:
         """The itemised price of a service now: base, add-ons, each adjustment with its reason."""
         app_context: AppContext = request.app.state.doorstep
         try:
             result = await service.quote_now(
-                app_context.plugins, tenant, app_context.catalog(tenant),
-                item=data.item, tier=data.tier, intake=data.intake,
-                when=data.when, addons=data.addons,
+                app_context.plugins,
+                tenant,
+                app_context.catalog(tenant),
+                item=data.item,
+                tier=data.tier,
+                intake=data.intake,
+                when=data.when,
+                addons=data.addons,
             )
         except QuoteError as exc:
             return problems_response(exc)
         locale = request_locale(request, tenant)
         return Response(
             QuoteOut(
-                item=result.item, tier=result.tier, intake=result.intake, addons=result.addons,
-                when=result.when, urgent=result.urgent, unit_price_fen=result.unit_price_fen,
+                item=result.item,
+                tier=result.tier,
+                intake=result.intake,
+                addons=result.addons,
+                when=result.when,
+                urgent=result.urgent,
+                unit_price_fen=result.unit_price_fen,
                 quantity=result.quantity,
                 lines=[
-                    QuoteLineOut(code=l.code, kind=l.kind, label=l.label, amount_fen=l.amount_fen)
-                    for l in result.lines
+                    QuoteLineOut(
+                        code=line.code, kind=line.kind, label=line.label, amount_fen=line.amount_fen
+                    )
+                    for line in result.lines
                 ],
-                total_fen=result.total_fen, currency=result.currency,
+                total_fen=result.total_fen,
+                currency=result.currency,
                 duration_minutes=result.duration_minutes,
                 price_list_version=result.price_list_version,
                 total_text=format_money(result.total_fen, result.currency, locale),

@@ -58,7 +58,9 @@ class Quote(msgspec.Struct, frozen=True, kw_only=True):
     price_list_version: int
 
 
-def applicable_fields(item: ServiceItem, tier: ServiceTier, extra: list[IntakeField]) -> list[IntakeField]:
+def applicable_fields(
+    item: ServiceItem, tier: ServiceTier, extra: list[IntakeField]
+) -> list[IntakeField]:
     return [f for f in [*item.intake, *extra] if not f.only_tiers or tier.key in f.only_tiers]
 
 
@@ -103,7 +105,9 @@ def clean_intake(fields: list[IntakeField], given: Mapping[str, Any]) -> dict[st
         else:
             text = str(value).strip() if isinstance(value, str | int) else None
             if text is None or len(text) > TEXT_MAX:
-                problems.append(QuoteProblem(where, f"must be text of at most {TEXT_MAX} characters"))
+                problems.append(
+                    QuoteProblem(where, f"must be text of at most {TEXT_MAX} characters")
+                )
             elif text:
                 clean[spec.key] = text
     if problems:
@@ -184,17 +188,23 @@ def quote(
     lines = [QuoteLine(code="base", kind="base", label=level.label, amount_fen=base.amount_fen)]
     lines += [
         QuoteLine(
-            code=f"addon.{key}", kind="addon", label=offered[key].label,
+            code=f"addon.{key}",
+            kind="addon",
+            label=offered[key].label,
             amount_fen=offered[key].price_fen,
         )
         for key in chosen
     ]
     subtotal = Money(sum(line.amount_fen for line in lines), currency)
-    adjustments = [a for found in hooks.price_adjustments(request=request, base=subtotal) for a in found or []]
+    adjustments = [
+        a for found in hooks.price_adjustments(request=request, base=subtotal) for a in found or []
+    ]
     for adjustment in sorted(adjustments, key=lambda a: (a.priority, a.code)):
         lines.append(
             QuoteLine(
-                code=adjustment.code, kind="adjustment", label=adjustment.reason,
+                code=adjustment.code,
+                kind="adjustment",
+                label=adjustment.reason,
                 amount_fen=adjustment.amount.amount_fen,
             )
         )

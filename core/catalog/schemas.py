@@ -1,6 +1,7 @@
 """Values the catalogue and pricing hooks exchange. Frozen; hooks return new values.
 
-References are dotted strings: an item is ``<vertical>.<item>``, a tier ``<vertical>.<item>.<tier>``.
+References are dotted strings: an item is ``<vertical>.<item>``, a tier
+``<vertical>.<item>.<tier>``.
 """
 
 from __future__ import annotations

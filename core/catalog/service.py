@@ -121,13 +121,17 @@ async def price_list(tenant: Tenant, now: datetime, version: int | None = None) 
             prices[row["tier_ref"]] = (v["number"], row["price_fen"])
         if v["effective_at"] >= since and row["previous_fen"] not in (None, row["price_fen"]):
             changes.append(
-                PriceChange(row["tier_ref"], row["previous_fen"], row["price_fen"], v["effective_at"])
+                PriceChange(
+                    row["tier_ref"], row["previous_fen"], row["price_fen"], v["effective_at"]
+                )
             )
     latest = {ref: price for ref, (_, price) in prices.items()}
     newest_first = sorted(changes, key=lambda c: c.effective_at, reverse=True)
     # Only the latest change of each tier is news; an older one was superseded.
-    seen: set[str] = set()
-    recent = [c for c in newest_first if not (c.tier_ref in seen or seen.add(c.tier_ref))]
+    latest_change: dict[str, PriceChange] = {}
+    for change in newest_first:
+        latest_change.setdefault(change.tier_ref, change)
+    recent = list(latest_change.values())
     return PriceList(
         version=max(v["number"] for v in versions), prices=latest, recent_changes=recent
     )
@@ -182,19 +186,29 @@ async def change_prices(
         }
         if not real:
             return 0
-        last = await PriceListVersion.select(PriceListVersion.number).where(
-            PriceListVersion.tenant == tenant_id
-        ).order_by(PriceListVersion.number, ascending=False).first()
+        last = (
+            await PriceListVersion.select(PriceListVersion.number)
+            .where(PriceListVersion.tenant == tenant_id)
+            .order_by(PriceListVersion.number, ascending=False)
+            .first()
+        )
         number = (last["number"] if last else 0) + 1
         version = PriceListVersion(
-            tenant=tenant_id, number=number, effective_at=effective_at,
-            source=source, actor=actor[:120], reason=reason.strip(),
+            tenant=tenant_id,
+            number=number,
+            effective_at=effective_at,
+            source=source,
+            actor=actor[:120],
+            reason=reason.strip(),
         )
         await version.save()
         await TierPrice.insert(
             *[
                 TierPrice(
-                    tenant=tenant_id, version=version.id, tier_ref=ref, price_fen=fen,
+                    tenant=tenant_id,
+                    version=version.id,
+                    tier_ref=ref,
+                    price_fen=fen,
                     previous_fen=current.prices.get(ref, listed.get(ref)),
                 )
                 for ref, fen in sorted(real.items())
@@ -238,12 +252,18 @@ async def _record_config(
     tenant_id = await _tenant_id(tenant)
     async with write_transaction():
         current = await price_list(tenant, now=now)
-        last = await PriceListVersion.select(PriceListVersion.number).where(
-            PriceListVersion.tenant == tenant_id
-        ).order_by(PriceListVersion.number, ascending=False).first()
+        last = (
+            await PriceListVersion.select(PriceListVersion.number)
+            .where(PriceListVersion.tenant == tenant_id)
+            .order_by(PriceListVersion.number, ascending=False)
+            .first()
+        )
         number = (last["number"] if last else 0) + 1
         version = PriceListVersion(
-            tenant=tenant_id, number=number, effective_at=now, source="config",
+            tenant=tenant_id,
+            number=number,
+            effective_at=now,
+            source="config",
             actor="tenant configuration",
             reason="initial price list" if first else "tenant configuration changed",
         )
@@ -251,7 +271,10 @@ async def _record_config(
         await TierPrice.insert(
             *[
                 TierPrice(
-                    tenant=tenant_id, version=version.id, tier_ref=ref, price_fen=fen,
+                    tenant=tenant_id,
+                    version=version.id,
+                    tier_ref=ref,
+                    price_fen=fen,
                     previous_fen=None if first else current.prices.get(ref),
                 )
                 for ref, fen in sorted(prices.items())
@@ -278,8 +301,14 @@ async def quote_now(
     return quote(
         catalog,
         plugins.for_tenant(tenant),
-        item=item, tier=tier, intake=intake, when=when, now=now, addons=addons,
-        prices=prices.prices, price_list_version=prices.version,
+        item=item,
+        tier=tier,
+        intake=intake,
+        when=when,
+        now=now,
+        addons=addons,
+        prices=prices.prices,
+        price_list_version=prices.version,
         currency=tenant.config.currency,
     )
 

@@ -14,13 +14,13 @@ from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.plugins import InitPlugin
 from litestar.types import Guard
 
+from core.boot import load_tenants
+from core.catalog import pages as catalog_pages
+from core.catalog.api import CatalogApi
 from core.db import engine_for, use_engine
 from core.plugins import DoorstepPluginManager, build_plugin_manager
 from core.settings import Settings, get_settings
-from core.boot import load_tenants
 from core.tenancy.registry import TenantRegistry
-from core.catalog import pages as catalog_pages
-from core.catalog.api import CatalogApi
 from core.web import api, assets, pages
 from core.web.context import AppContext
 from core.web.templating import render_page

@@ -92,6 +92,6 @@ CORE_STATIC = Path(__file__).resolve().parent / "static"
 
 
 @get("/static/core/{name:path}", include_in_schema=False)
-async def core_file(name: str) -> Response[bytes]:
+async def core_file(name: FromPath[str]) -> Response[bytes]:
     """Core's own scripts (the live quote), the same for every tenant."""
     return _file_response(CORE_STATIC, name.lstrip("/"))

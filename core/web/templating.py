@@ -125,7 +125,8 @@ class TemplateStore:
         hooks = self.app_context.plugins.for_tenant(tenant)
         for result in hooks.theme_context(template_name=name, locale=locale):
             for key, value in (result or {}).items():
-                extra.setdefault(key, value)
+                if key not in env.globals:  # core's own variables always win
+                    extra.setdefault(key, value)
         return env.get_template(name).render({**extra, **context})
 
 

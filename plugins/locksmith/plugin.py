@@ -70,7 +70,9 @@ def price_adjustments(tenant: Tenant, request: QuoteRequest, base: Money) -> lis
         return []
     config = tenant.vertical_config(SLUG, LocksmithConfig)
     found = []
-    if is_night(request.when, tenant.config.timezone, config.night_start_hour, config.night_end_hour):
+    if is_night(
+        request.when, tenant.config.timezone, config.night_start_hour, config.night_end_hour
+    ):
         found.append(
             PriceAdjustment(
                 code="locksmith.night_surcharge",

@@ -68,7 +68,9 @@ def price_adjustments(tenant: Tenant, request: QuoteRequest, base: Money) -> lis
                 priority=50,
             )
         )
-    if is_night(request.when, tenant.config.timezone, config.night_start_hour, config.night_end_hour):
+    if is_night(
+        request.when, tenant.config.timezone, config.night_start_hour, config.night_end_hour
+    ):
         found.append(
             PriceAdjustment(
                 code="repair.night_surcharge",

@@ -100,6 +100,8 @@ def validate_booking(tenant: Tenant, draft: BookingDraft) -> list[ValidationProb
     levels = GRADES_BY_LEVEL.get(draft.tier)
     if levels and grade.startswith("g") and grade[1:].isdigit() and int(grade[1:]) not in levels:
         problems.append(
-            ValidationProblem(field="intake.grade", reason=f"grade is not taught at {draft.tier} level")
+            ValidationProblem(
+                field="intake.grade", reason=f"grade is not taught at {draft.tier} level"
+            )
         )
     return problems

@@ -61,7 +61,7 @@ def other_verticals(name: str, own_slug: str) -> bool:
 
 
 def python_files(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.rglob("*.py") if "piccolo_migrations" not in p.parts)
+    return sorted(folder.rglob("*.py"))
 
 
 def vertical_packages() -> list[Path]:

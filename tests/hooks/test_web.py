@@ -96,11 +96,6 @@ def test_hook_theme_context(
     assert meta(garden_page, "greeting") == "from everywhere"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core/web/templating.py passes plugin variables to render(), where they shadow the "
-    "environment globals (brand, tenant...); the fix is to skip keys in env.globals",
-)
 def test_hook_theme_context_never_overrides_what_core_sets(
     tmp_path: Path, settings: Settings, jiejia: Tenant
 ) -> None:
