@@ -7,6 +7,7 @@
   var lang = locale.replace("_", "-");
   var money = new Intl.NumberFormat(lang, { style: "currency", currency: form.dataset.currency });
   var timer = null;
+  var touched = {};
   var seq = 0;
 
   function pick(text) { return text[locale] || text.zh_CN || text.en || Object.values(text)[0] || ""; }
@@ -40,10 +41,15 @@
   function clearErrors() { form.querySelectorAll("[data-error-for]").forEach(function (e) { e.textContent = ""; }); }
 
   function showProblems(problems) {
+    var waiting = false;
     problems.forEach(function (p) {
+      var name = p.field.replace(/^intake\./, "");
+      // A question not answered yet is not a mistake: invite, do not scold.
+      if (p.field.indexOf("intake.") === 0 && !touched[name]) { waiting = true; return; }
       var target = form.querySelector('[data-error-for="' + p.field + '"]') || form.querySelector('[data-error-for="*"]');
       target.textContent = p.reason;
     });
+    if (waiting) form.querySelector('[data-error-for="*"]').textContent = form.dataset.hint;
     document.getElementById("quote-total").textContent = "—";
     document.getElementById("quote-lines").innerHTML = "";
     document.getElementById("quote-duration").textContent = "";
@@ -66,8 +72,20 @@
     duration.textContent = duration.dataset.template.replace("__TIME__", time.trim());
   }
 
+  function unanswered() {
+    return Array.prototype.some.call(
+      form.querySelectorAll(".field:not([hidden]) [required]"),
+      function (input) { return input.value === "" && !touched[input.name]; });
+  }
+
   function refresh() {
     var mine = ++seq;
+    if (unanswered()) {
+      clearErrors();
+      showProblems([]);
+      form.querySelector('[data-error-for="*"]').textContent = form.dataset.hint;
+      return;
+    }
     form.setAttribute("aria-busy", "true");
     fetch("/api/v1/quote", {
       method: "POST", headers: { "Content-Type": "application/json" },
@@ -83,8 +101,9 @@
   }
 
   function schedule() { clearTimeout(timer); timer = setTimeout(refresh, 200); }
-  form.addEventListener("change", function () { showTier(); schedule(); });
-  form.addEventListener("input", schedule);
+  function touch(event) { if (event.target.name) touched[event.target.name] = true; }
+  form.addEventListener("change", function (event) { touch(event); showTier(); schedule(); });
+  form.addEventListener("input", function (event) { touch(event); schedule(); });
   showTier();
   refresh();
 })();
