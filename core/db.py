@@ -20,6 +20,8 @@ from core.settings import Settings
 APPS = (
     "core.tenancy.piccolo_app",
     "core.catalog.piccolo_app",
+    "core.privacy.piccolo_app",
+    "core.accounts.piccolo_app",
 )
 """Piccolo apps in migration order; plugins with tables add theirs through their own app."""
 

@@ -6,6 +6,7 @@ the price-list version it used, so it can be reproduced later.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any, Literal
@@ -115,12 +116,17 @@ def clean_intake(fields: list[IntakeField], given: Mapping[str, Any]) -> dict[st
     return clean
 
 
+_WHOLE_NUMBER = re.compile(r"-?[0-9]{1,18}")
+
+
 def _as_int(value: Any) -> int | None:
+    """A whole number, also when typed as text ("120"); anything else is None, never a crash
+    ("--120", "²" and 5,000 digits are all refused)."""
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
         return value
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+    if isinstance(value, str) and _WHOLE_NUMBER.fullmatch(value.strip()):
         return int(value.strip())
     return None
 

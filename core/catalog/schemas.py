@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import msgspec
 
@@ -16,6 +16,14 @@ from core.money import Money
 
 LocalizedText = dict[str, str]
 Unit = Literal["visit", "hour", "m2", "piece", "lesson"]
+
+# Types of tenant settings: a wrong value is refused when the YAML is read, naming its key.
+Fen = Annotated[int, msgspec.Meta(ge=0)]
+"""An amount of money in fen, never negative."""
+BasisPoints = Annotated[int, msgspec.Meta(ge=0, le=10_000)]
+"""A share in basis points: 0 (nothing) to 10000 (all of it)."""
+Hour = Annotated[int, msgspec.Meta(ge=0, le=23)]
+"""An hour of the day in the tenant's time zone."""
 
 
 class Frozen(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
@@ -127,7 +135,7 @@ class VerticalConfig(Frozen, frozen=True, kw_only=True):
 
     disabled_items: list[str] = []
     """Item keys this tenant switches off."""
-    price_overrides_fen: dict[str, int] = {}
+    price_overrides_fen: dict[str, Fen] = {}
     """Tenant list prices per ``item.tier``, in fen; must stay inside the tier's band."""
     extra_items: list[ExtraItem] = []
     """The tenant's own items."""

@@ -4,15 +4,27 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from core.catalog.schemas import Category, PriceAdjustment, QuoteRequest, Vertical
+from core.catalog.schemas import (
+    Category,
+    PriceAdjustment,
+    QuoteRequest,
+    ServiceItem,
+    Vertical,
+)
 from core.catalog.taxonomy import load_taxonomy
 from core.hookspecs import hookimpl
 from core.money import Money
 from core.tenancy.model import Tenant
+from core.verification.certificates import certificate_label
+from core.verification.schemas import CertificationRequirement
 from plugins.housekeeping.config import HousekeepingConfig
 
 HERE = Path(__file__).resolve().parent
 SLUG = "housekeeping"
+EVERY_PROVIDER = tuple(
+    CertificationRequirement(code=code, label=certificate_label(code))
+    for code in ("health_certificate", "housekeeping_training")
+)
 
 
 @hookimpl
@@ -30,6 +42,13 @@ def register_vertical() -> Vertical:
 @hookimpl
 def service_taxonomy(tenant: Tenant) -> list[Category]:
     return load_taxonomy(HERE / "taxonomy.yaml", SLUG)
+
+
+@hookimpl
+def required_certifications(tenant: Tenant, item: ServiceItem) -> list[CertificationRequirement]:
+    """Everyone working in homes holds a health certificate and housekeeping training,
+    whatever the item, a tenant's own items included."""
+    return list(EVERY_PROVIDER) if item.vertical == SLUG else []
 
 
 @hookimpl

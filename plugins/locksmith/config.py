@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
-from core.catalog.schemas import VerticalConfig
+from typing import Annotated
+
+import msgspec
+
+from core.catalog.schemas import Fen, Hour, VerticalConfig
 
 
 class LocksmithConfig(VerticalConfig, frozen=True, kw_only=True):
     """Per-tenant settings of the locksmith vertical. Unknown keys are errors."""
 
-    night_surcharge_fen: int = 5000
-    urgent_surcharge_fen: int = 3000
-    night_start_hour: int = 22
-    night_end_hour: int = 7
-    proof_retention_days: int = 180
-    """How long the customer's proof of residence or ownership is kept after an unlock."""
+    night_surcharge_fen: Fen = 5000
+    urgent_surcharge_fen: Fen = 3000
+    night_start_hour: Hour = 22
+    night_end_hour: Hour = 7
+    proof_retention_days: Annotated[int, msgspec.Meta(ge=30, le=3650)] = 180
+    """How long the customer's proof of residence or ownership is kept after an unlock
+    (30 to 3650 days)."""
 
-    def __post_init__(self) -> None:
-        if not 30 <= self.proof_retention_days <= 3650:
-            raise ValueError("proof_retention_days must be between 30 and 3650")

@@ -47,10 +47,14 @@ def required_certifications(tenant: Tenant, item: ServiceItem) -> list[Certifica
 
 @hookimpl
 def validate_booking(tenant: Tenant, draft: BookingDraft) -> list[ValidationProblem]:
-    """Unlock jobs record the customer's proof of residence or ownership before opening."""
+    """Unlock jobs (a tenant's own included) record the customer's proof of residence or
+    ownership before opening."""
     if draft.vertical != SLUG:
         return []
-    item = find_item(service_taxonomy(tenant), draft.item)
+    own = tenant.vertical_config(SLUG, LocksmithConfig).extra_items
+    item = find_item(service_taxonomy(tenant), draft.item) or next(
+        (extra.item for extra in own if extra.item.key == draft.item), None
+    )
     if item is None or "unlock" not in item.tags:
         return []
     if not draft.intake.get("proof_type"):

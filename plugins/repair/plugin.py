@@ -5,15 +5,26 @@ from __future__ import annotations
 from pathlib import Path
 
 from core.catalog.rules import is_night, share_of
-from core.catalog.schemas import Category, PriceAdjustment, QuoteRequest, Vertical
+from core.catalog.schemas import (
+    Category,
+    PriceAdjustment,
+    QuoteRequest,
+    ServiceItem,
+    Vertical,
+)
 from core.catalog.taxonomy import load_taxonomy
 from core.hookspecs import hookimpl
 from core.money import Money
 from core.tenancy.model import Tenant
+from core.verification.certificates import certificate_label
+from core.verification.schemas import CertificationRequirement
 from plugins.repair.config import RepairConfig
 
 HERE = Path(__file__).resolve().parent
 SLUG = "repair"
+ELECTRICIAN_LICENCE = CertificationRequirement(
+    code="electrician_licence", label=certificate_label("electrician_licence")
+)
 
 
 @hookimpl
@@ -31,6 +42,13 @@ def register_vertical() -> Vertical:
 @hookimpl
 def service_taxonomy(tenant: Tenant) -> list[Category]:
     return load_taxonomy(HERE / "taxonomy.yaml", SLUG)
+
+
+@hookimpl
+def required_certifications(tenant: Tenant, item: ServiceItem) -> list[CertificationRequirement]:
+    """Electrical work (items tagged ``electrical``, a tenant's own included) needs an
+    electrician's licence (特种作业操作证, electrician class)."""
+    return [ELECTRICIAN_LICENCE] if item.vertical == SLUG and "electrical" in item.tags else []
 
 
 @hookimpl

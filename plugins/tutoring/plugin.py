@@ -47,10 +47,22 @@ def required_certifications(tenant: Tenant, item: ServiceItem) -> list[Certifica
     return [NO_CRIMINAL_RECORD] if item.vertical == SLUG else []
 
 
-def is_minor(tenant: Tenant, intake: dict[str, object]) -> bool:
+def student_age(intake: dict[str, object]) -> int | None:
+    """The student's age as a number, also when a form sent it as text ("13")."""
     age = intake.get("student_age")
+    if isinstance(age, bool):
+        return None
+    if isinstance(age, int):
+        return age
+    if isinstance(age, str) and age.strip().isdigit():
+        return int(age.strip())
+    return None
+
+
+def is_minor(tenant: Tenant, intake: dict[str, object]) -> bool:
+    age = student_age(intake)
     config = tenant.vertical_config(SLUG, TutoringConfig)
-    return isinstance(age, int) and age < config.adult_age
+    return age is not None and age < config.adult_age
 
 
 @hookimpl(tryfirst=True)
@@ -59,7 +71,8 @@ def base_price(tenant: Tenant, request: QuoteRequest) -> Money | None:
     if request.item.vertical != SLUG:
         return None
     if request.intake.get("trial"):
-        return Money(tenant.vertical_config(SLUG, TutoringConfig).trial_lesson_fen)
+        trial = tenant.vertical_config(SLUG, TutoringConfig).trial_lesson_fen
+        return Money(trial, tenant.config.currency)
     lessons = int(request.intake.get("lessons") or 1)
     return Money(request.unit_price_fen * request.quantity * lessons, tenant.config.currency)
 
@@ -88,11 +101,19 @@ def price_adjustments(tenant: Tenant, request: QuoteRequest, base: Money) -> lis
 
 @hookimpl
 def validate_booking(tenant: Tenant, draft: BookingDraft) -> list[ValidationProblem]:
-    """A minor has a named guardian; the grade belongs to the booked school level."""
+    """The student's age is known; a minor has a named guardian; the grade belongs to the
+    booked school level."""
     if draft.vertical != SLUG:
         return []
     problems = []
-    if is_minor(tenant, draft.intake) and not str(draft.intake.get("guardian_name") or "").strip():
+    if student_age(draft.intake) is None:
+        problems.append(
+            ValidationProblem(
+                field="intake.student_age",
+                reason="the student's age tells whether a guardian must be named",
+            )
+        )
+    elif is_minor(tenant, draft.intake) and not str(draft.intake.get("guardian_name") or "").strip():
         problems.append(
             ValidationProblem(field="intake.guardian_name", reason="a minor needs a named guardian")
         )

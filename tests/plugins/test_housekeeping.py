@@ -73,9 +73,7 @@ def test_each_tenant_has_its_own_minimum_charge(plugins, jiejia: Tenant, wanjia:
 def test_window_cleaning_and_dust_mite_removal_appear_as_their_own_lines(
     plugins, jiejia: Tenant
 ) -> None:
-    found = price(
-        plugins, jiejia, HOME, "deep", {"area_m2": 100}, addons=["windows", "dust_mite"]
-    )
+    found = price(plugins, jiejia, HOME, "deep", {"area_m2": 100}, addons=["windows", "dust_mite"])
 
     assert lines(found) == {"base": 90_000, "addon.windows": 6000, "addon.dust_mite": 8000}
     assert found.total_fen == 104_000
@@ -108,7 +106,9 @@ def test_the_duration_estimate_grows_with_the_area(plugins, jiejia: Tenant) -> N
 
 
 def test_a_daily_clean_takes_as_long_as_the_hours_booked(plugins, jiejia: Tenant) -> None:
-    assert price(plugins, jiejia, HOME, "daily", {"area_m2": 60, "hours": 4}).duration_minutes == 240
+    assert (
+        price(plugins, jiejia, HOME, "daily", {"area_m2": 60, "hours": 4}).duration_minutes == 240
+    )
 
 
 def test_a_kitchen_deep_clean_has_one_price_per_visit(plugins, jiejia: Tenant) -> None:
@@ -119,7 +119,9 @@ def test_a_kitchen_deep_clean_has_one_price_per_visit(plugins, jiejia: Tenant) -
 
 
 def test_air_conditioner_cleaning_is_priced_per_unit(plugins, jiejia: Tenant) -> None:
-    found = price(plugins, jiejia, "housekeeping.appliance_cleaning", "air_conditioner", {"units": 3})
+    found = price(
+        plugins, jiejia, "housekeeping.appliance_cleaning", "air_conditioner", {"units": 3}
+    )
 
     assert found.total_fen == 3 * 8900
     assert found.duration_minutes == 3 * 60

@@ -1,0 +1,1 @@
+"""Accounts: customers and providers by mobile number, staff by email, sessions, API tokens."""

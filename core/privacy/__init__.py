@@ -1,0 +1,1 @@
+"""Personal data: field encryption with key ids, blind indexes, masking, audited reads."""
