@@ -69,7 +69,12 @@ def serve(
     plugins = context.load_plugins()
     registry = context.load_tenants(settings, plugins)
     _logging()
-    application = create_app(settings=settings, plugins=plugins, tenants=registry)
+    from core.privacy.keys import KeyringError
+
+    try:
+        application = create_app(settings=settings, plugins=plugins, tenants=registry)
+    except KeyringError as exc:
+        raise fail(str(exc)) from exc
     for each in sorted(registry, key=lambda t: t.slug):
         out.print(f"  {each.name('zh_CN')}  http://{each.config.hosts[0]}:{port}")
     uvicorn.run(application, host=host, port=port, log_level="info", proxy_headers=False)

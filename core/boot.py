@@ -44,8 +44,12 @@ async def prepare_database(
 
     from core.catalog.service import build_catalog, sync_config_prices
     from core.db import migrate
+    from core.privacy import service as privacy
+    from core.privacy.keys import ensure_keys_file
     from core.tenancy.service import sync_tenant_rows
 
+    ensure_keys_file(settings)
+    privacy.configure(settings)
     await migrate(settings)
     created = await sync_tenant_rows(registry)
     now = datetime.now(UTC)

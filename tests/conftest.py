@@ -31,6 +31,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     global _cluster
     os.environ.pop("DATABASE_URL", None)
+    # Fresh keys for every run: nothing encrypted by a test outlives it.
+    from core.privacy.keys import new_key
+
+    os.environ["DOORSTEP_DATA_KEYS"] = f"t1:{new_key()}"
+    os.environ["DOORSTEP_INDEX_KEY"] = new_key()
     if config.getoption("--engine") != "postgres":
         return
     bindir = find_bindir()

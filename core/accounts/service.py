@@ -17,7 +17,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 from core.accounts.schemas import STAFF_ROLES, CurrentUser
-from core.accounts.tables import Address, ApiToken, OneTimeCode, SecurityEvent, Session, User
+from core.accounts.tables import ApiToken, OneTimeCode, SecurityEvent, Session, User
 from core.db import write_transaction
 from core.privacy import service as privacy
 

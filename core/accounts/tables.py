@@ -19,7 +19,8 @@ class User(Table, tablename="accounts_user"):
     kind = Varchar(length=16)
     """``customer``, ``provider``, ``staff`` or ``operator``."""
     roles = Varchar(length=200, default="")
-    """Staff roles, comma-separated: admin, dispatcher, support, safety_officer, quality_inspector."""
+    """Staff roles, comma-separated (admin, dispatcher, support, safety_officer,
+    quality_inspector)."""
     phone_enc = Text(null=True, default=None)
     phone_idx = Varchar(length=40, null=True, default=None, index=True)
     email_enc = Text(null=True, default=None)

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency, Provide
-from litestar.exceptions import NotFoundException
+from litestar.exceptions import ClientException, NotFoundException, ValidationException
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.params import FromPath
+from litestar.params import FromPath, JSONBody
 
 from core.catalog import service
 from core.catalog.pricing import QuoteError
@@ -36,14 +37,37 @@ from core.web.tenant import request_locale, request_tenant
 
 
 def problems_response(exc: QuoteError) -> Response[ProblemsOut]:
-    return Response(
-        ProblemsOut(
-            status_code=400,
-            detail=str(exc),
-            problems=[ProblemOut(field=p.field, reason=p.reason) for p in exc.problems],
-        ),
-        status_code=400,
-    )
+    return _problems([ProblemOut(field=p.field, reason=p.reason) for p in exc.problems])
+
+
+def _problems(problems: list[ProblemOut]) -> Response[ProblemsOut]:
+    detail = "; ".join(f"{p.field}: {p.reason}" for p in problems)
+    return Response(ProblemsOut(status_code=400, detail=detail, problems=problems), status_code=400)
+
+
+_ABOUT_A_KEY = re.compile(r"Object (missing required|contains unknown) field `(.+)`")
+
+
+def request_problems(_: Request[Any, Any, Any], exc: ClientException) -> Response[Any]:
+    """A body that is not JSON, or not a quote request: 400 naming ``problems[].field`` like a
+    refused quote (``item``, ``when``, ``addons[1]``; ``body`` for the body as a whole)."""
+    if exc.status_code != 400:
+        return Response({"status_code": exc.status_code, "detail": exc.detail}, exc.status_code)
+    if not isinstance(exc, ValidationException):
+        return _problems([ProblemOut(field="body", reason=f"not valid JSON: {exc.detail}")])
+    found = []
+    for message in exc.extra if isinstance(exc.extra, list) else []:
+        if not isinstance(message, dict):
+            continue
+        key, text = str(message.get("key", "")), str(message.get("message", ""))
+        if about := _ABOUT_A_KEY.fullmatch(text):
+            key = about.group(2)
+            text = "is required" if about.group(1) == "missing required" else "unknown field"
+        elif key in ("", "data"):
+            key = "body"
+            text = text if text.startswith("Expected") else "a JSON object is required"
+        found.append(ProblemOut(field=key, reason=text.replace("`", "'")))
+    return _problems(found or [ProblemOut(field="body", reason="not a valid quote request")])
 
 
 def service_out(
@@ -177,12 +201,13 @@ class CatalogApi(Controller):
                 data_container=ProblemsOut, description="Problems, each naming its field"
             )
         },
+        exception_handlers={ClientException: request_problems},
     )
     async def quote(
         self,
         request: Request[Any, Any, Any],
         tenant: NamedDependency[Tenant],
-        data: QuoteIn,
+        data: JSONBody[QuoteIn],
     ) -> Response[Any]:
         """The itemised price of a service now: base, add-ons, each adjustment with its reason."""
         app_context: AppContext = request.app.state.doorstep

@@ -3,12 +3,13 @@ set its own list prices and added its own items."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
 import msgspec
 
-from core.catalog.schemas import Category, ServiceItem, ServiceTier, VerticalConfig
+from core.catalog.schemas import Category, IntakeField, ServiceItem, ServiceTier, VerticalConfig
 
 
 @dataclass(frozen=True)
@@ -84,24 +85,11 @@ def apply_tenant_config(
         cat = cats[key]
         items = []
         for item in cat.items:
-            if item.key in disabled:
-                continue
-            tiers = []
-            for tier in item.tiers:
-                price = overrides.pop(f"{item.key}.{tier.key}", None)
-                if price is not None:
-                    if not tier.price_min_fen <= price <= tier.price_max_fen:
-                        problems.append(
-                            (
-                                f"price_overrides_fen.{item.key}.{tier.key}",
-                                f"{price} fen is outside the band "
-                                f"{tier.price_min_fen}-{tier.price_max_fen} fen",
-                            )
-                        )
-                        price = tier.price_fen
-                    tier = msgspec.structs.replace(tier, price_fen=price)
-                tiers.append(tier)
-            items.append(msgspec.structs.replace(item, tiers=tiers))
+            # A switched-off item keeps its tenant price (checked, so it is right when the item
+            # is switched on again), but is left out of the catalogue.
+            priced = _priced(item, overrides, problems)
+            if item.key not in disabled:
+                items.append(priced)
         if items:
             result.append(msgspec.structs.replace(cat, items=items))
     for ref in overrides:
@@ -109,22 +97,84 @@ def apply_tenant_config(
     return result, problems
 
 
+def _priced(
+    item: ServiceItem, overrides: dict[str, int], problems: list[tuple[str, str]]
+) -> ServiceItem:
+    """``item`` with the tenant's list prices (taken out of ``overrides``) inside each band."""
+    tiers = []
+    for tier in item.tiers:
+        price = overrides.pop(f"{item.key}.{tier.key}", None)
+        if price is not None:
+            if not tier.price_min_fen <= price <= tier.price_max_fen:
+                problems.append(
+                    (
+                        f"price_overrides_fen.{item.key}.{tier.key}",
+                        f"{price} fen is outside the band "
+                        f"{tier.price_min_fen}-{tier.price_max_fen} fen",
+                    )
+                )
+                price = tier.price_fen
+            tier = msgspec.structs.replace(tier, price_fen=price)
+        tiers.append(tier)
+    return msgspec.structs.replace(item, tiers=tiers)
+
+
+KEY = re.compile(r"[a-z][a-z0-9_]{0,59}")
+"""Keys of items, tiers, intake fields and add-ons: they end up in refs, URLs and the database."""
+KEY_RULE = "use lower-case letters, digits and '_'"
+
+
 def tier_problems(item: ServiceItem) -> list[tuple[str, str]]:
-    """Consistency of an item's tiers: bands ordered, list price inside, quantities known."""
+    """Consistency of an item a tenant wrote: keys, bands ordered, list price inside, and
+    quantities read from a bounded whole-number question (so a quote can never crash)."""
     problems = []
+    if not KEY.fullmatch(item.key):
+        problems.append(("key", KEY_RULE))
     if not item.tiers:
         problems.append(("tiers", "an item needs at least one tier"))
-    intake_keys = {f.key for f in item.intake}
+    fields = {f.key: f for f in item.intake}
+    for n, field_ in enumerate(item.intake):
+        where = f"intake[{n}]"
+        if not KEY.fullmatch(field_.key):
+            problems.append((f"{where}.key", KEY_RULE))
+        low, high = field_.minimum, field_.maximum
+        if low is not None and high is not None and high < low:
+            problems.append((f"{where}.maximum", "must not be below the minimum"))
+        if field_.kind == "choice" and not field_.choices:
+            problems.append((f"{where}.choices", "a choice needs at least one option"))
+    for n, addon in enumerate(item.addons):
+        if not KEY.fullmatch(addon.key):
+            problems.append((f"addons[{n}].key", KEY_RULE))
+        if addon.price_fen < 0:
+            problems.append((f"addons[{n}].price_fen", "must not be negative"))
+    seen: set[str] = set()
     for n, tier in enumerate(item.tiers):
         where = f"tiers[{n}]"
+        if not KEY.fullmatch(tier.key):
+            problems.append((f"{where}.key", KEY_RULE))
+        elif tier.key in seen:
+            problems.append((f"{where}.key", f"{tier.key!r} is used by another tier"))
+        seen.add(tier.key)
         if not 0 <= tier.price_min_fen <= tier.price_fen <= tier.price_max_fen:
             problems.append(
                 (f"{where}.price_fen", "needs 0 <= price_min_fen <= price_fen <= price_max_fen")
             )
-        if tier.quantity_field and tier.quantity_field not in intake_keys:
-            problems.append(
-                (f"{where}.quantity_field", f"{tier.quantity_field!r} is not an intake field")
-            )
+        quantity = _quantity_problem(tier.quantity_field, fields) if tier.quantity_field else None
+        if quantity is not None:
+            problems.append((f"{where}.quantity_field", quantity))
         if tier.duration_minutes < 0 or tier.minutes_per_unit < 0:
             problems.append((f"{where}.duration_minutes", "must not be negative"))
     return problems
+
+
+def _quantity_problem(key: str, fields: dict[str, IntakeField]) -> str | None:
+    found = fields.get(key)
+    if found is None:
+        return f"{key!r} is not an intake field"
+    if found.kind != "int":
+        return f"{key!r} must be a whole-number field"
+    if found.minimum is None or found.minimum < 0:
+        return f"{key!r} needs a minimum of 0 or more"
+    if found.maximum is None:
+        return f"{key!r} needs a maximum"
+    return None

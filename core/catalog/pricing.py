@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 import msgspec
@@ -175,6 +175,7 @@ def quote(
         answers = {}
     if problems:
         raise QuoteError(problems)
+    when = when.astimezone(UTC) if when is not None else None  # stored and compared in UTC
 
     quantity = int(answers.get(level.quantity_field, 1)) if level.quantity_field else 1
     unit_price = (prices or {}).get(f"{service.ref}.{level.key}", level.price_fen)

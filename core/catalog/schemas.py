@@ -135,7 +135,7 @@ class VerticalConfig(Frozen, frozen=True, kw_only=True):
 
     disabled_items: list[str] = []
     """Item keys this tenant switches off."""
-    price_overrides_fen: dict[str, Fen] = {}
+    price_overrides_fen: dict[str, int] = {}
     """Tenant list prices per ``item.tier``, in fen; must stay inside the tier's band."""
     extra_items: list[ExtraItem] = []
     """The tenant's own items."""

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from piccolo.engine.sqlite import SQLiteEngine
+
 from core.catalog.model import TenantCatalog, apply_tenant_config
 from core.catalog.pricing import Quote, QuoteError, QuoteProblem, quote
 from core.catalog.schemas import Category, ServiceItem
@@ -177,6 +179,7 @@ async def change_prices(
         raise QuoteError(problems)
     tenant_id = await _tenant_id(tenant)
     async with write_transaction():
+        await _lock_price_list(tenant_id)
         current = await price_list(tenant, now=max(now, effective_at))
         listed = catalog.list_prices()
         real = {
@@ -186,100 +189,108 @@ async def change_prices(
         }
         if not real:
             return 0
-        last = (
-            await PriceListVersion.select(PriceListVersion.number)
-            .where(PriceListVersion.tenant == tenant_id)
-            .order_by(PriceListVersion.number, ascending=False)
-            .first()
-        )
-        number = (last["number"] if last else 0) + 1
-        version = PriceListVersion(
-            tenant=tenant_id,
-            number=number,
+        return await _write_version(
+            tenant_id,
+            {ref: (fen, current.prices.get(ref, listed.get(ref))) for ref, fen in real.items()},
             effective_at=effective_at,
             source=source,
-            actor=actor[:120],
+            actor=actor,
             reason=reason.strip(),
         )
-        await version.save()
-        await TierPrice.insert(
-            *[
-                TierPrice(
-                    tenant=tenant_id,
-                    version=version.id,
-                    tier_ref=ref,
-                    price_fen=fen,
-                    previous_fen=current.prices.get(ref, listed.get(ref)),
-                )
-                for ref, fen in sorted(real.items())
-            ]
-        )
-    return number
 
 
 async def sync_config_prices(tenant: Tenant, catalog: TenantCatalog, now: datetime) -> int:
     """Record the YAML's list prices as a version when they differ from the last config one.
 
-    Run at migrate and seed. Admin edits since then stay in force unless the YAML changes again.
+    Run at migrate and start-up (by every process: two running at once record one version).
+    Admin edits since then stay in force unless the YAML changes again. Returns the version
+    written, or 0.
     """
     tenant_id = await _tenant_id(tenant)
-    config_versions = {
-        v["id"]
-        for v in await PriceListVersion.select(PriceListVersion.id).where(
-            (PriceListVersion.tenant == tenant_id) & (PriceListVersion.source == "config")
-        )
-    }
-    last_config: dict[str, int] = {}
-    if config_versions:
+    wanted = catalog.list_prices()
+    async with write_transaction():
+        await _lock_price_list(tenant_id)
         rows = await TierPrice.select(
             TierPrice.tier_ref, TierPrice.price_fen, TierPrice.version.number
-        ).where((TierPrice.tenant == tenant_id) & TierPrice.version.is_in(list(config_versions)))
+        ).where((TierPrice.tenant == tenant_id) & (TierPrice.version.source == "config"))
+        if not rows:
+            # First sync: the catalogue's prices are version 1, recorded in full.
+            return await _write_version(
+                tenant_id,
+                {ref: (fen, None) for ref, fen in wanted.items()},
+                effective_at=now,
+                source="config",
+                actor="tenant configuration",
+                reason="initial price list",
+            )
+        last_config: dict[str, int] = {}
         for row in sorted(rows, key=lambda r: r["version.number"]):
             last_config[row["tier_ref"]] = row["price_fen"]
-    wanted = catalog.list_prices()
-    if not config_versions:
-        # First sync: the catalogue's prices are version 1, recorded in full.
-        return await _record_config(tenant, catalog, wanted, now, first=True)
-    changed = {ref: fen for ref, fen in wanted.items() if last_config.get(ref) != fen}
-    if not changed:
-        return 0
-    return await _record_config(tenant, catalog, changed, now, first=False)
-
-
-async def _record_config(
-    tenant: Tenant, catalog: TenantCatalog, prices: dict[str, int], now: datetime, first: bool
-) -> int:
-    tenant_id = await _tenant_id(tenant)
-    async with write_transaction():
+        changed = {ref: fen for ref, fen in wanted.items() if last_config.get(ref) != fen}
+        if not changed:
+            return 0
         current = await price_list(tenant, now=now)
-        last = (
-            await PriceListVersion.select(PriceListVersion.number)
-            .where(PriceListVersion.tenant == tenant_id)
-            .order_by(PriceListVersion.number, ascending=False)
-            .first()
-        )
-        number = (last["number"] if last else 0) + 1
-        version = PriceListVersion(
-            tenant=tenant_id,
-            number=number,
+        return await _write_version(
+            tenant_id,
+            {ref: (fen, current.prices.get(ref)) for ref, fen in changed.items()},
             effective_at=now,
             source="config",
             actor="tenant configuration",
-            reason="initial price list" if first else "tenant configuration changed",
+            reason="tenant configuration changed",
         )
-        await version.save()
-        await TierPrice.insert(
-            *[
-                TierPrice(
-                    tenant=tenant_id,
-                    version=version.id,
-                    tier_ref=ref,
-                    price_fen=fen,
-                    previous_fen=None if first else current.prices.get(ref),
-                )
-                for ref, fen in sorted(prices.items())
-            ]
-        )
+
+
+async def _lock_price_list(tenant_id: Any) -> None:
+    """Serialise price-list writes of one tenant until the transaction ends.
+
+    SQLite already has one writer (``write_transaction``); elsewhere the tenant's row is locked,
+    so two writers never both read version N and write N+1 (the unique index would refuse the
+    second; this makes it wait and take N+2 instead).
+    """
+    if isinstance(TenantRow._meta.db, SQLiteEngine):
+        return
+    await TenantRow.select(TenantRow.id).where(TenantRow.id == tenant_id).lock_rows("UPDATE")
+
+
+async def _write_version(
+    tenant_id: Any,
+    prices: Mapping[str, tuple[int, int | None]],
+    *,
+    effective_at: datetime,
+    source: str,
+    actor: str,
+    reason: str,
+) -> int:
+    """Write the next version with ``tier ref -> (price, previous price)``; inside a locked
+    write transaction. Returns its number."""
+    last = (
+        await PriceListVersion.select(PriceListVersion.number)
+        .where(PriceListVersion.tenant == tenant_id)
+        .order_by(PriceListVersion.number, ascending=False)
+        .first()
+    )
+    number = (last["number"] if last else 0) + 1
+    version = PriceListVersion(
+        tenant=tenant_id,
+        number=number,
+        effective_at=effective_at,
+        source=source,
+        actor=actor[:120],
+        reason=reason,
+    )
+    await version.save()
+    await TierPrice.insert(
+        *[
+            TierPrice(
+                tenant=tenant_id,
+                version=version.id,
+                tier_ref=ref,
+                price_fen=fen,
+                previous_fen=previous,
+            )
+            for ref, (fen, previous) in sorted(prices.items())
+        ]
+    )
     return number
 
 

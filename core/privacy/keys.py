@@ -79,7 +79,8 @@ def load_keyring(settings: Settings) -> Keyring:
     path = keys_file(settings)
     if not path.is_file():
         raise KeyringError(
-            f"no keys: set DOORSTEP_DATA_KEYS/DOORSTEP_INDEX_KEY or run 'doorstep migrate' to create {path}"
+            "no personal-data keys: set DOORSTEP_DATA_KEYS and DOORSTEP_INDEX_KEY, "
+            f"or run 'doorstep migrate' to create {path}"
         )
     doc = json.loads(path.read_text())
     keys, current = parse_data_keys(",".join(f"{k}:{v}" for k, v in doc["data_keys"]))

@@ -7,6 +7,7 @@ from typing import Any
 
 from litestar import Litestar, Request, Response, Router
 from litestar.config.app import AppConfig
+from litestar.config.csrf import CSRFConfig
 from litestar.enums import MediaType
 from litestar.exceptions import HTTPException, NotFoundException
 from litestar.openapi import OpenAPIConfig
@@ -19,11 +20,13 @@ from core.catalog import pages as catalog_pages
 from core.catalog.api import CatalogApi
 from core.db import engine_for, use_engine
 from core.plugins import DoorstepPluginManager, build_plugin_manager
+from core.privacy import service as privacy
 from core.settings import Settings, get_settings
 from core.tenancy.registry import TenantRegistry
 from core.web import api, assets, pages
 from core.web.context import AppContext
 from core.web.templating import render_page
+from core.web.auth import AuthMiddleware, SignInRequired, sign_in_redirect
 from core.web.tenant import PLAIN_404, TenantMiddleware, request_locale, resolve_tenant
 
 log = logging.getLogger("doorstep.web")
@@ -66,12 +69,18 @@ def _error_page(request: Request[Any, Any, Any], exc: Exception) -> Response[Any
     tenant = resolve_tenant(request.app.state.doorstep, request.scope)
     if tenant is None:
         return Response(PLAIN_404, status_code=404, media_type=MediaType.HTML)
-    if request.url.path.startswith(("/api/", "/schema", "/health")):
-        detail = exc.detail if isinstance(exc, HTTPException) and status < 500 else "Server error"
+    is_api = request.url.path.startswith(("/api/", "/schema", "/health"))
+    if isinstance(exc, SignInRequired) and not is_api:
+        return sign_in_redirect(request, staff=request.url.path.startswith(("/admin", "/staff")))
+    detail = exc.detail if isinstance(exc, HTTPException) and status < 500 else "Server error"
+    if status == 403 and "CSRF" in str(detail):
+        log.warning("security event csrf_rejected on %s %s", request.method, request.url.path)
+    if is_api:
         return Response({"status_code": status, "detail": detail}, status_code=status)
     name = "errors/404.html" if status == 404 else "errors/error.html"
     locale = request_locale(request, tenant)
-    return render_page(request, tenant, name, {"status": status, "locale": locale}, status)
+    context = {"status": status, "locale": locale, "detail": detail if status < 500 else ""}
+    return render_page(request, tenant, name, context, status)
 
 
 class DoorstepPlugin(InitPlugin):
@@ -96,6 +105,15 @@ class DoorstepPlugin(InitPlugin):
             *plugin_routers(self.app_context.plugins),
         ]
         app_config.middleware.append(TenantMiddleware(self.app_context))
+        app_config.middleware.append(AuthMiddleware(self.app_context))
+        app_config.csrf_config = CSRFConfig(
+            secret=csrf_secret(),
+            cookie_name="doorstep_csrf",
+            cookie_httponly=True,
+            cookie_samesite="lax",
+            # The API authenticates with bearer tokens only, never cookies: no CSRF there.
+            exclude=["/api/", "/health", "/schema"],
+        )
         app_config.exception_handlers[HTTPException] = _error_page
         app_config.exception_handlers[Exception] = _error_page
         app_config.openapi_config = OpenAPIConfig(
@@ -115,6 +133,14 @@ class DoorstepPlugin(InitPlugin):
         return app_config
 
 
+def csrf_secret() -> str:
+    """Derived from the index key, so no extra secret to configure and every worker agrees."""
+    import hashlib
+    import hmac
+
+    return hmac.new(privacy.keyring().index_key, b"csrf", hashlib.sha256).hexdigest()
+
+
 def create_app(
     settings: Settings | None = None,
     plugins: DoorstepPluginManager | None = None,
@@ -127,4 +153,5 @@ def create_app(
         tenants = load_tenants(settings, plugins)
     app_context = AppContext(settings=settings, plugins=plugins, tenants=tenants)
     use_engine(engine_for(settings))
+    privacy.configure(settings)
     return Litestar(plugins=[DoorstepPlugin(app_context)], debug=False)

@@ -22,6 +22,8 @@ from jinja2.nodes import EvalContext
 from jinja2.sandbox import SandboxedEnvironment
 from litestar import Request, Response
 from litestar.enums import MediaType
+from litestar.utils.empty import value_or_default
+from litestar.utils.scope.state import ScopeState
 from markupsafe import escape
 
 from core.i18n.catalogs import build_translations
@@ -140,6 +142,11 @@ def render_page(
     """Render ``name`` for the request's tenant and locale as an HTML response."""
     app_context: AppContext = request.app.state.doorstep
     locale = request_locale(request, tenant)
-    page_context = {"request_path": request.url.path, **(context or {})}
+    page_context = {
+        "request_path": request.url.path,
+        "csrf_token": value_or_default(ScopeState.from_scope(request.scope).csrf_token, ""),
+        "user": request.scope.get("doorstep_user"),
+        **(context or {}),
+    }
     body = app_context.templates.render(tenant, locale, name, page_context)
     return Response(body, media_type=MediaType.HTML, status_code=status_code)

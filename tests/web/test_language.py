@@ -65,7 +65,7 @@ def test_an_unsupported_language_is_not_remembered(client_for, code):
     response = visitor.get(f"/lang/{code}?next=/", follow_redirects=False)
 
     assert response.status_code in (302, 303)
-    assert "set-cookie" not in response.headers
+    assert "doorstep_lang" not in response.headers.get("set-cookie", "")
     assert '<html lang="zh-CN">' in visitor.get("/").text
 
 
@@ -79,7 +79,7 @@ def test_a_language_the_tenant_does_not_offer_is_not_remembered(site, build_app,
 
     response = visitor.get("/lang/en?next=/", follow_redirects=False)
 
-    assert "set-cookie" not in response.headers
+    assert "doorstep_lang" not in response.headers.get("set-cookie", "")
     assert '<html lang="zh-CN">' in visitor.get("/").text
 
 
