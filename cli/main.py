@@ -13,7 +13,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from cli import context, tenant, theme
+from cli import context, prices, tenant, theme
 from cli.errors import BAD_INPUT, UserError, err, fail
 
 app = typer.Typer(
@@ -25,10 +25,11 @@ app = typer.Typer(
 )
 app.add_typer(tenant.app, name="tenant")
 app.add_typer(theme.app, name="theme")
+app.add_typer(prices.app, name="prices")
 plugins_app = typer.Typer(help="Installed plugins.", no_args_is_help=True)
 app.add_typer(plugins_app, name="plugins")
 out = Console(highlight=False, markup=False, soft_wrap=True)
-CORE_COMMANDS = {"demo", "serve", "migrate", "worker", "tenant", "theme", "plugins"}
+CORE_COMMANDS = {"demo", "serve", "migrate", "worker", "tenant", "theme", "plugins", "prices"}
 
 
 def _logging() -> None:

@@ -22,19 +22,32 @@ APPS = (
     "core.catalog.piccolo_app",
     "core.privacy.piccolo_app",
     "core.accounts.piccolo_app",
+    "core.providers.piccolo_app",
+    "core.verification.piccolo_app",
+    "core.tenancy.rls_app",
 )
-"""Piccolo apps in migration order; plugins with tables add theirs through their own app."""
+"""Piccolo apps in migration order; plugins with tables add theirs through their own app.
+``core.tenancy.rls_app`` depends on every other app, so Piccolo runs it last."""
 
 
 def is_postgres(url: str) -> bool:
     return url.startswith(("postgres://", "postgresql://"))
 
 
-def engine_for(settings: Settings) -> Engine:
+def engine_for(settings: Settings, *, owner: bool = False) -> Engine:
+    """The application's engine; ``owner=True``: the table owner's, for migrations only
+    (``DATABASE_OWNER_URL``, falling back to ``DATABASE_URL``)."""
     if settings.database_url:
         if not is_postgres(settings.database_url):
             raise ValueError("DATABASE_URL must start with postgres:// or postgresql://")
-        return PostgresEngine(config={"dsn": settings.database_url})
+        url = settings.database_url
+        if owner and settings.database_owner_url:
+            if not is_postgres(settings.database_owner_url):
+                raise ValueError(
+                    "DATABASE_OWNER_URL must start with postgres:// or postgresql://"
+                )
+            url = settings.database_owner_url
+        return PostgresEngine(config={"dsn": url})
     settings.var_dir.mkdir(parents=True, exist_ok=True)
     return SQLiteEngine(path=str(settings.sqlite_path))
 
@@ -66,14 +79,24 @@ def use_engine(engine: Engine) -> None:
 
 
 async def migrate(settings: Settings) -> None:
-    """Bring the database to the newest schema (idempotent). Raises on a failed migration."""
+    """Bring the database to the newest schema (idempotent). Raises on a failed migration.
+
+    Runs as the tables' owner (``DATABASE_OWNER_URL``), then leaves the application's engine
+    (``DATABASE_URL``) bound."""
     from piccolo.apps.migrations.commands.forwards import run_forwards
 
+    from core.tenancy.rls import ensure_row_security
+
     prepare_sqlite(settings)
-    use_engine(engine_for(settings))
-    result = await run_forwards(app_name="all", migration_id="all")
-    if not result.success:
-        raise RuntimeError(f"migration failed: {result.message}")
+    use_engine(engine_for(settings, owner=True))
+    try:
+        result = await run_forwards(app_name="all", migration_id="all")
+        if not result.success:
+            raise RuntimeError(f"migration failed: {result.message}")
+        # Tables added since the row-security migration ran get their policy now.
+        await ensure_row_security()
+    finally:
+        use_engine(engine_for(settings))
 
 
 _writer_locks: dict[int, asyncio.Lock] = {}
@@ -97,6 +120,16 @@ async def write_transaction() -> AsyncIterator[None]:
     if isinstance(engine, SQLiteEngine):
         async with _writer_lock(), engine.transaction(transaction_type=TransactionType.immediate):
             yield
+    elif (outer := engine.current_transaction.get()) is not None:
+        # Inside a tenant's transaction (a web request): a savepoint keeps this block atomic
+        # and the outer transaction usable if the block fails.
+        savepoint = await outer.savepoint()
+        try:
+            yield
+        except BaseException:
+            await savepoint.rollback_to()
+            raise
+        await savepoint.release()
     else:
         async with engine.transaction():
             yield

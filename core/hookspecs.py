@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     from core.verification.schemas import (
         CertificationCheck,
         CertificationRequirement,
+        Course,
         IdentityVerifier,
     )
 
@@ -139,6 +140,16 @@ def identity_verifiers(tenant: Tenant) -> list[IdentityVerifier]:
     """Return e-KYC adapters (real-name match, face match) available to ``tenant``.
 
     Called when a provider starts verification. Concatenated; the tenant's config picks one.
+    """
+
+
+@hookspec
+def training_courses(tenant: Tenant) -> list[Course]:
+    """Return the courses (lessons and a quiz with a pass mark) a vertical's providers take.
+
+    Called when a provider's onboarding is built and when a quiz is marked. Concatenated;
+    course keys are prefixed with the plugin slug. Passing is required before activation
+    when the tenant's ``policies.providers.training_required`` is on.
     """
 
 

@@ -26,6 +26,7 @@ ENTRY_POINT_GROUP = "doorstep.plugins"
 # Core behaviour written as default plugins, registered before any installed plugin.
 CORE_DEFAULTS = (
     "core.catalog.defaults",
+    "core.verification.defaults",
     "core.notifications.defaults",
     "core.dispatch.defaults",
 )

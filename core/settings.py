@@ -32,7 +32,13 @@ class Settings:
     var_dir: Path = field(default_factory=lambda: _path("DOORSTEP_VAR", PROJECT_ROOT / "var"))
     """Writable state: the embedded SQLite database and caches."""
     database_url: str = field(default_factory=lambda: os.environ.get("DATABASE_URL", ""))
-    """``postgres://...`` for PostgreSQL; empty means the embedded SQLite file under ``var/``."""
+    """``postgres://...`` for PostgreSQL; empty means the embedded SQLite file under ``var/``.
+    On PostgreSQL this is the application role: it must not own the tables (row-level
+    security) and needs only SELECT, INSERT, UPDATE and DELETE."""
+    database_owner_url: str = field(
+        default_factory=lambda: os.environ.get("DATABASE_OWNER_URL", "")
+    )
+    """The role that owns the tables and runs migrations (PostgreSQL); empty: ``database_url``."""
     demo: bool = field(default_factory=lambda: os.environ.get("DOORSTEP_DEMO", "") == "1")
     """Demo mode: console channels and dev-only pages are on. Never set in production."""
 

@@ -31,6 +31,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     global _cluster
     os.environ.pop("DATABASE_URL", None)
+    os.environ.pop("DATABASE_OWNER_URL", None)
     # Fresh keys for every run: nothing encrypted by a test outlives it.
     from core.privacy.keys import new_key
 
@@ -48,7 +49,10 @@ def pytest_configure(config: pytest.Config) -> None:
         config.option.markexpr = "db and not db"
         return
     _cluster = ThrowawayCluster(bindir).start()
+    # The app connects as the application role (row-level security applies); migrations run
+    # as the tables' owner.
     os.environ["DATABASE_URL"] = _cluster.dsn
+    os.environ["DATABASE_OWNER_URL"] = _cluster.owner_dsn
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -76,6 +80,7 @@ def settings(var_dir: Path):  # type: ignore[no-untyped-def]
         themes_dir=ROOT / "themes",
         var_dir=var_dir,
         database_url=os.environ.get("DATABASE_URL", ""),
+        database_owner_url=os.environ.get("DATABASE_OWNER_URL", ""),
     )
 
 
@@ -92,9 +97,34 @@ async def db(migrated) -> AsyncIterator[None]:  # type: ignore[no-untyped-def]
     """A clean database for one test: every app table emptied before it runs."""
     from core.db import all_tables
 
-    for table in reversed(all_tables()):
-        await table.delete(force=True)
+    if _cluster is not None:
+        # The application role cannot see other tenants' rows (row-level security): the
+        # owner empties the tables (TRUNCATE is not filtered by row security).
+        await _cluster_truncate([t._meta.tablename for t in all_tables()])
+    else:
+        for table in reversed(all_tables()):
+            await table.delete(force=True)
     yield
+
+
+async def _cluster_truncate(tables: list[str]) -> None:
+    import asyncpg
+
+    assert _cluster is not None
+    connection = await asyncpg.connect(_cluster.owner_dsn)
+    try:
+        names = ", ".join(f'"{table}"' for table in tables)
+        await connection.execute(f"TRUNCATE {names} CASCADE")
+    finally:
+        await connection.close()
+
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> ThrowawayCluster:
+    """The throwaway cluster of a ``--engine=postgres`` run (skips the test otherwise)."""
+    if _cluster is None:
+        pytest.skip("needs --engine=postgres")
+    return _cluster
 
 
 @pytest.fixture(scope="session")

@@ -43,9 +43,56 @@ class ThrowawayCluster:
             shutil.chown(self.root, "postgres", "postgres")
             self._prefix = ["runuser", "-u", "postgres", "--"]
 
+    DATABASE = "doorstep"
+    OWNER = "doorstep_owner"
+    APP = "doorstep_app"
+
+    def _url(self, role: str, database: str = DATABASE) -> str:
+        return f"postgresql://{role}@127.0.0.1:{self.port}/{database}"
+
     @property
     def dsn(self) -> str:
-        return f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
+        """The application role: logs in, owns nothing, may not bypass row-level security."""
+        return self._url(self.APP)
+
+    @property
+    def owner_dsn(self) -> str:
+        """The role that owns the tables and runs the migrations."""
+        return self._url(self.OWNER)
+
+    @property
+    def superuser_dsn(self) -> str:
+        return self._url("postgres")
+
+    def psql(self, sql: str, database: str = DATABASE, role: str = "postgres") -> str:
+        out = subprocess.run(
+            [
+                str(self.bindir / "psql"), "-X", "-q", "-t", "-A", "-v", "ON_ERROR_STOP=1",
+                "-h", "127.0.0.1", "-p", str(self.port), "-U", role, "-d", database, "-c", sql,
+            ],
+            check=True, capture_output=True, text=True, timeout=60,
+        )
+        return out.stdout
+
+    def provision(self) -> None:
+        """The roles of a production install (see docs/operations.md): an owner that runs
+        migrations, and an application role with row privileges only, granted by default on
+        every table the owner creates."""
+        self.psql(
+            f"CREATE ROLE {self.OWNER} LOGIN; "
+            f"CREATE ROLE {self.APP} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS",
+            database="postgres",
+        )
+        self.psql(f"CREATE DATABASE {self.DATABASE} OWNER {self.OWNER}", database="postgres")
+        self.psql(
+            "REVOKE ALL ON SCHEMA public FROM PUBLIC; "
+            f"GRANT USAGE, CREATE ON SCHEMA public TO {self.OWNER}; "
+            f"GRANT USAGE ON SCHEMA public TO {self.APP}; "
+            f"ALTER DEFAULT PRIVILEGES FOR ROLE {self.OWNER} IN SCHEMA public "
+            f"GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO {self.APP}; "
+            f"ALTER DEFAULT PRIVILEGES FOR ROLE {self.OWNER} IN SCHEMA public "
+            f"GRANT USAGE, SELECT ON SEQUENCES TO {self.APP}"
+        )
 
     def _run(self, *args: str) -> None:
         subprocess.run([*self._prefix, *args], check=True, capture_output=True, timeout=120)
@@ -80,6 +127,7 @@ class ThrowawayCluster:
             "-w",
             "start",
         )
+        self.provision()
         return self
 
     def stop(self) -> None:

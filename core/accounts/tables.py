@@ -9,6 +9,7 @@ from piccolo.columns import UUID, Boolean, ForeignKey, Integer, Text, Timestampt
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
+from core.privacy.service import register_sealed
 from core.tenancy.tables import TenantRow
 
 
@@ -97,3 +98,11 @@ class SecurityEvent(Table, tablename="accounts_security_event"):
     kind = Varchar(length=40)
     detail = Varchar(length=200, default="")
     client_idx = Varchar(length=40, default="")
+
+
+# Every encrypted column of this domain, so ``doorstep keys rotate`` re-encrypts it.
+register_sealed(User, "phone_enc", "user.phone")
+register_sealed(User, "email_enc", "user.email")
+register_sealed(User, "name_enc", "user.name")
+register_sealed(Address, "text_enc", "address.text")
+register_sealed(Address, "point_enc", "address.point")

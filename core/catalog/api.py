@@ -52,7 +52,9 @@ def request_problems(_: Request[Any, Any, Any], exc: ClientException) -> Respons
     """A body that is not JSON, or not a quote request: 400 naming ``problems[].field`` like a
     refused quote (``item``, ``when``, ``addons[1]``; ``body`` for the body as a whole)."""
     if exc.status_code != 400:
-        return Response({"status_code": exc.status_code, "detail": exc.detail}, exc.status_code)
+        return Response(
+            {"status_code": exc.status_code, "detail": exc.detail}, status_code=exc.status_code
+        )
     if not isinstance(exc, ValidationException):
         return _problems([ProblemOut(field="body", reason=f"not valid JSON: {exc.detail}")])
     found = []

@@ -20,6 +20,7 @@ from core.db import write_transaction
 from core.plugins import DoorstepPluginManager
 from core.tenancy.loader import TenantProblem
 from core.tenancy.model import Tenant
+from core.tenancy.scoped import scoped, tenant_transaction
 from core.tenancy.tables import TenantRow
 from core.verification.certificates import certificate_label
 from core.verification.schemas import CertificationRequirement
@@ -98,20 +99,21 @@ async def _tenant_id(tenant: Tenant) -> Any:
 async def price_list(tenant: Tenant, now: datetime, version: int | None = None) -> PriceList:
     """Prices in force at ``now`` (or as of ``version``, to reproduce an old quote)."""
     tenant_id = await _tenant_id(tenant)
-    query = PriceListVersion.select(
-        PriceListVersion.id, PriceListVersion.number, PriceListVersion.effective_at
-    ).where(PriceListVersion.tenant == tenant_id)
-    versions = [
-        v
-        for v in await query
-        if (v["number"] <= version if version is not None else v["effective_at"] <= now)
-    ]
-    if not versions:
-        return PriceList(version=0, prices={}, recent_changes=[])
+    async with tenant_transaction(tenant_id):
+        query = scoped(PriceListVersion, tenant_id).select(
+            PriceListVersion.id, PriceListVersion.number, PriceListVersion.effective_at
+        )
+        versions = [
+            v
+            for v in await query
+            if (v["number"] <= version if version is not None else v["effective_at"] <= now)
+        ]
+        if not versions:
+            return PriceList(version=0, prices={}, recent_changes=[])
+        rows = await scoped(TierPrice, tenant_id).select(
+            TierPrice.version, TierPrice.tier_ref, TierPrice.price_fen, TierPrice.previous_fen
+        )
     by_id = {v["id"]: v for v in versions}
-    rows = await TierPrice.select(
-        TierPrice.version, TierPrice.tier_ref, TierPrice.price_fen, TierPrice.previous_fen
-    ).where(TierPrice.tenant == tenant_id)
     prices: dict[str, tuple[int, int]] = {}
     changes: list[PriceChange] = []
     since = now - timedelta(days=CHANGE_NOTICE_DAYS)
@@ -178,7 +180,7 @@ async def change_prices(
     if problems:
         raise QuoteError(problems)
     tenant_id = await _tenant_id(tenant)
-    async with write_transaction():
+    async with tenant_transaction(tenant_id), write_transaction():
         await _lock_price_list(tenant_id)
         current = await price_list(tenant, now=max(now, effective_at))
         listed = catalog.list_prices()
@@ -208,11 +210,13 @@ async def sync_config_prices(tenant: Tenant, catalog: TenantCatalog, now: dateti
     """
     tenant_id = await _tenant_id(tenant)
     wanted = catalog.list_prices()
-    async with write_transaction():
+    async with tenant_transaction(tenant_id), write_transaction():
         await _lock_price_list(tenant_id)
-        rows = await TierPrice.select(
-            TierPrice.tier_ref, TierPrice.price_fen, TierPrice.version.number
-        ).where((TierPrice.tenant == tenant_id) & (TierPrice.version.source == "config"))
+        rows = await (
+            scoped(TierPrice, tenant_id)
+            .select(TierPrice.tier_ref, TierPrice.price_fen, TierPrice.version.number)
+            .where(TierPrice.version.source == "config")
+        )
         if not rows:
             # First sync: the catalogue's prices are version 1, recorded in full.
             return await _write_version(
@@ -264,8 +268,8 @@ async def _write_version(
     """Write the next version with ``tier ref -> (price, previous price)``; inside a locked
     write transaction. Returns its number."""
     last = (
-        await PriceListVersion.select(PriceListVersion.number)
-        .where(PriceListVersion.tenant == tenant_id)
+        await scoped(PriceListVersion, tenant_id)
+        .select(PriceListVersion.number)
         .order_by(PriceListVersion.number, ascending=False)
         .first()
     )
@@ -278,8 +282,8 @@ async def _write_version(
         actor=actor[:120],
         reason=reason,
     )
-    await version.save()
-    await TierPrice.insert(
+    await scoped(PriceListVersion, tenant_id).insert(version)
+    await scoped(TierPrice, tenant_id).insert(
         *[
             TierPrice(
                 tenant=tenant_id,

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 
+import msgspec
+
 R_EARTH_KM = 6371.0088
 
 
@@ -38,6 +40,14 @@ class RouteSolver:
         raise NotImplementedError
 
 
+class Place(msgspec.Struct, frozen=True, kw_only=True):
+    """Where an address is: a WGS-84 point and, when the geocoder knows it, the district."""
+
+    lat: float
+    lng: float
+    district: str = ""
+
+
 class Geocoder:
     """Address text -> WGS-84 point, or None when unknown."""
 
@@ -45,3 +55,8 @@ class Geocoder:
 
     async def geocode(self, address: str, city: str) -> tuple[float, float] | None:
         raise NotImplementedError
+
+    async def locate(self, address: str, city: str) -> Place | None:
+        """The point with its district. Default: ``geocode()``'s point, district unknown."""
+        point = await self.geocode(address, city)
+        return None if point is None else Place(lat=point[0], lng=point[1])

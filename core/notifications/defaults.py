@@ -13,4 +13,4 @@ if TYPE_CHECKING:
 
 @hookimpl
 def notification_channels(tenant: Tenant) -> list[NotificationChannel]:
-    return [ConsoleChannel()]
+    return [ConsoleChannel(tenant.slug)]

@@ -10,27 +10,31 @@ from typing import Any
 
 from piccolo.table import Table
 
+from core.db import write_transaction
 from core.privacy import fields
-from core.privacy.keys import Keyring, load_keyring
+from core.privacy.keys import Keyring, KeyringError, load_keyring
 from core.privacy.tables import PersonalDataRead
 from core.settings import Settings
 
 log = logging.getLogger("doorstep.privacy")
 _keyring: Keyring | None = None
+_settings: Settings | None = None
 OPERATORS = "*"
 """The tenant token used for agency operators, who belong to no tenant."""
 
 
 def configure(settings: Settings) -> Keyring:
     """Load the process keyring (at start-up, and in tests). Raises KeyringError."""
-    global _keyring
+    global _keyring, _settings
     _keyring = load_keyring(settings)
+    _settings = settings
     return _keyring
 
 
 def use_keyring(keyring: Keyring) -> None:
-    global _keyring
+    global _keyring, _settings
     _keyring = keyring
+    _settings = None
 
 
 def keyring() -> Keyring:
@@ -49,7 +53,22 @@ def seal(value: str, *, field: str, tenant_id: Any) -> str:
 
 def unseal(stored: str, *, field: str, tenant_id: Any) -> str:
     """Decrypt for the system itself (masking, matching). People's reads go through ``reveal``."""
-    return fields.decrypt(keyring(), stored, field=field, tenant=tenant_token(tenant_id))
+    return fields.decrypt(_ring_for(stored), stored, field=field, tenant=tenant_token(tenant_id))
+
+
+def _ring_for(stored: str) -> Keyring:
+    """The keyring that holds ``stored``'s key. A value sealed under a key this process has not
+    loaded yet (``doorstep keys rotate`` ran in another process) reloads the keyring once, so
+    running servers keep reading while a rotation re-encrypts."""
+    ring = keyring()
+    key_id = fields.key_id_of(stored)
+    if key_id in ring.data_keys or _settings is None:
+        return ring
+    try:
+        return configure(_settings)
+    except KeyringError:
+        log.warning("data key %s is unknown and the keyring could not be reloaded", key_id)
+        return ring
 
 
 def lookup_key(value: str, *, purpose: str, tenant_id: Any) -> str:
@@ -100,7 +119,24 @@ SEALED: list[SealedColumn] = []
 def register_sealed(
     table: type[Table], column: str, field: str, tenant_column: str = "tenant"
 ) -> None:
+    """Declare an encrypted column so key rotation covers it (registering twice is harmless)."""
+    if any(s.table is table and s.column == column for s in SEALED):
+        return
     SEALED.append(SealedColumn(table, column, field, lambda row: row[tenant_column]))
+
+
+def _stale(sealed: SealedColumn, ring: Keyring) -> Any:
+    column = getattr(sealed.table, sealed.column)
+    return column.is_not_null() & column.not_like(f"{fields.PREFIX}:{ring.current}:%")
+
+
+async def pending_rotation() -> int:
+    """How many stored values are not under the current data key yet."""
+    ring = keyring()
+    total = 0
+    for sealed in SEALED:
+        total += await sealed.table.count().where(_stale(sealed, ring))
+    return total
 
 
 async def rotate(batch_size: int = 500, progress: Callable[[str, int], None] | None = None) -> int:
@@ -115,20 +151,21 @@ async def rotate(batch_size: int = 500, progress: Callable[[str, int], None] | N
         while True:
             rows = (
                 await table.select(pk, column, *_tenant_cols(table))
-                .where(column.is_not_null() & column.not_like(f"{fields.PREFIX}:{ring.current}:%"))
+                .where(_stale(sealed, ring))
                 .limit(batch_size)
             )
             if not rows:
                 break
-            for row in rows:
-                old = row[sealed.column]
-                tenant = tenant_token(sealed.tenant_of(row))
-                clear = fields.decrypt(ring, old, field=sealed.field, tenant=tenant)
-                new = fields.encrypt(ring, clear, field=sealed.field, tenant=tenant)
-                await table.update({column: new}).where(
-                    (pk == row[pk._meta.name]) & (column == old)
-                )
-                done += 1
+            async with write_transaction():
+                for row in rows:
+                    old = row[sealed.column]
+                    tenant = tenant_token(sealed.tenant_of(row))
+                    clear = fields.decrypt(ring, old, field=sealed.field, tenant=tenant)
+                    new = fields.encrypt(ring, clear, field=sealed.field, tenant=tenant)
+                    await table.update({column: new}).where(
+                        (pk == row[pk._meta.name]) & (column == old)
+                    )
+                    done += 1
             if progress:
                 progress(sealed.field, done)
     log.info("key rotation re-encrypted %d values", done)
@@ -136,4 +173,5 @@ async def rotate(batch_size: int = 500, progress: Callable[[str, int], None] | N
 
 
 def _tenant_cols(table: type[Table]) -> list[Any]:
-    return [table.tenant] if hasattr(table, "tenant") else []  # type: ignore[attr-defined]
+    tenant = getattr(table, "tenant", None)
+    return [tenant] if tenant is not None else []

@@ -6,7 +6,7 @@ raw here and converted by the loader once the installed verticals are known.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 import msgspec
 
@@ -54,10 +54,21 @@ class CancellationPolicy(Strict, frozen=True, kw_only=True):
     late_fee_fen: int = 0
 
 
+class ProviderPolicy(Strict, frozen=True, kw_only=True):
+    display_name: Literal["full", "surname_initial"] = "surname_initial"
+    """How providers are named in public: ``王小明`` or ``王师傅``-style surname + initial."""
+    identity_recheck_days: int = 365
+    """Identity (real name and face) is checked again after this many days."""
+    training_required: bool = True
+    """Providers pass their vertical's course before activation."""
+    certificate_reminder_days: list[int] = msgspec.field(default_factory=lambda: [30, 7, 1])
+
+
 class Policies(Strict, frozen=True, kw_only=True):
     cancellation: CancellationPolicy = CancellationPolicy()
     complaint_first_response_hours: int = 4
     complaint_resolution_hours: int = 72
+    providers: ProviderPolicy = ProviderPolicy()
 
 
 class TenantConfig(Strict, frozen=True, kw_only=True):

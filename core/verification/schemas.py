@@ -51,3 +51,26 @@ class IdentityVerifier:
 
     async def result(self, reference: str) -> CheckOutcome:
         raise NotImplementedError
+
+
+class Lesson(msgspec.Struct, frozen=True, kw_only=True):
+    title: LocalizedText
+    body: list[LocalizedText]
+
+
+class QuizQuestion(msgspec.Struct, frozen=True, kw_only=True):
+    key: str
+    question: LocalizedText
+    choices: dict[str, LocalizedText]
+    answer: str
+
+
+class Course(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """A vertical's training: lesson pages, then a quiz; ``pass_mark`` of 100."""
+
+    key: str
+    vertical: str = ""
+    title: LocalizedText
+    lessons: list[Lesson]
+    quiz: list[QuizQuestion]
+    pass_mark: int = 80

@@ -6,6 +6,7 @@ import logging
 from typing import Any
 
 from litestar import Litestar, Request, Response, Router
+from litestar.background_tasks import BackgroundTask
 from litestar.config.app import AppConfig
 from litestar.config.csrf import CSRFConfig
 from litestar.enums import MediaType
@@ -15,8 +16,12 @@ from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.plugins import InitPlugin
 from litestar.types import Guard
 
+from core.accounts import account_pages, admin_pages
+from core.accounts import api as accounts_api
+from core.accounts import pages as accounts_pages
 from core.boot import load_tenants
 from core.catalog import pages as catalog_pages
+from core.catalog.admin import PriceAdmin
 from core.catalog.api import CatalogApi
 from core.db import engine_for, use_engine
 from core.plugins import DoorstepPluginManager, build_plugin_manager
@@ -24,10 +29,11 @@ from core.privacy import service as privacy
 from core.settings import Settings, get_settings
 from core.tenancy.registry import TenantRegistry
 from core.web import api, assets, pages
+from core.web.auth import AuthMiddleware, SignInRequired, sign_in_redirect
 from core.web.context import AppContext
 from core.web.templating import render_page
-from core.web.auth import AuthMiddleware, SignInRequired, sign_in_redirect
 from core.web.tenant import PLAIN_404, TenantMiddleware, request_locale, resolve_tenant
+from core.web.tenant_scope import TenantTransactionMiddleware
 
 log = logging.getLogger("doorstep.web")
 VERSION = "0.1.0"
@@ -73,14 +79,28 @@ def _error_page(request: Request[Any, Any, Any], exc: Exception) -> Response[Any
     if isinstance(exc, SignInRequired) and not is_api:
         return sign_in_redirect(request, staff=request.url.path.startswith(("/admin", "/staff")))
     detail = exc.detail if isinstance(exc, HTTPException) and status < 500 else "Server error"
-    if status == 403 and "CSRF" in str(detail):
+    csrf_rejected = status == 403 and "CSRF" in str(detail)
+    if csrf_rejected:
         log.warning("security event csrf_rejected on %s %s", request.method, request.url.path)
     if is_api:
         return Response({"status_code": status, "detail": detail}, status_code=status)
     name = "errors/404.html" if status == 404 else "errors/error.html"
     locale = request_locale(request, tenant)
     context = {"status": status, "locale": locale, "detail": detail if status < 500 else ""}
-    return render_page(request, tenant, name, context, status)
+    response = render_page(request, tenant, name, context, status)
+    if csrf_rejected:
+        response.background = BackgroundTask(
+            _record_csrf_rejection, tenant.slug, f"{request.method} {request.url.path}"[:200]
+        )
+    return response
+
+
+async def _record_csrf_rejection(tenant_slug: str, detail: str) -> None:
+    from core.accounts.tables import SecurityEvent
+    from core.tenancy.service import tenant_row_id
+
+    tenant_id = await tenant_row_id(tenant_slug)
+    await SecurityEvent.insert(SecurityEvent(tenant=tenant_id, kind="csrf_rejected", detail=detail))
 
 
 class DoorstepPlugin(InitPlugin):
@@ -96,6 +116,11 @@ class DoorstepPlugin(InitPlugin):
             api.TenantApi,
             CatalogApi,
             catalog_pages.CatalogPages,
+            accounts_pages.SignInPages,
+            account_pages.AccountPages,
+            admin_pages.AccountAdminPages,
+            accounts_api.AuthApi,
+            PriceAdmin,
             api.health,
             assets.site_css,
             assets.theme_file,
@@ -105,6 +130,7 @@ class DoorstepPlugin(InitPlugin):
             *plugin_routers(self.app_context.plugins),
         ]
         app_config.middleware.append(TenantMiddleware(self.app_context))
+        app_config.middleware.append(TenantTransactionMiddleware(self.app_context))
         app_config.middleware.append(AuthMiddleware(self.app_context))
         app_config.csrf_config = CSRFConfig(
             secret=csrf_secret(),

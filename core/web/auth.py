@@ -61,20 +61,23 @@ class AuthMiddleware(ASGIMiddleware):
             if tenant is not None:
                 user = await identify(scope, tenant.slug)
                 scope[USER_KEY] = user  # type: ignore[literal-required]
-                if user is None and _bearer(scope):
+                if user is None and bearer_token(scope):
                     raise NotAuthorizedException("the token is unknown, expired or revoked")
         await next_app(scope, receive, send)
 
 
-def _bearer(scope: Scope) -> str:
+def bearer_token(scope: Scope) -> str:
+    """The token of an ``Authorization: Bearer <token>`` header, or ""."""
     authorization = _header(scope, b"authorization")
     return authorization[7:].strip() if authorization.lower().startswith("bearer ") else ""
 
 
 async def identify(scope: Scope, tenant_slug: str) -> CurrentUser | None:
     """Anonymous requests cost nothing; credentials are checked against this tenant only."""
-    bearer = _bearer(scope)
-    cookie = _cookie(scope, SESSION_COOKIE)
+    bearer = bearer_token(scope)
+    # The API is not protected by CSRF tokens, so it must never act on a browser's cookie.
+    on_api = scope.get("path", "").startswith("/api/")
+    cookie = "" if on_api else _cookie(scope, SESSION_COOKIE)
     if not bearer and not cookie:
         return None
     tenant_id = await tenant_row_id(tenant_slug)
@@ -134,11 +137,17 @@ def is_local_host(host: str) -> bool:
     return name == "localhost" or name.endswith(".localhost") or name == "127.0.0.1"
 
 
-def set_session_cookie(response: Response[Any], request: Request[Any, Any, Any], token: str) -> None:
+def set_session_cookie(
+    response: Response[Any], request: Request[Any, Any, Any], token: str
+) -> None:
     """HttpOnly, SameSite=Lax, Secure everywhere except localhost development hosts."""
     response.set_cookie(
-        SESSION_COOKIE, token, max_age=int(accounts.SESSION_TTL.total_seconds()),
-        httponly=True, samesite="lax", secure=not is_local_host(request.headers.get("host", "")),
+        SESSION_COOKIE,
+        token,
+        max_age=int(accounts.SESSION_TTL.total_seconds()),
+        httponly=True,
+        samesite="lax",
+        secure=not is_local_host(request.headers.get("host", "")),
         path="/",
     )
 

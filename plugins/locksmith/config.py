@@ -19,4 +19,3 @@ class LocksmithConfig(VerticalConfig, frozen=True, kw_only=True):
     proof_retention_days: Annotated[int, msgspec.Meta(ge=30, le=3650)] = 180
     """How long the customer's proof of residence or ownership is kept after an unlock
     (30 to 3650 days)."""
-

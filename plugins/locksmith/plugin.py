@@ -11,7 +11,8 @@ from core.catalog.taxonomy import find_item, load_taxonomy
 from core.hookspecs import hookimpl
 from core.money import Money
 from core.tenancy.model import Tenant
-from core.verification.schemas import CertificationRequirement
+from core.verification.schemas import CertificationRequirement, Course
+from core.verification.training import load_course
 from plugins.locksmith.config import LocksmithConfig
 
 HERE = Path(__file__).resolve().parent
@@ -95,3 +96,8 @@ def price_adjustments(tenant: Tenant, request: QuoteRequest, base: Money) -> lis
             )
         )
     return found
+
+
+@hookimpl
+def training_courses(tenant: Tenant) -> list[Course]:
+    return [load_course(HERE / "training.yaml", SLUG)]

@@ -17,7 +17,8 @@ from core.hookspecs import hookimpl
 from core.money import Money
 from core.tenancy.model import Tenant
 from core.verification.certificates import certificate_label
-from core.verification.schemas import CertificationRequirement
+from core.verification.schemas import CertificationRequirement, Course
+from core.verification.training import load_course
 from plugins.repair.config import RepairConfig
 
 HERE = Path(__file__).resolve().parent
@@ -98,3 +99,8 @@ def price_adjustments(tenant: Tenant, request: QuoteRequest, base: Money) -> lis
             )
         )
     return found
+
+
+@hookimpl
+def training_courses(tenant: Tenant) -> list[Course]:
+    return [load_course(HERE / "training.yaml", SLUG)]

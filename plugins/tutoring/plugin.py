@@ -11,7 +11,8 @@ from core.catalog.taxonomy import load_taxonomy
 from core.hookspecs import hookimpl
 from core.money import Money
 from core.tenancy.model import Tenant
-from core.verification.schemas import CertificationRequirement
+from core.verification.schemas import CertificationRequirement, Course
+from core.verification.training import load_course
 from plugins.tutoring.config import TutoringConfig
 
 HERE = Path(__file__).resolve().parent
@@ -47,16 +48,20 @@ def required_certifications(tenant: Tenant, item: ServiceItem) -> list[Certifica
     return [NO_CRIMINAL_RECORD] if item.vertical == SLUG else []
 
 
-def student_age(intake: dict[str, object]) -> int | None:
-    """The student's age as a number, also when a form sent it as text ("13")."""
-    age = intake.get("student_age")
-    if isinstance(age, bool):
+def _whole(intake: dict[str, object], key: str) -> int | None:
+    """An intake answer as a number, also when a form sent it as text ("13")."""
+    value = intake.get(key)
+    if isinstance(value, bool):
         return None
-    if isinstance(age, int):
-        return age
-    if isinstance(age, str) and age.strip().isdigit():
-        return int(age.strip())
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().isdecimal() and len(value.strip()) < 6:
+        return int(value.strip())
     return None
+
+
+def student_age(intake: dict[str, object]) -> int | None:
+    return _whole(intake, "student_age")
 
 
 def is_minor(tenant: Tenant, intake: dict[str, object]) -> bool:
@@ -99,10 +104,14 @@ def price_adjustments(tenant: Tenant, request: QuoteRequest, base: Money) -> lis
     ]
 
 
+def _guardian(intake: dict[str, object]) -> str:
+    return str(intake.get("guardian_name") or "").strip()
+
+
 @hookimpl
 def validate_booking(tenant: Tenant, draft: BookingDraft) -> list[ValidationProblem]:
-    """The student's age is known; a minor has a named guardian; the grade belongs to the
-    booked school level."""
+    """The student's age is known; a minor has a named guardian; a trial is one lesson; the
+    grade belongs to the booked school level."""
     if draft.vertical != SLUG:
         return []
     problems = []
@@ -113,9 +122,13 @@ def validate_booking(tenant: Tenant, draft: BookingDraft) -> list[ValidationProb
                 reason="the student's age tells whether a guardian must be named",
             )
         )
-    elif is_minor(tenant, draft.intake) and not str(draft.intake.get("guardian_name") or "").strip():
+    elif is_minor(tenant, draft.intake) and not _guardian(draft.intake):
         problems.append(
             ValidationProblem(field="intake.guardian_name", reason="a minor needs a named guardian")
+        )
+    if draft.intake.get("trial") is True and (_whole(draft.intake, "lessons") or 1) > 1:
+        problems.append(
+            ValidationProblem(field="intake.lessons", reason="a trial is a single lesson")
         )
     grade = str(draft.intake.get("grade") or "")
     levels = GRADES_BY_LEVEL.get(draft.tier)
@@ -126,3 +139,8 @@ def validate_booking(tenant: Tenant, draft: BookingDraft) -> list[ValidationProb
             )
         )
     return problems
+
+
+@hookimpl
+def training_courses(tenant: Tenant) -> list[Course]:
+    return [load_course(HERE / "training.yaml", SLUG)]

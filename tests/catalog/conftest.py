@@ -29,3 +29,15 @@ async def demo_rows(db, tenants) -> None:  # type: ignore[no-untyped-def]
     from core.tenancy.service import sync_tenant_rows
 
     await sync_tenant_rows(tenants)
+
+
+@pytest.fixture
+def english(app):  # type: ignore[no-untyped-def]
+    """A client of a visitor who chose English (the ``doorstep_lang`` cookie), on jiejia;
+    pass ``headers={"host": "wanjia.localhost"}`` for wanjia."""
+    from litestar.testing import TestClient
+
+    with TestClient(
+        app, base_url="http://jiejia.localhost", cookies={"doorstep_lang": "en"}
+    ) as test_client:
+        yield test_client

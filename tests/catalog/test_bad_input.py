@@ -143,7 +143,8 @@ def test_a_time_in_the_past_is_refused(plugins, jiejia: Tenant) -> None:
         "when": "is in the past"
     }
     # a few minutes late (the form took a while) is still today's job
-    assert price(plugins, jiejia, HOME, "deep", {"area_m2": 80}, when=NOW - timedelta(minutes=3))
+    late = price(plugins, jiejia, HOME, "deep", {"area_m2": 80}, when=NOW - timedelta(minutes=3))
+    assert (late.total_fen, late.urgent) == (72_000, True)
 
 
 def test_every_wrong_field_is_named_at_once(plugins, jiejia: Tenant) -> None:

@@ -328,19 +328,19 @@ async def test_two_first_syncs_at_once_record_one_initial_price_list(
 
 
 async def test_the_item_page_and_get_service_show_a_change_made_3_days_ago(
-    launched, plugins, jiejia: Tenant, client: TestClient
+    launched, plugins, jiejia: Tenant, client: TestClient, english: TestClient
 ) -> None:
     three_days_ago = datetime.now(UTC) - timedelta(days=3)
     await raise_deep_to(plugins, jiejia, 1000, three_days_ago)
     day = three_days_ago.astimezone(jiejia_zone(jiejia)).strftime("%Y-%m-%d")
 
     page = client.get("/services/housekeeping/home_cleaning")
-    english = client.get("/services/housekeeping/home_cleaning", cookies={"doorstep_lang": "en"})
+    in_english = english.get("/services/housekeeping/home_cleaning")
     api = client.get("/api/v1/services/housekeeping/home_cleaning").json()
 
     assert page.status_code == 200
     assert f"价格调整（{day}）：深度保洁 由 ¥9.00 调整为 ¥10.00" in page.text
-    assert f"Price changed on {day}: Deep cleaning CN¥9.00 → CN¥10.00" in english.text
+    assert f"Price changed on {day}: Deep cleaning CN¥9.00 → CN¥10.00" in in_english.text
     [change] = api["recentPriceChanges"]
     assert (change["tier"], change["oldFen"], change["newFen"]) == ("deep", 900, 1000)
     assert change["effectiveAt"].startswith(three_days_ago.strftime("%Y-%m-%dT"))

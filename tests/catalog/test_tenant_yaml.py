@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,7 @@ from tests.catalog.helpers import (
     lines,
     price,
     problem_keys,
+    refusal,
     set_vertical,
 )
 
@@ -210,8 +212,9 @@ def test_a_switched_off_item_cannot_be_quoted(tmp_path: Path, settings, plugins)
     assert tenant is not None
 
     assert catalog_of(plugins, tenant).item("housekeeping.kitchen_cleaning") is None
-    with pytest.raises(Exception, match="unknown service 'housekeeping.kitchen_cleaning'"):
-        price(plugins, tenant, "housekeeping.kitchen_cleaning", "standard")
+    assert refusal(lambda: price(plugins, tenant, "housekeeping.kitchen_cleaning", "standard")) == {
+        "item": "unknown service 'housekeeping.kitchen_cleaning'"
+    }
 
 
 def test_switching_off_every_item_of_a_category_removes_the_category(
@@ -225,26 +228,30 @@ def test_switching_off_every_item_of_a_category_removes_the_category(
 
 
 @pytest.fixture
-def site_without_kitchens(tmp_path: Path, settings: Settings, plugins) -> Iterator[TestClient]:  # type: ignore[no-untyped-def]
-    """Jiejia's site, with kitchen cleaning switched off in its YAML."""
+def jiejia_site(
+    tmp_path: Path, settings: Settings, plugins
+) -> Iterator[Callable[[dict[str, Any]], TestClient]]:  # type: ignore[no-untyped-def]
+    """``jiejia_site(block)``: a client of Jiejia's site served with this housekeeping block."""
     from core.web.app import create_app
 
-    path = jiejia_with(
-        tmp_path, {"minimum_charge_fen": 9900, "disabled_items": ["kitchen_cleaning"]}
-    )
-    app = create_app(
-        settings=dataclasses.replace(settings, tenants_dir=path.parent), plugins=plugins
-    )
-    with TestClient(app, base_url="http://jiejia.localhost") as client:
-        yield client
+    with ExitStack() as stack:
+
+        def open_site(block: dict[str, Any]) -> TestClient:
+            path = jiejia_with(tmp_path, {"minimum_charge_fen": 9900, **block})
+            app = create_app(
+                settings=dataclasses.replace(settings, tenants_dir=path.parent), plugins=plugins
+            )
+            return stack.enter_context(TestClient(app, base_url="http://jiejia.localhost"))
+
+        yield open_site
 
 
 @pytest.mark.db
 async def test_a_switched_off_item_is_gone_from_the_api_and_the_pages(
-    db, tenants, site_without_kitchens: TestClient
+    db, tenants, jiejia_site
 ) -> None:
     await sync_tenant_rows(tenants)
-    client = site_without_kitchens
+    client = jiejia_site({"disabled_items": ["kitchen_cleaning"]})
 
     listed = client.get("/api/v1/services").json()
     refs = [s["ref"] for c in listed for s in c["services"]]
@@ -296,9 +303,38 @@ def test_a_tenant_adds_an_item_purely_in_yaml_and_it_can_be_quoted(
     assert sorted(price_problems(plugins, tenant, {"seats": 11})) == ["intake.seats"]
 
 
-def price_problems(plugins, tenant, intake) -> dict[str, str]:  # type: ignore[no-untyped-def]
-    from tests.catalog.helpers import refusal
+@pytest.mark.db
+async def test_a_tenants_own_item_is_listed_shown_and_quoted_on_its_site(
+    db, tenants, jiejia_site
+) -> None:
+    await sync_tenant_rows(tenants)
+    client = jiejia_site({"extra_items": [SOFA_CLEANING]})
 
+    listed = client.get("/api/v1/services").json()
+    described = client.get("/api/v1/services/housekeeping/sofa_cleaning").json()
+    page = client.get("/services/housekeeping/sofa_cleaning")
+    quoted = client.post(
+        "/api/v1/quote",
+        json={"item": "housekeeping.sofa_cleaning", "tier": "standard", "intake": {"seats": 3}},
+    )
+    too_many = client.post(
+        "/api/v1/quote",
+        json={"item": "housekeeping.sofa_cleaning", "tier": "standard", "intake": {"seats": 30}},
+    )
+
+    assert "housekeeping.sofa_cleaning" in [s["ref"] for c in listed for s in c["services"]]
+    assert [q["key"] for q in described["intake"]] == ["seats"]
+    assert page.status_code == 200
+    assert "布艺沙发清洗" in page.text
+    assert quoted.status_code == 200, quoted.text
+    assert quoted.json()["totalFen"] == 45_000
+    assert too_many.status_code == 400
+    assert too_many.json()["problems"] == [
+        {"field": "intake.seats", "reason": "must be at most 10"}
+    ]
+
+
+def price_problems(plugins, tenant, intake) -> dict[str, str]:  # type: ignore[no-untyped-def]
     return refusal(lambda: price(plugins, tenant, "housekeeping.sofa_cleaning", "standard", intake))
 
 

@@ -104,6 +104,27 @@ def test_hook_identity_verifiers(jiejia: Tenant, wanjia: Tenant, garden: Tenant)
     def verifiers(tenant: Tenant) -> list[str]:
         return [v.identifier for v in concatenated(pm.for_tenant(tenant).identity_verifiers())]
 
-    assert verifiers(garden) == ["real_name", "gardening.arborist_registry"]
-    assert verifiers(jiejia) == ["real_name"]
-    assert verifiers(wanjia) == ["real_name"]
+    # Core's demo vendor answers last, behind every installed verifier.
+    assert verifiers(garden) == ["real_name", "gardening.arborist_registry", "demo"]
+    assert verifiers(jiejia) == ["real_name", "demo"]
+    assert verifiers(wanjia) == ["real_name", "demo"]
+
+
+def test_hook_training_courses(plugins, jiejia: Tenant, wanjia: Tenant) -> None:
+    """A tenant's providers take the courses of its enabled verticals only, from the plugins."""
+
+    def courses(tenant: Tenant) -> list[str]:
+        return sorted(c.key for found in plugins.for_tenant(tenant).training_courses() for c in found)
+
+    assert courses(jiejia) == ["housekeeping.service_basics"]
+    assert courses(wanjia) == [
+        "housekeeping.service_basics",
+        "locksmith.service_basics",
+        "repair.service_basics",
+        "tutoring.service_basics",
+    ]
+    housekeeping = next(
+        c for found in plugins.for_tenant(jiejia).training_courses() for c in found
+    )
+    assert housekeeping.vertical == "housekeeping"
+    assert all(q.answer in q.choices for q in housekeeping.quiz)

@@ -223,6 +223,15 @@ def test_a_booking_without_the_students_age_is_refused(plugins, wanjia: Tenant) 
     assert "intake.student_age" in fields(booking_problems(plugins, wanjia, grade="g8"))
 
 
+def test_a_trial_books_a_single_lesson(plugins, wanjia: Tenant) -> None:
+    """Ten lessons at the trial price would be a loophole: the booking is refused."""
+    pupil = {"grade": "g8", "student_age": 13, "guardian_name": "王芳", "trial": True}
+
+    assert booking_problems(plugins, wanjia, **pupil, lessons=1) == []
+    [problem] = booking_problems(plugins, wanjia, **pupil, lessons="10")
+    assert (problem.field, problem.reason) == ("intake.lessons", "a trial is a single lesson")
+
+
 def test_a_grade_8_student_cannot_book_a_primary_level_tier(plugins, wanjia: Tenant) -> None:
     primary = booking_problems(
         plugins, wanjia, tier="primary", grade="g8", student_age=13, guardian_name="王芳"

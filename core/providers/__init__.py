@@ -1,0 +1,1 @@
+"""Providers: profiles, skills, service areas, working hours, media."""

@@ -1,0 +1,305 @@
+"""Tenant isolation as a mechanism: the one scoped query helper and the tenant transaction.
+
+Two walls keep one tenant's rows from another tenant's requests:
+
+1. ``scoped(Table, tenant_id)`` builds every query on a tenant-owned table with
+   ``Table.tenant == tenant_id`` already in it, and refuses to build one without a tenant
+   (``None``, ``""``, not a UUID), for a table without a ``tenant`` column, or for a tenant
+   other than the one whose transaction is open.
+2. On PostgreSQL, forced row-level security (``core.tenancy.rls``) shows a connection only the
+   rows of the tenant named by the per-transaction setting ``doorstep.tenant_id``.
+   ``tenant_transaction(tenant_id)`` opens (or joins) a transaction with that setting; every
+   web request of a tenant runs inside one (``core.web.tenant_scope``), and so must every piece
+   of background work (worker, CLI, seeding): ``@within_tenant`` does it for a service function
+   that takes a ``tenant_id``.
+
+On SQLite the transaction part does nothing but remember the tenant, so mixing tenants is still
+caught by ``scoped``.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager, suppress
+from contextvars import ContextVar
+from typing import Any, Generic, ParamSpec, TypeVar
+
+from piccolo.columns import Column, ForeignKey
+from piccolo.engine.postgres import PostgresEngine, PostgresTransaction
+from piccolo.query.methods.count import Count
+from piccolo.query.methods.delete import Delete
+from piccolo.query.methods.exists import Exists
+from piccolo.query.methods.insert import Insert
+from piccolo.query.methods.objects import Objects
+from piccolo.query.methods.select import Select
+from piccolo.query.methods.update import Update
+from piccolo.table import Table
+
+from core.tenancy.tables import TenantRow
+
+SETTING = "doorstep.tenant_id"
+"""The PostgreSQL setting the row-level security policies read (per transaction)."""
+
+T = TypeVar("T", bound=Table)
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+class TenantScopeError(RuntimeError):
+    """A query or transaction on tenant-owned data without (or with the wrong) tenant scope."""
+
+
+# --- which tables are tenant-owned ----------------------------------------------------------
+
+
+def tenant_column(table: type[Table]) -> ForeignKey[Any] | None:
+    """The table's ``tenant`` foreign key to ``doorstep_tenant``, if it has one."""
+    for column in table._meta.foreign_key_columns:
+        if column._meta.name == "tenant" and _references_tenant(column):
+            return column
+    return None
+
+
+def _references_tenant(column: ForeignKey[Any]) -> bool:
+    target = column._foreign_key_meta.resolved_references
+    return target._meta.tablename == TenantRow._meta.tablename
+
+
+def is_tenant_table(table: type[Table]) -> bool:
+    return tenant_column(table) is not None
+
+
+def shares_null_rows(table: type[Table]) -> bool:
+    """A nullable ``tenant`` means "belongs to no tenant" (agency operators, install-wide
+    security events): such rows are visible in every tenant's scope."""
+    column = tenant_column(table)
+    return column is not None and bool(column._meta.null)
+
+
+def tenant_tables() -> list[type[Table]]:
+    """Every registered table with a ``tenant`` foreign key: the one list the scoped helper,
+    the row-level security policies and the contract tests all use. A new table with a
+    ``tenant`` column is on it as soon as its Piccolo app is registered."""
+    from core.db import all_tables
+
+    return sorted(
+        (t for t in all_tables() if is_tenant_table(t)), key=lambda t: t._meta.tablename
+    )
+
+
+# --- the tenant in scope --------------------------------------------------------------------
+
+_active: ContextVar[uuid.UUID | None] = ContextVar("doorstep_tenant_scope", default=None)
+
+
+def tenant_uuid(tenant_id: Any) -> uuid.UUID:
+    """``tenant_id`` as a UUID; raises TenantScopeError for a missing or malformed one."""
+    if tenant_id is None or tenant_id == "":
+        raise TenantScopeError("no tenant scope: a tenant id is required for tenant-owned data")
+    if isinstance(tenant_id, uuid.UUID):
+        return tenant_id
+    try:
+        return uuid.UUID(str(tenant_id))
+    except ValueError:
+        raise TenantScopeError("the tenant scope must be a tenant row id (a UUID)") from None
+
+
+def active_tenant() -> uuid.UUID | None:
+    """The tenant whose transaction this task is in, if any."""
+    return _active.get()
+
+
+def _check_active(tid: uuid.UUID) -> None:
+    active = _active.get()
+    if active is not None and active != tid:
+        raise TenantScopeError(
+            "a query for another tenant inside this tenant's transaction: open a separate "
+            "tenant_transaction() for each tenant"
+        )
+
+
+# --- the scoped query helper ----------------------------------------------------------------
+
+
+class TenantScope(Generic[T]):
+    """Queries on one tenant-owned table, always filtered to one tenant.
+
+    ``scoped(Address, tenant_id).select(Address.id).where(Address.user == user_id)`` adds the
+    caller's conditions to the tenant filter (Piccolo joins successive ``where`` calls with
+    AND). ``with_shared=True`` also matches rows without a tenant, on tables where a null
+    tenant means "no tenant" (agency operators).
+    """
+
+    def __init__(self, table: type[T], tenant_id: Any, *, with_shared: bool = False) -> None:
+        column = tenant_column(table)
+        if column is None:
+            raise TenantScopeError(
+                f"{table._meta.tablename} has no tenant column: query it directly"
+            )
+        if with_shared and not column._meta.null:
+            raise TenantScopeError(f"{table._meta.tablename} has no rows without a tenant")
+        self.table = table
+        self.tenant_id = tenant_uuid(tenant_id)
+        _check_active(self.tenant_id)
+        self.column = column
+        self.with_shared = with_shared
+
+    @property
+    def condition(self) -> Any:
+        """The tenant filter, for queries the helper does not build (joins, sub-queries)."""
+        own = self.column == self.tenant_id
+        return (own | self.column.is_null()) if self.with_shared else own
+
+    def select(self, *columns: Column | str) -> Select:
+        return self.table.select(*columns).where(self.condition)
+
+    def objects(self, *prefetch: ForeignKey[Any]) -> Objects[T]:
+        return self.table.objects(*prefetch).where(self.condition)
+
+    def count(self) -> Count:
+        return self.table.count().where(self.condition)
+
+    def exists(self) -> Exists:
+        return self.table.exists().where(self.condition)
+
+    def update(self, values: dict[Column | str, Any]) -> Update:
+        return self.table.update(values).where(self.condition)
+
+    def delete(self) -> Delete:
+        return self.table.delete().where(self.condition)
+
+    def insert(self, *rows: T) -> Insert[T]:
+        """Insert rows of this tenant; a row without a tenant gets this one, a row of another
+        tenant is refused."""
+        name = self.column._meta.name
+        for row in rows:
+            value = getattr(row, name)
+            if value is None or isinstance(value, Column):
+                setattr(row, name, self.tenant_id)
+                continue
+            given = value.id if isinstance(value, Table) else value  # type: ignore[attr-defined]
+            if tenant_uuid(given) != self.tenant_id:
+                raise TenantScopeError(f"a {self.table._meta.tablename} row of another tenant")
+        return self.table.insert(*rows)
+
+
+def scoped(table: type[T], tenant_id: Any, *, with_shared: bool = False) -> TenantScope[T]:
+    """The scoped query helper; see ``TenantScope``. Raises TenantScopeError when unscoped."""
+    return TenantScope(table, tenant_id, with_shared=with_shared)
+
+
+# --- the tenant transaction -----------------------------------------------------------------
+
+
+class TenantTransaction:
+    """What ``tenant_transaction`` yields. ``finish`` ends a transaction it opened early (the
+    web middleware commits before the response starts); elsewhere it does nothing."""
+
+    def __init__(self, tenant_id: uuid.UUID, owned: PostgresTransaction | None = None) -> None:
+        self.tenant_id = tenant_id
+        self._owned = owned
+        self.finished = owned is None
+
+    async def finish(self, commit: bool) -> None:
+        if self.finished or self._owned is None:
+            return
+        self.finished = True
+        if commit:
+            await self._owned.transaction.commit()
+        else:
+            await self._owned.transaction.rollback()
+
+
+def _engine() -> Any:
+    return TenantRow._meta.db
+
+
+@asynccontextmanager
+async def tenant_transaction(tenant_id: Any) -> AsyncIterator[TenantTransaction]:
+    """Run the block as ``tenant_id``: on PostgreSQL inside one transaction whose
+    ``doorstep.tenant_id`` is set (``set_config(..., true)``: it ends with the transaction),
+    so row-level security shows that tenant's rows only.
+
+    Re-entrant for the same tenant; another tenant inside it is a TenantScopeError. Inside a
+    transaction opened without a tenant (``write_transaction``), the setting is applied to it
+    for the block and restored afterwards. Nested ``write_transaction`` blocks use savepoints.
+    """
+    tid = tenant_uuid(tenant_id)
+    active = _active.get()
+    if active is not None:
+        _check_active(tid)
+        yield TenantTransaction(tid)
+        return
+    token = _active.set(tid)
+    try:
+        engine = _engine()
+        current = engine.current_transaction.get() if isinstance(engine, PostgresEngine) else None
+        if not isinstance(engine, PostgresEngine):
+            yield TenantTransaction(tid)
+        elif current is not None:
+            async with _setting_in(current, tid):
+                yield TenantTransaction(tid)
+        else:
+            async with _owned_transaction(engine, tid) as handle:
+                yield handle
+    finally:
+        _active.reset(token)
+
+
+@asynccontextmanager
+async def _setting_in(transaction: PostgresTransaction, tid: uuid.UUID) -> AsyncIterator[None]:
+    import asyncpg
+
+    connection = transaction.connection
+    previous = await connection.fetchval("SELECT current_setting($1, true)", SETTING)
+    await connection.execute("SELECT set_config($1, $2, true)", SETTING, str(tid))
+    try:
+        yield
+    finally:
+        with suppress(asyncpg.PostgresError, asyncpg.InterfaceError):
+            await connection.execute("SELECT set_config($1, $2, true)", SETTING, previous or "")
+
+
+@asynccontextmanager
+async def _owned_transaction(engine: PostgresEngine, tid: uuid.UUID) -> AsyncIterator[Any]:
+    transaction = engine.transaction()
+    await transaction.__aenter__()
+    handle = TenantTransaction(tid, transaction)
+    ok = False
+    try:
+        await transaction.connection.execute("SELECT set_config($1, $2, true)", SETTING, str(tid))
+        yield handle
+        ok = True
+    finally:
+        try:
+            await handle.finish(commit=ok)
+        finally:
+            try:
+                if engine.pool:
+                    await engine.pool.release(transaction.connection)
+                else:
+                    await transaction.connection.close()
+            finally:
+                engine.current_transaction.reset(transaction.context)
+
+
+def within_tenant(func: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
+    """Run a service function inside ``tenant_transaction`` of its ``tenant_id`` argument (a
+    no-op inside a request of that tenant, which is already in one). A ``None`` tenant (agency
+    operators) runs without a tenant scope: only rows without a tenant are visible then."""
+    signature = inspect.signature(func)
+    if "tenant_id" not in signature.parameters:
+        raise TypeError(f"{func.__qualname__} takes no tenant_id")
+
+    @functools.wraps(func)
+    async def run(*args: P.args, **kwargs: P.kwargs) -> R:
+        tenant_id = signature.bind_partial(*args, **kwargs).arguments.get("tenant_id")
+        if tenant_id is None or tenant_id == "":
+            return await func(*args, **kwargs)
+        async with tenant_transaction(tenant_id):
+            return await func(*args, **kwargs)
+
+    return run
