@@ -24,6 +24,8 @@ APPS = (
     "core.accounts.piccolo_app",
     "core.providers.piccolo_app",
     "core.verification.piccolo_app",
+    "core.notifications.piccolo_app",
+    "core.booking.piccolo_app",
     "core.tenancy.rls_app",
 )
 """Piccolo apps in migration order; plugins with tables add theirs through their own app.
@@ -43,9 +45,7 @@ def engine_for(settings: Settings, *, owner: bool = False) -> Engine:
         url = settings.database_url
         if owner and settings.database_owner_url:
             if not is_postgres(settings.database_owner_url):
-                raise ValueError(
-                    "DATABASE_OWNER_URL must start with postgres:// or postgresql://"
-                )
+                raise ValueError("DATABASE_OWNER_URL must start with postgres:// or postgresql://")
             url = settings.database_owner_url
         return PostgresEngine(config={"dsn": url})
     settings.var_dir.mkdir(parents=True, exist_ok=True)
@@ -133,3 +133,12 @@ async def write_transaction() -> AsyncIterator[None]:
     else:
         async with engine.transaction():
             yield
+
+
+def is_unique_or_exclusion_violation(exc: BaseException) -> bool:
+    """A write refused by a unique index or an exclusion constraint (both engines)."""
+    name = type(exc).__name__
+    text = str(exc)
+    return name in {"UniqueViolationError", "ExclusionViolationError", "IntegrityError"} or (
+        "UNIQUE constraint failed" in text or "conflicting key value violates exclusion" in text
+    )

@@ -1,12 +1,23 @@
-"""Demo data for ``make demo``: the demo tenants' rows (later domains add theirs here)."""
+"""Demo data for ``make demo``: the demo tenants' rows, then each domain's demo data."""
 
 from __future__ import annotations
 
+from core.plugins import DoorstepPluginManager, build_plugin_manager
+from core.settings import Settings, get_settings
 from core.tenancy.registry import TenantRegistry
 from core.tenancy.service import sync_tenant_rows
 
 
-async def seed_demo(registry: TenantRegistry) -> str:
+async def seed_demo(
+    registry: TenantRegistry,
+    plugins: DoorstepPluginManager | None = None,
+    settings: Settings | None = None,
+) -> str:
     """Idempotent: running it twice leaves the same data."""
+    from core.accounts.demo import seed_demo_accounts
+    from core.privacy import service as privacy
+
+    privacy.configure(settings or get_settings())
     created = await sync_tenant_rows(registry)
-    return f"{len(registry)} tenants ({len(created)} new)"
+    people = await seed_demo_accounts(registry, plugins or build_plugin_manager())
+    return f"{len(registry)} tenants ({len(created)} new); {people}"

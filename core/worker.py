@@ -2,14 +2,39 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
 from core.db import engine_for, use_engine
 from core.settings import Settings
 from core.tenancy.registry import TenantRegistry
-from core.tenancy.service import sync_tenant_rows
+from core.tenancy.service import sync_tenant_rows, tenant_row_id
+
+if TYPE_CHECKING:
+    from core.plugins import DoorstepPluginManager
 
 
-async def run_pass(settings: Settings, registry: TenantRegistry) -> dict[str, int]:
-    """Run each job once. Returns how much each did (for logs and tests)."""
+async def run_pass(
+    settings: Settings,
+    registry: TenantRegistry,
+    plugins: DoorstepPluginManager | None = None,
+    now: datetime | None = None,
+) -> dict[str, int]:
+    """Run each job once, tenant by tenant. Returns how much each did (for logs and tests)."""
+    from core.plugins import build_plugin_manager
+    from core.privacy import service as privacy
+    from core.verification.jobs import run_verification_jobs
+
     use_engine(engine_for(settings))
+    privacy.configure(settings)
+    plugins = plugins or build_plugin_manager()
+    now = now or datetime.now(UTC)
     created = await sync_tenant_rows(registry)
-    return {"tenants_registered": len(created)}
+    report = {"tenants_registered": len(created)}
+    for tenant in registry:
+        tenant_id = await tenant_row_id(tenant.slug)
+        if tenant_id is None:
+            continue
+        for key, count in (await run_verification_jobs(plugins, tenant, tenant_id, now)).items():
+            report[key] = report.get(key, 0) + count
+    return report

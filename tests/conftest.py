@@ -53,6 +53,7 @@ def pytest_configure(config: pytest.Config) -> None:
     # as the tables' owner.
     os.environ["DATABASE_URL"] = _cluster.dsn
     os.environ["DATABASE_OWNER_URL"] = _cluster.owner_dsn
+    os.environ["DOORSTEP_TEST_SUPERUSER_URL"] = _cluster.superuser_dsn  # tests.tenant_access
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

@@ -197,7 +197,7 @@ class AccountPages(Controller):
             raise NotFoundException() from None
         return _back("default")
 
-    @post("/export")
+    @post("/export", status_code=200)
     async def export(
         self, request: Request[Any, Any, Any], tenant: NamedDependency[Tenant]
     ) -> Response[bytes]:
@@ -211,6 +211,7 @@ class AccountPages(Controller):
         filename = f"{tenant.slug}-my-data-{data['exportedAt'][:10]}.json"
         return Response(
             body,
+            status_code=200,
             media_type="application/json",
             headers={
                 "content-disposition": f'attachment; filename="{filename}"',

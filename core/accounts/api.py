@@ -13,6 +13,7 @@ import msgspec
 from litestar import Controller, Request, Response, delete, get, post
 from litestar.di import NamedDependency, Provide
 from litestar.exceptions import NotAuthorizedException, NotFoundException
+from litestar.params import JSONBody
 
 from core.accounts import profile, service
 from core.accounts.codes import send_code
@@ -111,7 +112,10 @@ class AuthApi(Controller):
         responses={},
     )
     async def request_code(
-        self, request: Request[Any, Any, Any], tenant: NamedDependency[Tenant], data: CodeRequest
+        self,
+        request: Request[Any, Any, Any],
+        tenant: NamedDependency[Tenant],
+        data: JSONBody[CodeRequest],
     ) -> Response[Any]:
         """Always ``sent: true`` for a well-formed number, known or not (no enumeration).
 
@@ -148,7 +152,10 @@ class AuthApi(Controller):
         status_code=201,
     )
     async def sign_in(
-        self, request: Request[Any, Any, Any], tenant: NamedDependency[Tenant], data: SignInRequest
+        self,
+        request: Request[Any, Any, Any],
+        tenant: NamedDependency[Tenant],
+        data: JSONBody[SignInRequest],
     ) -> Response[Any]:
         """A bearer token bound to this tenant and the number's account (created if new).
 

@@ -17,6 +17,7 @@ from core.accounts.tables import SecurityEvent, User
 from core.privacy import service as privacy
 from core.privacy.masking import mask_email, mask_name, mask_phone
 from core.privacy.tables import PersonalDataRead
+from core.tenancy.scoped import within_tenant
 
 PAGE_SIZE = 50
 
@@ -47,6 +48,7 @@ def _status(row: dict[str, Any]) -> str:
     return "disabled" if row["disabled_at"] is not None else "active"
 
 
+@within_tenant
 async def list_accounts(tenant_id: Any, page: int = 1) -> tuple[list[Account], bool]:
     """A page of the tenant's accounts, staff first, then newest. Returns (rows, more)."""
     page = max(1, page)
@@ -87,6 +89,7 @@ async def _account_row(tenant_id: Any, user_id: str) -> dict[str, Any]:
     return row
 
 
+@within_tenant
 async def change_roles(actor: CurrentUser, tenant_id: Any, user_id: str, roles: list[str]) -> None:
     """Give a staff account exactly ``roles``. Admins cannot take admin away from themselves
     (a tenant must never lose its last way in)."""
@@ -105,6 +108,7 @@ async def change_roles(actor: CurrentUser, tenant_id: Any, user_id: str, roles: 
     )
 
 
+@within_tenant
 async def disable(actor: CurrentUser, tenant_id: Any, user_id: str) -> None:
     """Disable an account of this tenant; all its sessions and tokens end at once."""
     row = await _account_row(tenant_id, user_id)
@@ -114,6 +118,7 @@ async def disable(actor: CurrentUser, tenant_id: Any, user_id: str) -> None:
     await security_event(tenant_id, "user_disabled", f"user {row['id']} by {actor.id}")
 
 
+@within_tenant
 async def enable(actor: CurrentUser, tenant_id: Any, user_id: str) -> None:
     row = await _account_row(tenant_id, user_id)
     if row["deleted_at"] is not None:
@@ -139,6 +144,7 @@ class Event:
     detail: str
 
 
+@within_tenant
 async def audit_trail(tenant_id: Any, limit: int = 100) -> tuple[list[Read], list[Event]]:
     """The latest reads of clear personal values and the latest security events."""
     reads = (
@@ -167,3 +173,35 @@ async def audit_trail(tenant_id: Any, limit: int = 100) -> tuple[list[Read], lis
         ],
         [Event(at=e["at"], kind=e["kind"], detail=e["detail"]) for e in events],
     )
+
+
+@within_tenant
+async def find_account(tenant_id: Any, who: str) -> str:
+    """The account named by an id, a mobile number or a staff email, on this tenant (an agency
+    operator's email too). Raises NotFound, or AccountError for a malformed number."""
+    who = who.strip()
+    owner = (User.tenant == tenant_id) | User.tenant.is_null()
+    if "@" in who:
+        email = service.normalize_email(who)
+        for scope in (tenant_id, None):
+            idx = privacy.lookup_key(email, purpose="email", tenant_id=scope)
+            same = User.tenant == scope if scope else User.tenant.is_null()
+            found = await User.select(User.id).where((User.email_idx == idx) & same).first()
+            if found:
+                return str(found["id"])
+        raise NotFound()
+    try:
+        user_id = parse_id(who)
+    except NotFound:
+        phone = service.normalize_phone(who)
+        idx = privacy.lookup_key(phone, purpose="phone", tenant_id=tenant_id)
+        found = (
+            await User.select(User.id)
+            .where((User.tenant == tenant_id) & (User.phone_idx == idx))
+            .first()
+        )
+    else:
+        found = await User.select(User.id).where((User.id == user_id) & owner).first()
+    if found is None:
+        raise NotFound()
+    return str(found["id"])

@@ -21,6 +21,7 @@ from core.dispatch.schemas import Geocoder, Place
 from core.privacy import service as privacy
 from core.privacy.masking import mask_email, mask_phone
 from core.privacy.tables import PersonalDataRead
+from core.tenancy.scoped import within_tenant
 from core.tenancy.tables import TenantRow
 
 log = logging.getLogger("doorstep.accounts")
@@ -33,7 +34,8 @@ EXPORT_FORMAT = "doorstep.personal-data/1"
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _PROVINCE = re.compile(r"^(?:中国)?[\u4e00-\u9fff]{2,3}(?:省|自治区)")
 _CITY = re.compile(r"^(?:北京|上海|天津|重庆)市?|^[\u4e00-\u9fff]{2,3}市")
-_DISTRICT = re.compile(r"^([\u4e00-\u9fff]{1,4}?(?:新区|区|县))")
+_DISTRICT = re.compile(r"^([\u4e00-\u9fff]{1,4}?(?:新区|(?<![小社园校景])区|县))")
+"""A district or county; not a residential compound (小区), community (社区) or campus."""
 
 
 class NotFound(Exception):
@@ -81,6 +83,7 @@ def _open(row: dict[str, Any], column: str, field: str) -> str:
     return privacy.unseal(value, field=field, tenant_id=row["tenant"]) if value else ""
 
 
+@within_tenant
 async def profile(user_id: str, tenant_id: Any) -> Profile:
     row = await _user_row(user_id, tenant_id, operators=True)
     phone = _open(row, "phone_enc", "user.phone")
@@ -106,6 +109,7 @@ def clean_name(raw: str) -> str:
     return name
 
 
+@within_tenant
 async def update_name(user_id: str, tenant_id: Any, raw_name: str) -> None:
     """Set (or, with an empty name, clear) the account's name."""
     name = clean_name(raw_name)
@@ -117,6 +121,7 @@ async def update_name(user_id: str, tenant_id: Any, raw_name: str) -> None:
         )
 
 
+@within_tenant
 async def ensure_customer(tenant_id: Any, raw_phone: str, name: str = "") -> str:
     """The customer with this number, created if new (demo data, agency imports)."""
     phone = normalize_phone(raw_phone)
@@ -210,6 +215,7 @@ async def _sealed_address(
     return values, place is not None
 
 
+@within_tenant
 async def addresses(user_id: str, tenant_id: Any) -> list[AddressView]:
     """The owner's addresses, the default first, then oldest first."""
     rows = (
@@ -231,6 +237,7 @@ async def addresses(user_id: str, tenant_id: Any) -> list[AddressView]:
     return sorted(views, key=lambda view: not view.is_default)
 
 
+@within_tenant
 async def address(user_id: str, tenant_id: Any, address_id: str) -> AddressView:
     for view in await addresses(user_id, tenant_id):
         if view.id == str(parse_id(address_id)):
@@ -238,6 +245,7 @@ async def address(user_id: str, tenant_id: Any, address_id: str) -> AddressView:
     raise NotFound()
 
 
+@within_tenant
 async def add_address(
     user_id: str,
     tenant_id: Any,
@@ -278,6 +286,7 @@ async def add_address(
     )
 
 
+@within_tenant
 async def update_address(
     user_id: str,
     tenant_id: Any,
@@ -308,6 +317,7 @@ async def update_address(
     )
 
 
+@within_tenant
 async def delete_address(user_id: str, tenant_id: Any, address_id: str) -> None:
     """Remove an address; if it was the default, the oldest remaining one becomes default."""
     current = await address(user_id, tenant_id, address_id)
@@ -325,6 +335,7 @@ async def delete_address(user_id: str, tenant_id: Any, address_id: str) -> None:
                 await Address.update({Address.is_default: True}).where(Address.id == oldest["id"])
 
 
+@within_tenant
 async def set_default_address(user_id: str, tenant_id: Any, address_id: str) -> None:
     current = await address(user_id, tenant_id, address_id)
     owner = parse_id(user_id)
@@ -361,6 +372,7 @@ def _when(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 
 
+@within_tenant
 async def export_data(user_id: str, tenant_id: Any, now: datetime | None = None) -> dict[str, Any]:
     """Everything the platform holds about the person, in clear, for the person.
 
@@ -457,6 +469,7 @@ async def export_data(user_id: str, tenant_id: Any, now: datetime | None = None)
     }
 
 
+@within_tenant
 async def delete_account(user_id: str, tenant_id: Any, now: datetime | None = None) -> None:
     """Anonymise the account: personal values and blind indexes gone, addresses removed, every
     session and token ended. The row stays under its random id, so records that must be kept

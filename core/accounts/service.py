@@ -20,6 +20,7 @@ from core.accounts.schemas import STAFF_ROLES, CurrentUser
 from core.accounts.tables import ApiToken, OneTimeCode, SecurityEvent, Session, User
 from core.db import write_transaction
 from core.privacy import service as privacy
+from core.tenancy.scoped import within_tenant
 
 log = logging.getLogger("doorstep.accounts")
 hasher = PasswordHasher()
@@ -82,6 +83,7 @@ def _hash_secret(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
+@within_tenant
 async def security_event(tenant_id: Any, kind: str, detail: str = "", client: str = "") -> None:
     """Record a rejected attempt (no personal data: the client is a keyed hash)."""
     client_idx = privacy.lookup_key(client, purpose="client", tenant_id=tenant_id) if client else ""
@@ -101,6 +103,7 @@ class IssuedCode:
     expires_at: datetime
 
 
+@within_tenant
 async def issue_code(
     tenant_id: Any, raw_phone: str, client: str, now: datetime | None = None
 ) -> IssuedCode:
@@ -120,7 +123,7 @@ async def issue_code(
             & (OneTimeCode.phone_idx == phone_idx)
             & (OneTimeCode.created_at > hour_ago)
         )
-        by_client = await OneTimeCode.count().where(
+        by_client = await OneTimeCode.select(OneTimeCode.created_at).where(
             (OneTimeCode.tenant == tenant_id)
             & (OneTimeCode.client_idx == client_idx)
             & (OneTimeCode.created_at > hour_ago)
@@ -128,23 +131,34 @@ async def issue_code(
         latest = max((r["created_at"] for r in recent), default=None)
         if latest is not None and now - latest < RESEND_GAP:
             raise RateLimited(int((RESEND_GAP - (now - latest)).total_seconds()) + 1)
-        if len(recent) >= CODES_PER_NUMBER_PER_HOUR or by_client >= CODES_PER_CLIENT_PER_HOUR:
-            oldest = min((r["created_at"] for r in recent), default=now)
-            await security_event(tenant_id, "otp_rate_limited", client=client)
-            raise RateLimited(max(60, int((oldest + timedelta(hours=1) - now).total_seconds())))
-        code = f"{secrets.randbelow(1_000_000):06d}"
-        row = OneTimeCode(
-            tenant=tenant_id,
-            phone_idx=phone_idx,
-            client_idx=client_idx,
-            code_hash=privacy.lookup_key(code, purpose=f"otp:{phone_idx}", tenant_id=tenant_id),
-            created_at=now,
-            expires_at=now + CODE_TTL,
-        )
-        await row.save()
+        full = [
+            min(r["created_at"] for r in rows) + timedelta(hours=1)
+            for rows, limit in (
+                (recent, CODES_PER_NUMBER_PER_HOUR),
+                (by_client, CODES_PER_CLIENT_PER_HOUR),
+            )
+            if len(rows) >= limit
+        ]
+        over_limit = bool(full)
+        if not over_limit:
+            code = f"{secrets.randbelow(1_000_000):06d}"
+            row = OneTimeCode(
+                tenant=tenant_id,
+                phone_idx=phone_idx,
+                client_idx=client_idx,
+                code_hash=privacy.lookup_key(code, purpose=f"otp:{phone_idx}", tenant_id=tenant_id),
+                created_at=now,
+                expires_at=now + CODE_TTL,
+            )
+            await row.save()
+    if over_limit:
+        # recorded after the transaction, which wrote nothing else
+        await security_event(tenant_id, "otp_rate_limited", client=client)
+        raise RateLimited(max(60, int((max(full) - now).total_seconds())))
     return IssuedCode(phone=phone, code=code, expires_at=now + CODE_TTL)
 
 
+@within_tenant
 async def redeem_code(
     tenant_id: Any, raw_phone: str, code: str, client: str = "", now: datetime | None = None
 ) -> str:
@@ -209,6 +223,7 @@ async def redeem_code(
 # --- staff passwords ---------------------------------------------------------------------------
 
 
+@within_tenant
 async def create_staff(
     tenant_id: Any, email: str, password: str, roles: list[str], name: str = "", kind: str = "staff"
 ) -> str:
@@ -241,6 +256,7 @@ def _same_owner(owner: Any) -> Any:
     return User.tenant.is_null() if owner is None else User.tenant == owner
 
 
+@within_tenant
 async def check_password(tenant_id: Any, raw_email: str, password: str, client: str = "") -> str:
     """Staff sign-in: the tenant's staff, or an agency operator. One answer for every failure."""
     wrong = AccountError("email", "email or password is wrong")
@@ -276,6 +292,7 @@ async def check_password(tenant_id: Any, raw_email: str, password: str, client: 
 # --- sessions and tokens -----------------------------------------------------------------------
 
 
+@within_tenant
 async def start_session(
     user_id: str, tenant_id: Any, replaces: str = "", now: datetime | None = None
 ) -> str:
@@ -306,6 +323,7 @@ async def end_session(token: str, now: datetime | None = None) -> None:
         )
 
 
+@within_tenant
 async def issue_token(
     user_id: str, tenant_id: Any, label: str = "", now: datetime | None = None
 ) -> str:
@@ -357,6 +375,7 @@ async def _current(
     )
 
 
+@within_tenant
 async def session_user(
     token: str, tenant_id: Any, now: datetime | None = None
 ) -> CurrentUser | None:
@@ -376,6 +395,7 @@ async def session_user(
     return await _current(row["user"], tenant_id, "session", row["id"])
 
 
+@within_tenant
 async def token_user(token: str, tenant_id: Any, now: datetime | None = None) -> CurrentUser | None:
     """The user of a bearer token, on this tenant only (another tenant's token is refused)."""
     now = now or now_utc()
@@ -419,6 +439,7 @@ async def record_consent(user_id: str, now: datetime | None = None) -> None:
         ).where(User.id == user_id)
 
 
+@within_tenant
 async def set_roles(user_id: str, tenant_id: Any, roles: list[str]) -> None:
     unknown = [r for r in roles if r not in STAFF_ROLES]
     if unknown:

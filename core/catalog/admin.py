@@ -236,12 +236,16 @@ class PriceAdmin(Controller):
         zone = ZoneInfo(tenant.config.timezone)
         offset = now.astimezone(zone).strftime("%z")
         offset = f"{offset[:3]}:{offset[3:]}"
+        sections: dict[str, Mapping[str, str]] = {}
+        for group in groups:
+            sections.setdefault(group.item.vertical, group.vertical)
         return render_admin(
             request,
             tenant,
             "admin/prices.html",
             {
                 "groups": groups,
+                "sections": list(sections.items()),
                 "confirmation": confirmation,
                 "errors": errors or {},
                 "reason": reason,

@@ -21,6 +21,7 @@ from core.catalog.tables import PriceListVersion, TierPrice
 from core.privacy import service as privacy
 from core.privacy.masking import mask_email
 from core.tenancy.model import Tenant
+from core.tenancy.scoped import scoped, tenant_transaction
 from core.tenancy.service import tenant_row_id
 
 AMOUNT = re.compile(r"(\d{1,7})(?:\.(\d{1,2}))?")
@@ -116,12 +117,9 @@ async def price_history(
     tenant_id = await tenant_row_id(tenant.slug)
     if tenant_id is None:
         return History(versions=[], total=0)
-    mine = PriceListVersion.tenant == tenant_id
-    total = await PriceListVersion.count().where(mine)
-    if number is not None:
-        mine &= PriceListVersion.number == number
-    rows = (
-        await PriceListVersion.select(
+    async with tenant_transaction(tenant_id):
+        total = await scoped(PriceListVersion, tenant_id).count()
+        query = scoped(PriceListVersion, tenant_id).select(
             PriceListVersion.id,
             PriceListVersion.number,
             PriceListVersion.effective_at,
@@ -130,23 +128,30 @@ async def price_history(
             PriceListVersion.actor,
             PriceListVersion.reason,
         )
-        .where(mine)
-        .order_by(PriceListVersion.number, ascending=False)
-        .limit(limit)
-        .offset(offset)
-    )
-    changes: dict[str, list[TierChange]] = {}
-    if rows:
-        tiers = await TierPrice.select(
-            TierPrice.version, TierPrice.tier_ref, TierPrice.price_fen, TierPrice.previous_fen
-        ).where(
-            (TierPrice.tenant == tenant_id) & TierPrice.version.is_in([r["id"] for r in rows])
+        if number is not None:
+            query = query.where(PriceListVersion.number == number)
+        rows = (
+            await query.order_by(PriceListVersion.number, ascending=False)
+            .limit(limit)
+            .offset(offset)
         )
-        for tier in sorted(tiers, key=lambda t: t["tier_ref"]):
-            changes.setdefault(str(tier["version"]), []).append(
-                TierChange(tier["tier_ref"], tier["previous_fen"], tier["price_fen"])
+        changes: dict[str, list[TierChange]] = {}
+        if rows:
+            tiers = await (
+                scoped(TierPrice, tenant_id)
+                .select(
+                    TierPrice.version,
+                    TierPrice.tier_ref,
+                    TierPrice.price_fen,
+                    TierPrice.previous_fen,
+                )
+                .where(TierPrice.version.is_in([r["id"] for r in rows]))
             )
-    names = await _staff_names(tenant_id, [r["actor"] for r in rows])
+            for tier in sorted(tiers, key=lambda t: t["tier_ref"]):
+                changes.setdefault(str(tier["version"]), []).append(
+                    TierChange(tier["tier_ref"], tier["previous_fen"], tier["price_fen"])
+                )
+        names = await _staff_names(tenant_id, [r["actor"] for r in rows])
     versions = []
     for row in rows:
         by, who = _who(row["source"], row["actor"], names)
@@ -176,12 +181,17 @@ async def scheduled_prices(tenant: Tenant, now: datetime) -> dict[str, tuple[int
     tenant_id = await tenant_row_id(tenant.slug)
     if tenant_id is None:
         return {}
-    rows = await TierPrice.select(
-        TierPrice.tier_ref,
-        TierPrice.price_fen,
-        TierPrice.version.number,
-        TierPrice.version.effective_at,
-    ).where((TierPrice.tenant == tenant_id) & (TierPrice.version.effective_at > now))
+    async with tenant_transaction(tenant_id):
+        rows = await (
+            scoped(TierPrice, tenant_id)
+            .select(
+                TierPrice.tier_ref,
+                TierPrice.price_fen,
+                TierPrice.version.number,
+                TierPrice.version.effective_at,
+            )
+            .where(TierPrice.version.effective_at > now)
+        )
     found: dict[str, tuple[int, datetime]] = {}
     for row in sorted(rows, key=lambda r: r["version.number"]):
         found[row["tier_ref"]] = (row["price_fen"], row["version.effective_at"])
@@ -209,12 +219,15 @@ async def _staff_names(tenant_id: Any, actors: list[str]) -> dict[str, str]:
             continue
     if not ids:
         return {}
-    rows = await User.select(User.id, User.tenant, User.email_enc).where(User.id.is_in(list(ids)))
+    # This tenant's staff, and operators (no tenant); another tenant's user is never named.
+    rows = await (
+        scoped(User, tenant_id, with_shared=True)
+        .select(User.id, User.tenant, User.email_enc)
+        .where(User.id.is_in(list(ids)))
+    )
     names = {}
     for row in rows:
         owner = row["tenant"]
-        if owner is not None and str(owner) != str(tenant_id):
-            continue  # another tenant's user: never named here
         if not row["email_enc"]:
             continue
         email = privacy.unseal(row["email_enc"], field="user.email", tenant_id=owner)

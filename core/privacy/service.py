@@ -15,6 +15,7 @@ from core.privacy import fields
 from core.privacy.keys import Keyring, KeyringError, load_keyring
 from core.privacy.tables import PersonalDataRead
 from core.settings import Settings
+from core.tenancy.scoped import within_tenant
 
 log = logging.getLogger("doorstep.privacy")
 _keyring: Keyring | None = None
@@ -84,6 +85,7 @@ class Reader:
     purpose: str
 
 
+@within_tenant
 async def reveal(
     stored: str, *, field: str, tenant_id: Any, subject_id: Any, reader: Reader
 ) -> str:
@@ -130,46 +132,83 @@ def _stale(sealed: SealedColumn, ring: Keyring) -> Any:
     return column.is_not_null() & column.not_like(f"{fields.PREFIX}:{ring.current}:%")
 
 
+async def _scopes() -> list[Any]:
+    """Every tenant's row id, then ``None`` for rows that belong to no tenant (operators).
+
+    Rotation walks tenant by tenant: on PostgreSQL, row-level security shows a transaction
+    only its own tenant's rows."""
+    from core.tenancy.tables import TenantRow
+
+    return [row["id"] for row in await TenantRow.select(TenantRow.id)] + [None]
+
+
+def _in_scope(sealed: SealedColumn, ring: Keyring, scope: Any) -> Any:
+    """The stale values of ``sealed`` in one scope, or None when the table has none there."""
+    tenant = getattr(sealed.table, "tenant", None)
+    if tenant is None:
+        return _stale(sealed, ring) if scope is None else None
+    if scope is None:
+        return (_stale(sealed, ring) & tenant.is_null()) if tenant._meta.null else None
+    return _stale(sealed, ring) & (tenant == scope)
+
+
+def _scope_transaction(scope: Any) -> Any:
+    from contextlib import nullcontext
+
+    from core.tenancy.scoped import tenant_transaction
+
+    return nullcontext() if scope is None else tenant_transaction(scope)
+
+
 async def pending_rotation() -> int:
     """How many stored values are not under the current data key yet."""
     ring = keyring()
     total = 0
-    for sealed in SEALED:
-        total += await sealed.table.count().where(_stale(sealed, ring))
+    for scope in await _scopes():
+        async with _scope_transaction(scope):
+            for sealed in SEALED:
+                where = _in_scope(sealed, ring, scope)
+                if where is not None:
+                    total += await sealed.table.count().where(where)
     return total
 
 
 async def rotate(batch_size: int = 500, progress: Callable[[str, int], None] | None = None) -> int:
-    """Re-encrypt every value not under the current key, in batches. Safe to run while serving:
-    old keys still decrypt, each row is rewritten only if it still holds the old ciphertext."""
+    """Re-encrypt every value not under the current key, tenant by tenant, in batches (one
+    short transaction each). Safe to run while serving: old keys still decrypt, and a row is
+    rewritten only if it still holds the ciphertext that was read."""
     ring = keyring()
     done = 0
-    for sealed in SEALED:
-        table = sealed.table
-        column = getattr(table, sealed.column)
-        pk = table._meta.primary_key
-        while True:
-            rows = (
-                await table.select(pk, column, *_tenant_cols(table))
-                .where(_stale(sealed, ring))
-                .limit(batch_size)
-            )
-            if not rows:
-                break
-            async with write_transaction():
-                for row in rows:
-                    old = row[sealed.column]
-                    tenant = tenant_token(sealed.tenant_of(row))
-                    clear = fields.decrypt(ring, old, field=sealed.field, tenant=tenant)
-                    new = fields.encrypt(ring, clear, field=sealed.field, tenant=tenant)
-                    await table.update({column: new}).where(
-                        (pk == row[pk._meta.name]) & (column == old)
-                    )
-                    done += 1
-            if progress:
-                progress(sealed.field, done)
+    for scope in await _scopes():
+        for sealed in SEALED:
+            where = _in_scope(sealed, ring, scope)
+            if where is None:
+                continue
+            while True:
+                async with _scope_transaction(scope):
+                    count = await _rotate_batch(sealed, ring, where, batch_size)
+                if not count:
+                    break
+                done += count
+                if progress:
+                    progress(sealed.field, done)
     log.info("key rotation re-encrypted %d values", done)
     return done
+
+
+async def _rotate_batch(sealed: SealedColumn, ring: Keyring, where: Any, batch_size: int) -> int:
+    table = sealed.table
+    column = getattr(table, sealed.column)
+    pk = table._meta.primary_key
+    rows = await table.select(pk, column, *_tenant_cols(table)).where(where).limit(batch_size)
+    async with write_transaction():
+        for row in rows:
+            old = row[sealed.column]
+            tenant = tenant_token(sealed.tenant_of(row))
+            clear = fields.decrypt(ring, old, field=sealed.field, tenant=tenant)
+            new = fields.encrypt(ring, clear, field=sealed.field, tenant=tenant)
+            await table.update({column: new}).where((pk == row[pk._meta.name]) & (column == old))
+    return len(rows)
 
 
 def _tenant_cols(table: type[Table]) -> list[Any]:

@@ -14,6 +14,7 @@ from core.accounts.tables import User
 from core.db import write_transaction
 from core.privacy import service as privacy
 from core.providers.tables import ProviderProfile, ProviderSkill
+from core.tenancy.scoped import within_tenant
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
@@ -69,6 +70,7 @@ def check_profile(data: ProfileInput, today: date) -> list[ProfileError]:
     return problems
 
 
+@within_tenant
 async def start_onboarding(user_id: str, tenant_id: Any) -> str:
     """Turn a signed-in account into a provider in onboarding. Idempotent; returns profile id."""
     async with write_transaction():
@@ -79,6 +81,14 @@ async def start_onboarding(user_id: str, tenant_id: Any) -> str:
         )
         if existing:
             return str(existing["id"])
+        user = (
+            await User.select(User.kind)
+            .where((User.id == user_id) & (User.tenant == tenant_id))
+            .first()
+        )
+        if user is None or user["kind"] not in {"customer", "provider"}:
+            # Another tenant's account, or staff: never a provider of this tenant.
+            raise ProfileError("user", "this account cannot become a provider here")
         await User.update({User.kind: "provider"}).where(
             (User.id == user_id) & (User.tenant == tenant_id)
         )
@@ -87,6 +97,7 @@ async def start_onboarding(user_id: str, tenant_id: Any) -> str:
     return str(profile.id)
 
 
+@within_tenant
 async def save_profile(
     profile_id: str, tenant_id: Any, data: ProfileInput, today: date | None = None
 ) -> None:
@@ -113,6 +124,7 @@ async def save_profile(
         ).where((ProviderProfile.id == profile_id) & (ProviderProfile.tenant == tenant_id))
 
 
+@within_tenant
 async def set_skills(
     profile_id: str, tenant_id: Any, item_refs: list[str], known_refs: set[str]
 ) -> None:
@@ -157,6 +169,7 @@ def check_hours(hours: dict[str, list[str]]) -> dict[str, list[str]]:
     return clean
 
 
+@within_tenant
 async def save_availability(
     profile_id: str, tenant_id: Any, hours: dict[str, list[str]], days_off: list[str]
 ) -> None:
@@ -211,6 +224,7 @@ def age_band(birth_year: int | None, today: date) -> str:
     return f"{decade}-{decade + 9}"
 
 
+@within_tenant
 async def set_status(profile_id: str, tenant_id: Any, status: str, reason: str = "") -> None:
     allowed = {"onboarding", "pending_review", "active", "suspended", "rejected"}
     if status not in allowed:

@@ -20,6 +20,7 @@ from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
 from core.accounts.tables import User
+from core.privacy.service import register_sealed
 from core.tenancy.tables import TenantRow
 
 
@@ -45,6 +46,8 @@ class ProviderProfile(Table, tablename="providers_profile"):
     status = Varchar(length=16, default="onboarding", index=True)
     """onboarding -> pending_review -> active; suspended or rejected on the way."""
     status_reason = Varchar(length=300, default="")
+    quality_score = Float(default=0.8)
+    """0..1, fed by spot checks and complaints (the quality domain); 0.8 until then."""
     rating_sum = BigInt(default=0)
     rating_count = Integer(default=0)
     jobs_done = Integer(default=0)
@@ -78,3 +81,7 @@ class ProviderMedia(Table, tablename="providers_media"):
     width = Integer(null=True, default=None)
     height = Integer(null=True, default=None)
     created_at = Timestamptz(default=TimestamptzNow())
+
+
+# The encrypted name, so ``doorstep keys rotate`` re-encrypts it.
+register_sealed(ProviderProfile, "name_enc", "provider.name")

@@ -64,8 +64,25 @@ class ProviderPolicy(Strict, frozen=True, kw_only=True):
     certificate_reminder_days: list[int] = msgspec.field(default_factory=lambda: [30, 7, 1])
 
 
+class BookingPolicy(Strict, frozen=True, kw_only=True):
+    travel_buffer_minutes: int = 30
+    """Time kept free before and after every job for travel (enforced by the database)."""
+    lead_time_minutes: int = 60
+    """The earliest a booking may start, from now (urgent requests excepted)."""
+    slot_step_minutes: int = 30
+    offer_timeout_seconds: int = 60
+    """How long a provider has to accept an urgent offer before the next one is asked."""
+    urgent_radius_km: list[float] = msgspec.field(default_factory=lambda: [3.0, 6.0, 12.0])
+    """The urgent cascade widens through these radii."""
+    geofence_m: int = 300
+    """"Arrived" is accepted only this close to the address."""
+    day_starts: str = "08:00"
+    day_ends: str = "21:00"
+
+
 class Policies(Strict, frozen=True, kw_only=True):
     cancellation: CancellationPolicy = CancellationPolicy()
+    booking: BookingPolicy = BookingPolicy()
     complaint_first_response_hours: int = 4
     complaint_resolution_hours: int = 72
     providers: ProviderPolicy = ProviderPolicy()

@@ -223,9 +223,13 @@ async def tenant_transaction(tenant_id: Any) -> AsyncIterator[TenantTransaction]
     ``doorstep.tenant_id`` is set (``set_config(..., true)``: it ends with the transaction),
     so row-level security shows that tenant's rows only.
 
+    A scope, not a unit of work: the transaction commits when the block ends, also when it
+    ends with an error (only a cancellation rolls back), so what the block wrote behaves as on
+    SQLite; units of work are ``write_transaction`` blocks, savepoints inside this one.
+
     Re-entrant for the same tenant; another tenant inside it is a TenantScopeError. Inside a
     transaction opened without a tenant (``write_transaction``), the setting is applied to it
-    for the block and restored afterwards. Nested ``write_transaction`` blocks use savepoints.
+    for the block and restored afterwards.
     """
     tid = tenant_uuid(tenant_id)
     active = _active.get()
@@ -265,25 +269,35 @@ async def _setting_in(transaction: PostgresTransaction, tid: uuid.UUID) -> Async
 
 @asynccontextmanager
 async def _owned_transaction(engine: PostgresEngine, tid: uuid.UUID) -> AsyncIterator[Any]:
+    import asyncpg
+
     transaction = engine.transaction()
     await transaction.__aenter__()
     handle = TenantTransaction(tid, transaction)
-    ok = False
     try:
         await transaction.connection.execute("SELECT set_config($1, $2, true)", SETTING, str(tid))
         yield handle
-        ok = True
+    except Exception:
+        # A scope, not a unit of work: what the block wrote before an error stays, as on SQLite
+        # where each write_transaction commits on its own (wrong-code counters, security
+        # events). After a database error the transaction is aborted and this rolls back.
+        with suppress(asyncpg.PostgresError, asyncpg.InterfaceError):
+            await handle.finish(commit=True)
+        raise
+    except BaseException:  # cancelled: leave nothing half-done
+        with suppress(asyncpg.PostgresError, asyncpg.InterfaceError):
+            await handle.finish(commit=False)
+        raise
+    else:
+        await handle.finish(commit=True)
     finally:
         try:
-            await handle.finish(commit=ok)
+            if engine.pool:
+                await engine.pool.release(transaction.connection)
+            else:
+                await transaction.connection.close()
         finally:
-            try:
-                if engine.pool:
-                    await engine.pool.release(transaction.connection)
-                else:
-                    await transaction.connection.close()
-            finally:
-                engine.current_transaction.reset(transaction.context)
+            engine.current_transaction.reset(transaction.context)
 
 
 def within_tenant(func: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:

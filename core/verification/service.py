@@ -3,18 +3,23 @@ review, the training gate, and whether a provider may be offered an item on a da
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import logging
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from core.db import write_transaction
 from core.privacy import service as privacy
+from core.providers.media import PreparedMedia
+from core.providers.storage import MediaStore, insert_media_row
 from core.providers.tables import ProviderProfile, ProviderSkill
 from core.tenancy.model import Tenant
+from core.tenancy.scoped import within_tenant
 from core.verification.certificates import CERTIFICATE_TYPES
 from core.verification.idcard import IdNumberError, age_on, parse_id_number
-from core.verification.schemas import Course, IdentityVerifier
+from core.verification.schemas import CheckOutcome, Course, IdentityVerifier
 from core.verification.tables import (
     Certificate,
     IdentityCheck,
@@ -24,10 +29,15 @@ from core.verification.tables import (
 )
 from core.verification.training import mark
 
+log = logging.getLogger("doorstep.verification")
 IDENTITY_CHECKS = ("id_number", "real_name", "face_match", "phone")
 VENDOR_CHECKS = ("real_name", "face_match")
 VENDOR_TIMEOUT = timedelta(minutes=10)
 POLICE_FILING = "police_filing"
+
+Notify = Callable[[str, str, dict[str, str]], Awaitable[None]]
+"""``notify(provider_profile_id, event, params)``: tell the provider (through their channels).
+Must not raise: a channel outage is the notifier's to log (``core.verification.notices``)."""
 
 
 class VerificationError(Exception):
@@ -89,10 +99,16 @@ async def _set_check(
         await IdentityCheck.update({**values, **started}).where(IdentityCheck.id == existing["id"])
 
 
+def local_date(tenant: Tenant, moment: datetime) -> date:
+    """The date at ``moment`` in the tenant's time zone (certificates run to a local date)."""
+    return moment.astimezone(ZoneInfo(tenant.config.timezone)).date()
+
+
 def recheck_until(tenant: Tenant, now: datetime) -> datetime:
     return now + timedelta(days=tenant.config.policies.providers.identity_recheck_days)
 
 
+@within_tenant
 async def submit_identity(
     tenant: Tenant,
     tenant_id: Any,
@@ -177,6 +193,7 @@ async def submit_identity(
             )
 
 
+@within_tenant
 async def record_phone_verified(
     tenant: Tenant, tenant_id: Any, profile_id: str, now: datetime | None = None
 ) -> None:
@@ -193,13 +210,17 @@ async def record_phone_verified(
         )
 
 
+@within_tenant
 async def poll_vendor_checks(
     tenant: Tenant,
     tenant_id: Any,
     verifiers: Iterable[IdentityVerifier],
     now: datetime | None = None,
+    notify: Notify | None = None,
 ) -> dict[str, int]:
-    """Ask vendors about pending checks; time out those that never answer. Idempotent."""
+    """Ask vendors about pending checks; fail those that never answer within ten minutes (the
+    provider submits again: a new attempt). Idempotent. ``notify`` tells a provider whose check
+    failed or timed out (once per provider and pass)."""
     now = now or utcnow()
     by_id = {v.identifier: v for v in verifiers}
     pending = await IdentityCheck.select().where(
@@ -208,43 +229,123 @@ async def poll_vendor_checks(
         & (IdentityCheck.vendor_ref != "")
     )
     report = {"passed": 0, "failed": 0, "timed_out": 0, "waiting": 0}
+    failed: dict[str, tuple[str, str]] = {}
     for check in pending:
         verifier = by_id.get(check["verifier"])
-        outcome = await verifier.result(check["vendor_ref"]) if verifier else None
+        outcome = await _vendor_result(verifier, check["vendor_ref"])
+        status: str
+        if outcome is not None and outcome.status in {"passed", "failed"}:
+            status, reason, counted = outcome.status, outcome.reason, str(outcome.status)
+        elif now - check["started_at"] >= VENDOR_TIMEOUT:
+            status, reason, counted = "failed", VENDOR_SILENT, "timed_out"
+        else:
+            report["waiting"] += 1
+            continue
         async with write_transaction():
-            if outcome is not None and outcome.status in {"passed", "failed"}:
-                await _set_check(
-                    tenant_id,
-                    str(check["provider"]),
-                    check["kind"],
-                    outcome.status,
-                    now=now,
-                    verifier=check["verifier"],
-                    vendor_ref=check["vendor_ref"],
-                    reason=outcome.reason,
-                    valid_until=recheck_until(tenant, now) if outcome.status == "passed" else None,
+            # Only the attempt that was asked about: a new submission since then stays pending.
+            changed = (
+                await IdentityCheck.update(
+                    {
+                        IdentityCheck.status: status,
+                        IdentityCheck.reason: reason[:300],
+                        IdentityCheck.checked_at: now,
+                        IdentityCheck.valid_until: (
+                            recheck_until(tenant, now) if status == "passed" else None
+                        ),
+                    }
                 )
-                report[outcome.status] += 1
-            elif now - check["started_at"] > VENDOR_TIMEOUT:
-                await _set_check(
-                    tenant_id,
-                    str(check["provider"]),
-                    check["kind"],
-                    "failed",
-                    now=now,
-                    verifier=check["verifier"],
-                    vendor_ref=check["vendor_ref"],
-                    reason="the verification service did not answer in time; try again",
+                .where(
+                    (IdentityCheck.id == check["id"])
+                    & (IdentityCheck.status == "pending")
+                    & (IdentityCheck.vendor_ref == check["vendor_ref"])
                 )
-                report["timed_out"] += 1
-            else:
-                report["waiting"] += 1
+                .returning(IdentityCheck.id)
+            )
+        if not changed:
+            continue
+        report[counted] += 1
+        if status == "failed":
+            event = (
+                "identity_check_timed_out" if counted == "timed_out" else "identity_check_failed"
+            )
+            failed.setdefault(str(check["provider"]), (event, reason))
+    if notify is not None:
+        for provider, (event, reason) in sorted(failed.items()):
+            await notify(provider, event, {"reason": reason})
     return report
+
+
+VENDOR_SILENT = "the verification service did not answer in time; try again"
+
+
+async def _vendor_result(verifier: IdentityVerifier | None, reference: str) -> CheckOutcome | None:
+    """The vendor's answer, or None when there is no answer (no such vendor, or it is down)."""
+    if verifier is None:
+        return None
+    try:
+        return await verifier.result(reference)
+    except Exception:  # a vendor outage: the check waits, then times out
+        log.warning("identity verifier %s did not answer", verifier.identifier)
+        return None
 
 
 # --- certificates and police filings ---------------------------------------------------------
 
 
+def expired_reason(kind: str) -> str:
+    """Why a skill is suspended when a certificate of ``kind`` lapsed: ``expired:<kind>``."""
+    return f"expired:{kind}"
+
+
+def suspension_reasons(value: str) -> list[str]:
+    """A skill's ``suspended_reason`` holds every reason, comma-separated: it stays suspended
+    until the last one is resolved (two lapsed certificates need two renewals)."""
+    return [reason for reason in value.split(",") if reason]
+
+
+async def suspend_skills(profile_id: Any, item_refs: list[str], reason: str) -> int:
+    """Suspend the provider from ``item_refs`` for ``reason`` (inside a write transaction).
+    Returns how many skills gained the reason: a reason already recorded is not added twice."""
+    if not item_refs:
+        return 0
+    skills = await ProviderSkill.select(ProviderSkill.id, ProviderSkill.suspended_reason).where(
+        (ProviderSkill.provider == profile_id) & ProviderSkill.item_ref.is_in(item_refs)
+    )
+    added = 0
+    for skill in skills:
+        reasons = suspension_reasons(skill["suspended_reason"])
+        if reason in reasons:
+            continue
+        await ProviderSkill.update(
+            {
+                ProviderSkill.suspended: True,
+                ProviderSkill.suspended_reason: ",".join([*reasons, reason]),
+            }
+        ).where(ProviderSkill.id == skill["id"])
+        added += 1
+    return added
+
+
+async def lift_suspension(profile_id: Any, reason: str) -> int:
+    """Remove ``reason`` from the provider's suspended skills (inside a write transaction); a
+    skill with no reason left is offerable again. Returns how many skills were released."""
+    skills = await ProviderSkill.select(ProviderSkill.id, ProviderSkill.suspended_reason).where(
+        (ProviderSkill.provider == profile_id) & (ProviderSkill.suspended == True)  # noqa: E712
+    )
+    released = 0
+    for skill in skills:
+        reasons = suspension_reasons(skill["suspended_reason"])
+        if reason not in reasons:
+            continue
+        left = [r for r in reasons if r != reason]
+        await ProviderSkill.update(
+            {ProviderSkill.suspended: bool(left), ProviderSkill.suspended_reason: ",".join(left)}
+        ).where(ProviderSkill.id == skill["id"])
+        released += not left
+    return released
+
+
+@within_tenant
 async def submit_certificate(
     tenant_id: Any,
     profile_id: str,
@@ -255,8 +356,13 @@ async def submit_certificate(
     valid_from: date,
     valid_until: date | None,
     image_id: str | None = None,
+    image: PreparedMedia | None = None,
+    store: MediaStore | None = None,
     today: date | None = None,
 ) -> str:
+    """Record a certificate for review (number encrypted). ``image``, a prepared photo of it
+    (``core.providers.media.prepare``), is stored with it in ``store``: the file and both rows
+    are saved together or not at all."""
     today = today or utcnow().date()
     if kind not in CERTIFICATE_TYPES or kind == POLICE_FILING:
         raise VerificationError("kind", "not a certificate type this platform knows")
@@ -270,24 +376,37 @@ async def submit_certificate(
         raise VerificationError("valid_until", "this certificate has expired")
     if valid_until is not None and valid_until <= valid_from:
         raise VerificationError("valid_until", "must be after the start date")
-    async with write_transaction():
-        cert = Certificate(
-            tenant=tenant_id,
-            provider=profile_id,
-            kind=kind,
-            number_enc=privacy.seal(
-                number.strip(), field="certificate.number", tenant_id=tenant_id
-            ),
-            issuer=issuer.strip()[:120],
-            valid_from=valid_from,
-            valid_until=valid_until,
-            image=image_id,
-            status="pending",
-        )
-        await cert.save()
+    if image is not None and store is None:
+        raise ValueError("a certificate image needs the media store")
+    # The file first, its row and the certificate's in one transaction; a failure removes the
+    # file again, so nothing is left half-saved.
+    key = store.write(tenant_id, image) if image is not None and store is not None else None
+    try:
+        async with write_transaction():
+            if image is not None and key is not None:
+                image_id = await insert_media_row(tenant_id, profile_id, image, key)
+            cert = Certificate(
+                tenant=tenant_id,
+                provider=profile_id,
+                kind=kind,
+                number_enc=privacy.seal(
+                    number.strip(), field="certificate.number", tenant_id=tenant_id
+                ),
+                issuer=issuer.strip()[:120],
+                valid_from=valid_from,
+                valid_until=valid_until,
+                image=image_id,
+                status="pending",
+            )
+            await cert.save()
+    except BaseException:
+        if key is not None and store is not None:
+            store.remove(tenant_id, key)
+        raise
     return str(cert.id)
 
 
+@within_tenant
 async def review_certificate(
     tenant_id: Any,
     certificate_id: str,
@@ -304,7 +423,11 @@ async def review_certificate(
     async with write_transaction():
         cert = (
             await Certificate.select(
-                Certificate.id, Certificate.provider, Certificate.kind, Certificate.status
+                Certificate.id,
+                Certificate.provider,
+                Certificate.kind,
+                Certificate.status,
+                Certificate.valid_until,
             )
             .where((Certificate.id == certificate_id) & (Certificate.tenant == tenant_id))
             .first()
@@ -313,6 +436,8 @@ async def review_certificate(
             raise LookupError(certificate_id)
         if cert["status"] != "pending":
             raise VerificationError("status", "this certificate was already reviewed")
+        if approve and cert["valid_until"] is not None and cert["valid_until"] < now.date():
+            raise VerificationError("valid_until", "this certificate expired while waiting")
         await Certificate.update(
             {
                 Certificate.status: "approved" if approve else "rejected",
@@ -322,14 +447,10 @@ async def review_certificate(
             }
         ).where(Certificate.id == certificate_id)
         if approve:
-            await ProviderSkill.update(
-                {ProviderSkill.suspended: False, ProviderSkill.suspended_reason: ""}
-            ).where(
-                (ProviderSkill.provider == cert["provider"])
-                & (ProviderSkill.suspended_reason == f"expired:{cert['kind']}")
-            )
+            await lift_suspension(cert["provider"], expired_reason(cert["kind"]))
 
 
+@within_tenant
 async def submit_police_filing(
     tenant_id: Any,
     profile_id: str,
@@ -370,6 +491,7 @@ async def submit_police_filing(
         await _set_check(tenant_id, profile_id, POLICE_FILING, "pending", now=now)
 
 
+@within_tenant
 async def review_police_filing(
     tenant: Tenant,
     tenant_id: Any,
@@ -383,6 +505,22 @@ async def review_police_filing(
     if not approve and not reason.strip():
         raise VerificationError("reason", "say why it is rejected")
     async with write_transaction():
+        check = (
+            await IdentityCheck.select(IdentityCheck.status)
+            .where(
+                (IdentityCheck.tenant == tenant_id)
+                & (IdentityCheck.provider == profile_id)
+                & (IdentityCheck.kind == POLICE_FILING)
+            )
+            .first()
+        )
+        filed = await PoliceFiling.exists().where(
+            (PoliceFiling.tenant == tenant_id) & (PoliceFiling.provider == profile_id)
+        )
+        if check is None or not filed:
+            raise VerificationError("police_filing", "this provider has not submitted a filing")
+        if check["status"] != "pending":
+            raise VerificationError("status", "this filing was already reviewed")
         await _set_check(
             tenant_id,
             profile_id,
@@ -397,6 +535,7 @@ async def review_police_filing(
 # --- training -------------------------------------------------------------------------------
 
 
+@within_tenant
 async def take_quiz(
     tenant_id: Any,
     profile_id: str,
@@ -435,6 +574,7 @@ class ProviderChecks:
     skills: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
+@within_tenant
 async def load_checks(tenant_id: Any, profile_id: str) -> ProviderChecks:
     profile = (
         await ProviderProfile.select(ProviderProfile.status)
@@ -505,10 +645,18 @@ def eligibility(
     on: datetime,
     course: str | None,
     context: dict[str, bool] | None = None,
+    today: date | None = None,
 ) -> Eligibility:
     """Pure: may this provider be offered this item at ``on``? Every required check passed and
-    valid, every required certificate approved and valid, the course passed, not suspended."""
+    valid, every required certificate approved and valid, the course passed, not suspended.
+
+    ``today`` is the tenant's local date at ``on`` (certificates are valid through a local date;
+    defaults to ``on``'s own date). A conditional requirement (``applies_when``) is waived only
+    when ``context`` says the condition does not hold: an unknown condition counts as holding,
+    so a tutor without a no-criminal-record certificate is never offered for an unknown pupil.
+    """
     context = context or {}
+    today = today or on.date()
     missing = []
     if state.status != "active":
         missing.append(f"status:{state.status}")
@@ -521,12 +669,12 @@ def eligibility(
         if not _check_ok(state.checks.get(kind), on):
             missing.append(f"check:{kind}")
     for requirement in requirements:
-        if requirement.applies_when and not context.get(requirement.applies_when):
+        if requirement.applies_when and context.get(requirement.applies_when, True) is False:
             continue
         if requirement.code == POLICE_FILING:
             if not _check_ok(state.checks.get(POLICE_FILING), on):
                 missing.append(f"check:{POLICE_FILING}")
-        elif not certificate_valid(state.certificates, requirement.code, on.date()):
+        elif not certificate_valid(state.certificates, requirement.code, today):
             missing.append(f"certificate:{requirement.code}")
     if course and course not in state.courses_passed:
         missing.append(f"training:{course}")
@@ -544,6 +692,7 @@ def course_for(plugins: Any, tenant: Tenant, vertical: str) -> str | None:
     return None
 
 
+@within_tenant
 async def offerable(
     plugins: Any,
     tenant: Tenant,
@@ -568,9 +717,11 @@ async def offerable(
         on=on,
         course=course_for(plugins, tenant, item.vertical),
         context=context,
+        today=local_date(tenant, on),
     )
 
 
+@within_tenant
 async def submit_for_review(tenant_id: Any, profile_id: str) -> None:
     """The provider finished onboarding: the profile goes to the admin review queue."""
     profile = (
@@ -594,6 +745,7 @@ async def submit_for_review(tenant_id: Any, profile_id: str) -> None:
         )
 
 
+@within_tenant
 async def review_provider(
     tenant_id: Any, profile_id: str, *, approve: bool, reason: str, now: datetime | None = None
 ) -> None:
@@ -618,3 +770,43 @@ async def review_provider(
         if approve:
             values[ProviderProfile.activated_at] = now
         await ProviderProfile.update(values).where(ProviderProfile.id == profile_id)
+
+
+async def load_checks_many(tenant_id: Any, profile_ids: list[Any]) -> dict[str, ProviderChecks]:
+    """``load_checks`` for many providers in five queries (matching ranks many at once)."""
+    if not profile_ids:
+        return {}
+    ids = list(profile_ids)
+    profiles = await ProviderProfile.select(ProviderProfile.id, ProviderProfile.status).where(
+        (ProviderProfile.tenant == tenant_id) & ProviderProfile.id.is_in(ids)
+    )
+    states = {
+        str(p["id"]): ProviderChecks(
+            status=p["status"], checks={}, certificates=[], courses_passed=set()
+        )
+        for p in profiles
+    }
+    for check in await IdentityCheck.select().where(
+        (IdentityCheck.tenant == tenant_id) & IdentityCheck.provider.is_in(ids)
+    ):
+        states[str(check["provider"])].checks[check["kind"]] = check
+    for cert in await Certificate.select(
+        Certificate.provider,
+        Certificate.kind,
+        Certificate.status,
+        Certificate.valid_from,
+        Certificate.valid_until,
+        Certificate.issuer,
+    ).where((Certificate.tenant == tenant_id) & Certificate.provider.is_in(ids)):
+        states[str(cert["provider"])].certificates.append(cert)
+    for result in await TrainingResult.select(TrainingResult.provider, TrainingResult.course).where(
+        (TrainingResult.tenant == tenant_id)
+        & TrainingResult.provider.is_in(ids)
+        & TrainingResult.passed_at.is_not_null()
+    ):
+        states[str(result["provider"])].courses_passed.add(result["course"])
+    for skill in await ProviderSkill.select().where(
+        (ProviderSkill.tenant == tenant_id) & ProviderSkill.provider.is_in(ids)
+    ):
+        states[str(skill["provider"])].skills[skill["item_ref"]] = skill
+    return states

@@ -9,6 +9,7 @@ from piccolo.columns import UUID, Date, ForeignKey, Integer, Text, Timestamptz, 
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
+from core.privacy.service import register_sealed
 from core.providers.tables import ProviderMedia, ProviderProfile
 from core.tenancy.tables import TenantRow
 
@@ -88,3 +89,11 @@ class TrainingResult(Table, tablename="verification_training"):
     score = Integer()
     passed_at = Timestamptz(null=True, default=None)
     taken_at = Timestamptz(default=TimestamptzNow())
+
+
+# Every encrypted column of this domain, so ``doorstep keys rotate`` re-encrypts it.
+register_sealed(Certificate, "number_enc", "certificate.number")
+register_sealed(PoliceFiling, "filing_number_enc", "police_filing.number")
+register_sealed(IdentityRecord, "number_enc", "identity.number")
+register_sealed(IdentityRecord, "real_name_enc", "identity.real_name")
+register_sealed(IdentityRecord, "address_enc", "identity.address")

@@ -11,13 +11,22 @@ import hashlib
 import hmac
 import io
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import Literal
+from datetime import date, datetime, timedelta
+from typing import Any, Literal
 
 import segno
 
 from core.privacy import service as privacy
-from core.verification.service import IDENTITY_CHECKS, ProviderChecks, _check_ok
+from core.tenancy.model import Tenant
+from core.verification.service import (
+    IDENTITY_CHECKS,
+    POLICE_FILING,
+    ProviderChecks,
+    _check_ok,
+    certificate_valid,
+    load_checks,
+    local_date,
+)
 
 TTL = timedelta(minutes=5)
 EXPIRING_SOON = timedelta(days=7)
@@ -46,21 +55,28 @@ class TrustCodeError(Exception):
     pass
 
 
-def read(code: str, now: datetime) -> TrustCode:
-    """Verify the signature and the time; raises TrustCodeError (forged, altered, expired)."""
+def read(code: str, now: datetime, *, tenant_id: str) -> TrustCode:
+    """Verify the signature, the tenant scanning it and the time; raises TrustCodeError
+    (forged, altered, another tenant's, expired)."""
     try:
         raw = base64.urlsafe_b64decode(code + "=" * (-len(code) % 4))
+        # Base64 ignores the unused low bits of the last character: only the one spelling
+        # ``issue`` produces is accepted, so no altered character passes.
+        if base64.urlsafe_b64encode(raw).decode().rstrip("=") != code:
+            raise ValueError
         payload, mac = raw[:-17], raw[-16:]
         if raw[-17:-16] != b"|":
             raise ValueError
-        tenant_id, profile_id, booking_id, expires = payload.decode().split("|")
+        code_tenant, profile_id, booking_id, expires = payload.decode().split("|")
     except (ValueError, UnicodeDecodeError):
         raise TrustCodeError("not a trust code") from None
     if not hmac.compare_digest(mac, hmac.new(_key(), payload, hashlib.sha256).digest()[:16]):
         raise TrustCodeError("not a trust code")
+    if not hmac.compare_digest(code_tenant, str(tenant_id)):
+        raise TrustCodeError("this code belongs to another platform")
     if now.timestamp() > int(expires):
         raise TrustCodeError("this code has expired: ask the provider to refresh it")
-    return TrustCode(tenant_id, profile_id, booking_id)
+    return TrustCode(code_tenant, profile_id, booking_id)
 
 
 Colour = Literal["green", "yellow", "red"]
@@ -74,10 +90,17 @@ class Verdict:
     ``certificate_expiring:health_certificate``, ``item_suspended``, ``not_assigned``."""
 
 
-def verdict(state: ProviderChecks, now: datetime, assigned: bool | None = None) -> Verdict:
-    """Red: not active, an identity check not valid, or no item left to do. Yellow: an item
-    suspended (a lapsed certificate), something expiring within 7 days, or not this booking's
-    provider. Green: everything valid."""
+def verdict(
+    state: ProviderChecks,
+    now: datetime,
+    assigned: bool | None = None,
+    today: date | None = None,
+) -> Verdict:
+    """Red: not active, an identity check not valid, no item left to do, or not this booking's
+    provider. Yellow: an item suspended, a certificate lapsed (and not renewed) or expiring
+    within 7 days, an identity check due within 7 days, a police filing lapsed or refused.
+    Green: everything valid. ``today`` is the tenant's local date (defaults to ``now``'s)."""
+    today = today or now.date()
     red, yellow = [], []
     if state.status != "active":
         red.append(f"status:{state.status}")
@@ -88,15 +111,10 @@ def verdict(state: ProviderChecks, now: datetime, assigned: bool | None = None) 
             until := state.checks[kind]["valid_until"]
         ) is not None and until - now < EXPIRING_SOON:
             yellow.append(f"check_expiring:{kind}")
-    for cert in state.certificates:
-        if cert["status"] == "expired":
-            yellow.append(f"certificate_expired:{cert['kind']}")
-        elif (
-            cert["status"] == "approved"
-            and cert["valid_until"] is not None
-            and (cert["valid_until"] - now.date()).days < EXPIRING_SOON.days
-        ):
-            yellow.append(f"certificate_expiring:{cert['kind']}")
+    filing = state.checks.get(POLICE_FILING)
+    if filing is not None and filing["status"] != "pending" and not _check_ok(filing, now):
+        yellow.append(f"check:{POLICE_FILING}")
+    yellow += _certificate_reasons(state.certificates, today)
     skills = list(state.skills.values())
     if skills and all(s["suspended"] for s in skills):
         red.append("all_items_suspended")
@@ -107,6 +125,36 @@ def verdict(state: ProviderChecks, now: datetime, assigned: bool | None = None) 
     if red:
         return Verdict("red", red + yellow)
     return Verdict("yellow" if yellow else "green", yellow)
+
+
+async def provider_verdict(
+    tenant: Tenant,
+    tenant_id: Any,
+    profile_id: str,
+    now: datetime,
+    assigned: bool | None = None,
+) -> Verdict:
+    """The verdict a customer sees when scanning this provider's code at ``now``."""
+    state = await load_checks(tenant_id, profile_id)
+    return verdict(state, now, assigned, today=local_date(tenant, now))
+
+
+def _certificate_reasons(certs: list[dict[str, Any]], today: date) -> list[str]:
+    """Per kind: lapsed when no approved certificate of it is valid today, though one was
+    (expired, or past its date before the worker marked it); expiring when the longest-valid
+    one ends within 7 days. A renewed certificate clears both."""
+    reasons = []
+    for kind in sorted({c["kind"] for c in certs}):
+        mine = [c for c in certs if c["kind"] == kind]
+        valid = [c for c in mine if certificate_valid([c], kind, today)]
+        if not valid:
+            if any(c["status"] in {"approved", "expired"} for c in mine):
+                reasons.append(f"certificate_expired:{kind}")
+            continue
+        ends = [c["valid_until"] for c in valid]
+        if None not in ends and (max(ends) - today).days <= EXPIRING_SOON.days:
+            reasons.append(f"certificate_expiring:{kind}")
+    return reasons
 
 
 def qr_svg(url: str) -> str:

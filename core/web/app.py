@@ -96,11 +96,12 @@ def _error_page(request: Request[Any, Any, Any], exc: Exception) -> Response[Any
 
 
 async def _record_csrf_rejection(tenant_slug: str, detail: str) -> None:
-    from core.accounts.tables import SecurityEvent
+    from core.accounts.service import security_event
     from core.tenancy.service import tenant_row_id
 
     tenant_id = await tenant_row_id(tenant_slug)
-    await SecurityEvent.insert(SecurityEvent(tenant=tenant_id, kind="csrf_rejected", detail=detail))
+    if tenant_id is not None:
+        await security_event(tenant_id, "csrf_rejected", detail)
 
 
 class DoorstepPlugin(InitPlugin):

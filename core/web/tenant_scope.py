@@ -49,3 +49,6 @@ class TenantTransactionMiddleware(ASGIMiddleware):
             except HTTPException as exc:
                 await transaction.finish(commit=exc.status_code < 500)
                 raise
+            except BaseException:
+                await transaction.finish(commit=False)
+                raise

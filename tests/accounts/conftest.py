@@ -43,9 +43,12 @@ class Rows:
 
 
 @pytest.fixture
-async def rows(db, tenants) -> Rows:  # type: ignore[no-untyped-def]
-    """An empty database with the demo tenants' rows; their ids."""
+async def rows(db, tenants, settings) -> Rows:  # type: ignore[no-untyped-def]
+    """An empty database with the demo tenants' rows; their ids. Personal-data keys loaded."""
+    from core.privacy import service as privacy
     from core.tenancy.service import sync_tenant_rows, tenant_row_id
+
+    privacy.configure(settings)
 
     await sync_tenant_rows(tenants)
     jiejia_id, wanjia_id = await tenant_row_id("jiejia"), await tenant_row_id("wanjia")

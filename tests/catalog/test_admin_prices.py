@@ -11,12 +11,14 @@ from typing import Any
 
 import pytest
 from litestar.testing import TestClient
+from piccolo.table import Table
 
 from core.accounts.service import create_staff, start_session
 from core.boot import prepare_database
 from core.catalog.service import change_prices, price_list
 from core.catalog.tables import PriceListVersion, TierPrice
 from core.tenancy.model import Tenant
+from core.tenancy.scoped import scoped, tenant_transaction
 from core.tenancy.service import tenant_row_id
 from tests.catalog.helpers import SHANGHAI, catalog_of
 
@@ -110,8 +112,16 @@ def price_field(ref: str) -> str:
     return f"p.{ref}"
 
 
+async def jiejia_rows(table: type[Table], *columns: Any) -> list[dict[str, Any]]:
+    """Jiejia's rows of a price table (read in jiejia's scope: PostgreSQL's row security)."""
+    tenant_id = await tenant_row_id("jiejia")
+    async with tenant_transaction(tenant_id):
+        return await scoped(table, tenant_id).select(*columns)
+
+
 async def version_count() -> tuple[int, int]:
-    return await PriceListVersion.count(), await TierPrice.count()
+    """Jiejia's price-list versions and tier prices."""
+    return len(await jiejia_rows(PriceListVersion)), len(await jiejia_rows(TierPrice))
 
 
 def tomorrow_at_9() -> datetime:
@@ -136,13 +146,15 @@ async def test_an_admin_raises_deep_cleaning_to_10_yuan_and_customers_see_and_pa
     assert "已保存为第 2 版价格表。" in confirmation.text
     assert "新价格已生效。" in confirmation.text
     assert form_of(confirmation.text)[price_field(DEEP)] == "10.00"
-    [version] = await PriceListVersion.select().where(PriceListVersion.number == 2)
+    [version] = [v for v in await jiejia_rows(PriceListVersion) if v["number"] == 2]
     assert (version["source"], version["actor"], version["reason"]) == (
         "admin",
         admin_id,
         "人工成本上涨",
     )
-    rows = await TierPrice.select(TierPrice.tier_ref, TierPrice.price_fen, TierPrice.previous_fen)
+    rows = await jiejia_rows(
+        TierPrice, TierPrice.tier_ref, TierPrice.price_fen, TierPrice.previous_fen
+    )
     assert [r for r in rows if r["price_fen"] != r["previous_fen"] and r["previous_fen"]] == [
         {"tier_ref": DEEP, "price_fen": 1000, "previous_fen": 900}
     ]  # one version, only the tier that changed

@@ -22,6 +22,7 @@ from core.catalog.tables import PriceListVersion, TierPrice
 from core.tenancy.model import Tenant
 from plugins.housekeeping.config import HousekeepingConfig
 from tests.catalog.helpers import NOW, catalog_of, shanghai
+from tests.tenant_access import all_tenants
 
 pytestmark = pytest.mark.db
 
@@ -40,10 +41,17 @@ async def launched(demo_rows, plugins, tenants) -> None:  # type: ignore[no-unty
 
 
 async def versions(tenant: Tenant) -> list[tuple[int, str]]:
-    rows = await PriceListVersion.select(
-        PriceListVersion.number, PriceListVersion.source, PriceListVersion.tenant.slug
-    ).order_by(PriceListVersion.number)
+    async with all_tenants():
+        rows = await PriceListVersion.select(
+            PriceListVersion.number, PriceListVersion.source, PriceListVersion.tenant.slug
+        ).order_by(PriceListVersion.number)
     return [(r["number"], r["source"]) for r in rows if r["tenant.slug"] == tenant.slug]
+
+
+async def stored() -> tuple[int, int]:
+    """How many versions and tier prices are stored, for every tenant."""
+    async with all_tenants():
+        return await PriceListVersion.count(), await TierPrice.count()
 
 
 async def raise_deep_to(plugins, tenant: Tenant, fen: int, when: datetime) -> int:  # type: ignore[no-untyped-def]
@@ -115,7 +123,7 @@ async def test_each_tenants_prices_are_its_own(launched, plugins, jiejia, wanjia
 async def test_a_price_outside_the_band_is_refused_and_nothing_is_saved(
     launched, plugins, jiejia: Tenant, fen: int
 ) -> None:
-    before = (await PriceListVersion.count(), await TierPrice.count())
+    before = await stored()
 
     with pytest.raises(QuoteError) as refused:
         await change_prices(
@@ -130,14 +138,14 @@ async def test_a_price_outside_the_band_is_refused_and_nothing_is_saved(
     assert [(p.field, p.reason) for p in refused.value.problems] == [
         (f"prices.{DEEP}", f"{fen} fen is outside the band 700-1400 fen")
     ]
-    assert (await PriceListVersion.count(), await TierPrice.count()) == before
+    assert await stored() == before
     assert (await price_list(jiejia, NOW)).prices[DAILY] == 4500  # the good one was not kept
 
 
 async def test_prices_for_unknown_tiers_or_without_a_reason_are_refused(
     launched, plugins, jiejia: Tenant
 ) -> None:
-    before = await PriceListVersion.count()
+    before = (await stored())[0]
 
     with pytest.raises(QuoteError) as refused:
         await change_prices(
@@ -154,16 +162,16 @@ async def test_prices_for_unknown_tiers_or_without_a_reason_are_refused(
         "prices.repair.faucet_replace.standard",
         "reason",
     ]
-    assert await PriceListVersion.count() == before
+    assert (await stored())[0] == before
 
 
 async def test_changing_to_the_same_price_writes_nothing(launched, plugins, jiejia) -> None:  # type: ignore[no-untyped-def]
-    before = (await PriceListVersion.count(), await TierPrice.count())
+    before = await stored()
 
     number = await raise_deep_to(plugins, jiejia, 900, NOW)
 
     assert number == 0
-    assert (await PriceListVersion.count(), await TierPrice.count()) == before
+    assert await stored() == before
 
 
 async def test_an_old_quote_is_recomputed_exactly_from_its_price_list_version(
@@ -280,7 +288,8 @@ async def test_a_yaml_price_change_is_recorded_once_as_a_new_config_version(
     assert [(c.tier_ref, c.old_fen, c.new_fen) for c in prices.recent_changes] == [
         (DEEP, 900, 1000)
     ]
-    rows = await TierPrice.select(TierPrice.tier_ref).where(TierPrice.version.number == 2)
+    async with all_tenants():
+        rows = await TierPrice.select(TierPrice.tier_ref).where(TierPrice.version.number == 2)
     assert [r["tier_ref"] for r in rows] == [DEEP]  # only what changed
 
 

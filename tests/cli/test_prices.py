@@ -157,7 +157,10 @@ def test_a_change_effective_later_is_listed_only_then(doorstep, migrated_install
             "--effective: 'next tuesday' is not a date and time like 2026-03-10T09:00",
         ),
         ([DEEP, "1000", "--reason", " "], "--reason: say why the prices change"),
-        ([DEEP, "1000", "--efective", "2030-01-01"], "no such option: --efective (see 'doorstep prices set --help')"),
+        (
+            [DEEP, "1000", "--efective", "2030-01-01"],
+            "no such option: --efective (see 'doorstep prices set --help')",
+        ),
     ],
 )
 def test_bad_input_is_one_line_exit_2_and_nothing_is_saved(

@@ -114,7 +114,9 @@ def test_hook_training_courses(plugins, jiejia: Tenant, wanjia: Tenant) -> None:
     """A tenant's providers take the courses of its enabled verticals only, from the plugins."""
 
     def courses(tenant: Tenant) -> list[str]:
-        return sorted(c.key for found in plugins.for_tenant(tenant).training_courses() for c in found)
+        return sorted(
+            c.key for found in plugins.for_tenant(tenant).training_courses() for c in found
+        )
 
     assert courses(jiejia) == ["housekeeping.service_basics"]
     assert courses(wanjia) == [
@@ -123,8 +125,6 @@ def test_hook_training_courses(plugins, jiejia: Tenant, wanjia: Tenant) -> None:
         "repair.service_basics",
         "tutoring.service_basics",
     ]
-    housekeeping = next(
-        c for found in plugins.for_tenant(jiejia).training_courses() for c in found
-    )
+    housekeeping = next(c for found in plugins.for_tenant(jiejia).training_courses() for c in found)
     assert housekeeping.vertical == "housekeeping"
     assert all(q.answer in q.choices for q in housekeeping.quiz)

@@ -1,0 +1,541 @@
+"""Booking rules: create (one write path, no double booking), transitions through the one
+state machine, cancellation policy, reschedule, reviews, who may see a booking."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from core.booking.schemas import BookingDraft
+from core.booking.states import (
+    CUSTOMER,
+    HOLDING_STATES,
+    PROVIDER,
+    STAFF,
+    SYSTEM,
+    TransitionError,
+    check_transition,
+)
+from core.booking.tables import Booking, BookingTransition, Review
+from core.catalog.model import TenantCatalog
+from core.catalog.pricing import Quote, QuoteError, QuoteProblem
+from core.catalog.service import quote_now
+from core.db import is_unique_or_exclusion_violation, write_transaction
+from core.dispatch.schemas import great_circle_km
+from core.matching.service import JobRequest, find_candidates
+from core.notifications.outbox import enqueue
+from core.privacy import service as privacy
+from core.providers.tables import ProviderProfile
+from core.tenancy.model import Tenant
+
+
+class BookingError(Exception):
+    """A request that cannot be booked; every problem names its field. 4xx."""
+
+    def __init__(self, problems: list[QuoteProblem], status_code: int = 400) -> None:
+        self.problems = problems
+        self.status_code = status_code
+        super().__init__("; ".join(f"{p.field}: {p.reason}" for p in problems))
+
+
+class SlotTaken(BookingError):
+    def __init__(self) -> None:
+        super().__init__(
+            [QuoteProblem("starts_at", "that time was just taken; choose another")], 409
+        )
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who acts: a user with a role in this booking, or the system (jobs, the cascade)."""
+
+    role: str
+    user_id: str | None = None
+    provider_id: str | None = None
+
+
+SYSTEM_ACTOR = Actor(role=SYSTEM)
+
+
+@dataclass(frozen=True)
+class ItemRequest:
+    item: str
+    tier: str
+    intake: dict[str, Any] = field(default_factory=dict)
+    addons: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class BookingRequest:
+    items: list[ItemRequest]
+    starts_at: datetime
+    address: str
+    point: tuple[float, float]
+    district: str = ""
+    window_end: datetime | None = None
+    provider_id: str | None = None
+    """A provider the customer chose; None means "best available"."""
+    urgent: bool = False
+    note: str = ""
+
+
+async def _quotes(
+    plugins: Any, tenant: Tenant, catalog: TenantCatalog, request: BookingRequest, now: datetime
+) -> list[Quote]:
+    problems: list[QuoteProblem] = []
+    quotes = []
+    if not request.items:
+        raise BookingError([QuoteProblem("items", "choose at least one service")])
+    verticals = set()
+    for n, wanted in enumerate(request.items):
+        try:
+            quotes.append(
+                await quote_now(
+                    plugins,
+                    tenant,
+                    catalog,
+                    item=wanted.item,
+                    tier=wanted.tier,
+                    intake=wanted.intake,
+                    when=request.starts_at,
+                    addons=wanted.addons,
+                    now=now,
+                )
+            )
+            verticals.add(wanted.item.split(".", 1)[0])
+        except QuoteError as exc:
+            prefix = f"items[{n}]." if len(request.items) > 1 else ""
+            problems += [QuoteProblem(prefix + p.field, p.reason) for p in exc.problems]
+    if len(verticals) > 1:
+        problems.append(QuoteProblem("items", "book services of one kind together"))
+    if problems:
+        raise BookingError(problems)
+    return quotes
+
+
+def _check_request(tenant: Tenant, request: BookingRequest, now: datetime) -> None:
+    problems = []
+    if request.starts_at.tzinfo is None:
+        problems.append(QuoteProblem("starts_at", "must include a time zone"))
+    else:
+        lead = timedelta(
+            minutes=0 if request.urgent else tenant.config.policies.booking.lead_time_minutes
+        )
+        if request.starts_at < now - timedelta(minutes=1):
+            problems.append(QuoteProblem("starts_at", "is in the past"))
+        elif request.starts_at < now + lead:
+            problems.append(
+                QuoteProblem("starts_at", f"book at least {lead.seconds // 60} minutes ahead")
+            )
+        elif request.starts_at > now + timedelta(days=120):
+            problems.append(QuoteProblem("starts_at", "book at most 120 days ahead"))
+        if (
+            request.window_end is not None
+            and not request.starts_at < request.window_end <= request.starts_at + timedelta(hours=6)
+        ):
+            problems.append(
+                QuoteProblem("window_end", "a window ends after it starts, within 6 hours")
+            )
+    lat, lng = request.point
+    if not (-90 <= lat <= 90 and -180 <= lng <= 180):
+        problems.append(QuoteProblem("address", "the address has no valid location"))
+    if not request.address.strip():
+        problems.append(QuoteProblem("address", "give the service address"))
+    if problems:
+        raise BookingError(problems)
+
+
+async def create_booking(
+    plugins: Any,
+    tenant: Tenant,
+    tenant_id: str,
+    catalog: TenantCatalog,
+    customer_id: str,
+    request: BookingRequest,
+    now: datetime | None = None,
+) -> str:
+    """Create a booking offered to the chosen provider, or to the best available one.
+
+    The provider's time is checked and held in one write transaction: on SQLite the single
+    writer path serialises it; on PostgreSQL the exclusion constraint rejects a second hold.
+    Raises BookingError (4xx, naming each field) or SlotTaken (409).
+    """
+    now = now or datetime.now(UTC)
+    _check_request(tenant, request, now)
+    quotes = await _quotes(plugins, tenant, catalog, request, now)
+    vertical = request.items[0].item.split(".", 1)[0]
+    hooks = plugins.for_tenant(tenant)
+    draft_problems = []
+    for n, (wanted, quoted) in enumerate(zip(request.items, quotes, strict=True)):
+        draft = BookingDraft(
+            vertical=vertical,
+            item=wanted.item.split(".", 1)[1],
+            tier=wanted.tier,
+            starts_at=request.starts_at,
+            intake=quoted.intake,
+        )
+        prefix = f"items[{n}]." if len(request.items) > 1 else ""
+        draft_problems += [
+            QuoteProblem(prefix + p.field, p.reason)
+            for found in hooks.validate_booking(draft=draft)
+            for p in found or []
+        ]
+    if draft_problems:
+        raise BookingError(draft_problems)
+    duration = sum(q.duration_minutes for q in quotes)
+    job = JobRequest(
+        item_ref=request.items[0].item,
+        point=request.point,
+        starts_at=request.starts_at,
+        duration_minutes=duration,
+        district=request.district,
+        context={"minor_student": _minor(tenant, quotes)},
+    )
+    buffer = timedelta(minutes=tenant.config.policies.booking.travel_buffer_minutes)
+    ends_at = request.starts_at + timedelta(minutes=duration)
+    booking_id = str(uuid.uuid4())
+    try:
+        async with write_transaction():
+            candidates = await find_candidates(plugins, tenant, tenant_id, catalog, job, now=now)
+            if request.provider_id is not None:
+                candidates = [c for c in candidates if c.provider_id == request.provider_id]
+                if not candidates:
+                    raise BookingError(
+                        [
+                            QuoteProblem(
+                                "provider_id", "this provider cannot come then; choose another time"
+                            )
+                        ],
+                        409,
+                    )
+            elif not candidates:
+                raise BookingError(
+                    [QuoteProblem("starts_at", "no provider can come then; choose another time")],
+                    409,
+                )
+            provider_id = candidates[0].provider_id
+            offer_timeout = timedelta(seconds=tenant.config.policies.booking.offer_timeout_seconds)
+            await Booking.insert(
+                Booking(
+                    id=booking_id,
+                    tenant=tenant_id,
+                    customer=customer_id,
+                    provider=provider_id,
+                    status="offered",
+                    vertical=vertical,
+                    items=[_item_record(w, q) for w, q in zip(request.items, quotes, strict=True)],
+                    total_fen=sum(q.total_fen for q in quotes),
+                    currency=tenant.config.currency,
+                    address_enc=privacy.seal(
+                        request.address.strip(), field="booking.address", tenant_id=tenant_id
+                    ),
+                    point_enc=privacy.seal(
+                        f"{request.point[0]:.6f},{request.point[1]:.6f}",
+                        field="booking.point",
+                        tenant_id=tenant_id,
+                    ),
+                    district=request.district[:60],
+                    starts_at=request.starts_at,
+                    ends_at=ends_at,
+                    window_end=request.window_end,
+                    hold_start=request.starts_at - buffer,
+                    hold_end=ends_at + buffer,
+                    urgent=request.urgent,
+                    offer_expires_at=now + offer_timeout if request.urgent else request.starts_at,
+                    note=request.note.strip()[:500],
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+            await _record(
+                tenant_id, booking_id, "requested", "offered", Actor(CUSTOMER, customer_id), "", now
+            )
+    except Exception as exc:
+        if is_unique_or_exclusion_violation(exc):
+            raise SlotTaken() from None
+        raise
+    return booking_id
+
+
+def _minor(tenant: Tenant, quotes: list[Quote]) -> bool:
+    return any(
+        isinstance(q.intake.get("student_age"), int) and q.intake["student_age"] < 18
+        for q in quotes
+    )
+
+
+def _item_record(wanted: ItemRequest, quote: Quote) -> dict[str, Any]:
+    import msgspec
+
+    return {
+        "item": wanted.item,
+        "tier": wanted.tier,
+        "intake": quote.intake,
+        "addons": quote.addons,
+        "quote": msgspec.to_builtins(quote),
+    }
+
+
+async def _record(
+    tenant_id: str,
+    booking_id: str,
+    from_state: str,
+    to_state: str,
+    actor: Actor,
+    reason: str,
+    now: datetime,
+) -> None:
+    """The audit row and the outbox event, in the caller's transaction."""
+    await BookingTransition.insert(
+        BookingTransition(
+            tenant=tenant_id,
+            booking=booking_id,
+            from_state=from_state,
+            to_state=to_state,
+            actor=actor.user_id,
+            actor_role=actor.role,
+            reason=reason[:300],
+            at=now,
+        )
+    )
+    await enqueue(
+        tenant_id,
+        "booking.transition",
+        {
+            "booking_id": booking_id,
+            "from": from_state,
+            "to": to_state,
+            "actor_role": actor.role,
+            "at": now.isoformat(),
+            "reason": reason[:300],
+        },
+    )
+
+
+# --- transitions ----------------------------------------------------------------------------
+
+
+async def load(tenant_id: str, booking_id: str) -> dict[str, Any]:
+    row = (
+        await Booking.select()
+        .where((Booking.id == booking_id) & (Booking.tenant == tenant_id))
+        .first()
+    )
+    if row is None:
+        raise LookupError(booking_id)
+    return row
+
+
+def role_in(booking: dict[str, Any], actor: Actor) -> str:
+    """The actor's role in this booking; a stranger gets LookupError (a 404, not a 403)."""
+    if actor.role in {SYSTEM, STAFF}:
+        return actor.role
+    if actor.role == CUSTOMER and str(booking["customer"]) == actor.user_id:
+        return CUSTOMER
+    if (
+        actor.role == PROVIDER
+        and booking["provider"] is not None
+        and str(booking["provider"]) == actor.provider_id
+    ):
+        return PROVIDER
+    raise LookupError(str(booking["id"]))
+
+
+async def transition(
+    tenant: Tenant,
+    tenant_id: str,
+    booking_id: str,
+    target: str,
+    actor: Actor,
+    *,
+    reason: str = "",
+    position: tuple[float, float] | None = None,
+    now: datetime | None = None,
+) -> dict[str, Any]:
+    """Move a booking to ``target`` if the state and the actor's role allow it. Optimistic:
+    the row's version must not have moved underneath. Returns the updated row."""
+    now = now or datetime.now(UTC)
+    async with write_transaction():
+        booking = await load(tenant_id, booking_id)
+        role = role_in(booking, actor)
+        check_transition(booking["status"], target, role)
+        values: dict[Any, Any] = {
+            Booking.status: target,
+            Booking.updated_at: now,
+            Booking.version: booking["version"] + 1,
+        }
+        if target == "arrived":
+            _check_geofence(tenant, tenant_id, booking, position)
+        if target == "cancelled":
+            values[Booking.cancellation_fee_fen] = cancellation_fee(tenant, booking, role, now)
+        changed = (
+            await Booking.update(values)
+            .where((Booking.id == booking_id) & (Booking.version == booking["version"]))
+            .returning(Booking.id)
+        )
+        if not changed:
+            raise TransitionError("the booking changed meanwhile; reload and try again")
+        await _record(tenant_id, booking_id, booking["status"], target, actor, reason, now)
+        if target == "completed" and booking["provider"] is not None:
+            await ProviderProfile.update(
+                {ProviderProfile.jobs_done: ProviderProfile.jobs_done + 1}
+            ).where(ProviderProfile.id == booking["provider"])
+    return {**booking, "status": target}
+
+
+def _check_geofence(
+    tenant: Tenant, tenant_id: str, booking: dict[str, Any], position: tuple[float, float] | None
+) -> None:
+    radius = tenant.config.policies.booking.geofence_m
+    if position is None:
+        raise TransitionError("share your location to check in at the address", 400)
+    lat, lng = privacy.unseal(
+        booking["point_enc"], field="booking.point", tenant_id=tenant_id
+    ).split(",")
+    metres = great_circle_km(float(lat), float(lng), *position) * 1000
+    if metres > radius:
+        raise TransitionError(
+            f"you are {metres:.0f} m from the address; check in within {radius} m", 400
+        )
+
+
+def cancellation_fee(tenant: Tenant, booking: dict[str, Any], role: str, now: datetime) -> int:
+    """Free until the tenant's notice period before the start; then the late fee (never more
+    than the booking). Only a customer's late cancellation costs anything."""
+    policy = tenant.config.policies.cancellation
+    if role != CUSTOMER or booking["status"] not in HOLDING_STATES:
+        return 0
+    if booking["starts_at"] - now >= timedelta(hours=policy.free_until_hours):
+        return 0
+    return min(policy.late_fee_fen, int(booking["total_fen"]))
+
+
+async def reschedule(
+    plugins: Any,
+    tenant: Tenant,
+    tenant_id: str,
+    catalog: TenantCatalog,
+    booking_id: str,
+    actor: Actor,
+    new_start: datetime,
+    now: datetime | None = None,
+) -> None:
+    """The customer moves the booking within the cancellation policy's free period, to a time
+    the same provider can still make."""
+    now = now or datetime.now(UTC)
+    booking = await load(tenant_id, booking_id)
+    if role_in(booking, actor) not in {CUSTOMER, STAFF}:
+        raise LookupError(booking_id)
+    if booking["status"] not in {"offered", "accepted"}:
+        raise TransitionError(f"a booking that is {booking['status']} cannot be moved")
+    free = timedelta(hours=tenant.config.policies.cancellation.free_until_hours)
+    if actor.role == CUSTOMER and booking["starts_at"] - now < free:
+        raise TransitionError("too close to the start to move it; cancel instead", 400)
+    if new_start < now + timedelta(minutes=tenant.config.policies.booking.lead_time_minutes):
+        raise BookingError([QuoteProblem("starts_at", "too soon or in the past")])
+    duration = booking["ends_at"] - booking["starts_at"]
+    buffer = timedelta(minutes=tenant.config.policies.booking.travel_buffer_minutes)
+    lat, lng = privacy.unseal(
+        booking["point_enc"], field="booking.point", tenant_id=tenant_id
+    ).split(",")
+    job = JobRequest(
+        item_ref=_items(booking)[0]["item"],
+        point=(float(lat), float(lng)),
+        starts_at=new_start,
+        duration_minutes=int(duration.total_seconds() // 60),
+        district=booking["district"],
+    )
+    try:
+        async with write_transaction():
+            candidates = await find_candidates(
+                plugins, tenant, tenant_id, catalog, job, now=now, ignore_booking=booking_id
+            )
+            if not any(c.provider_id == str(booking["provider"]) for c in candidates):
+                raise BookingError(
+                    [
+                        QuoteProblem(
+                            "starts_at", "your provider cannot come then; choose another time"
+                        )
+                    ],
+                    409,
+                )
+            await Booking.update(
+                {
+                    Booking.starts_at: new_start,
+                    Booking.ends_at: new_start + duration,
+                    Booking.hold_start: new_start - buffer,
+                    Booking.hold_end: new_start + duration + buffer,
+                    Booking.version: booking["version"] + 1,
+                    Booking.updated_at: now,
+                }
+            ).where(Booking.id == booking_id)
+            await _record(
+                tenant_id,
+                booking_id,
+                booking["status"],
+                booking["status"],
+                actor,
+                f"rescheduled from {booking['starts_at'].isoformat()}",
+                now,
+            )
+    except Exception as exc:
+        if is_unique_or_exclusion_violation(exc):
+            raise SlotTaken() from None
+        raise
+
+
+def _items(booking: dict[str, Any]) -> list[dict[str, Any]]:
+    import json
+
+    items = booking["items"]
+    return json.loads(items) if isinstance(items, str) else items
+
+
+# --- reviews --------------------------------------------------------------------------------
+
+
+async def create_review(
+    tenant_id: str,
+    booking_id: str,
+    customer_id: str,
+    rating: int,
+    text: str,
+    tags: list[str],
+    now: datetime | None = None,
+) -> str:
+    """One review per completed booking, only by its customer; updates the provider's rating."""
+    now = now or datetime.now(UTC)
+    if not 1 <= rating <= 5:
+        raise BookingError([QuoteProblem("rating", "give 1 to 5 stars")])
+    if len(text) > 1000:
+        raise BookingError([QuoteProblem("text", "at most 1000 characters")])
+    async with write_transaction():
+        booking = await load(tenant_id, booking_id)
+        if str(booking["customer"]) != customer_id:
+            raise LookupError(booking_id)
+        if booking["status"] not in {"completed", "closed"}:
+            raise BookingError([QuoteProblem("booking", "review after the job is completed")], 409)
+        if await Review.exists().where(Review.booking == booking_id):
+            raise BookingError(
+                [QuoteProblem("booking", "this booking already has your review")], 409
+            )
+        review = Review(
+            tenant=tenant_id,
+            booking=booking_id,
+            provider=booking["provider"],
+            customer=customer_id,
+            rating=rating,
+            text=text.strip(),
+            tags=",".join(t.strip()[:20] for t in tags[:8]),
+            created_at=now,
+        )
+        await review.save()
+        await ProviderProfile.update(
+            {
+                ProviderProfile.rating_sum: ProviderProfile.rating_sum + rating,
+                ProviderProfile.rating_count: ProviderProfile.rating_count + 1,
+            }
+        ).where(ProviderProfile.id == booking["provider"])
+    return str(review.id)

@@ -1,0 +1,338 @@
+"""Matching: which providers can do this job then and there, ranked, each with the reasons.
+
+Eligible: the skill for the item; every required check passed and valid on the job date
+(``core.verification.service.eligibility``); not suspended; inside the service area; working
+then; free for the job plus travel from the previous job and to the next one.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from core.booking.states import HOLDING_STATES
+from core.booking.tables import Booking, BookingTransition
+from core.catalog.model import TenantCatalog
+from core.catalog.service import item_requirements
+from core.dispatch.schemas import great_circle_km
+from core.matching.schemas import MatchCandidate
+from core.privacy import service as privacy
+from core.providers.service import works_at
+from core.providers.tables import ProviderProfile, ProviderSkill
+from core.tenancy.model import Tenant
+from core.verification.service import course_for, eligibility, load_checks_many
+
+ROAD_FACTOR = 1.3
+RATING_PRIOR_MEAN = 4.5
+RATING_PRIOR_WEIGHT = 5
+WEIGHTS = {"travel": 0.35, "rating": 0.25, "quality": 0.15, "reliability": 0.15, "fairness": 0.10}
+
+
+@dataclass(frozen=True)
+class JobRequest:
+    item_ref: str
+    point: tuple[float, float]
+    starts_at: datetime
+    duration_minutes: int
+    district: str = ""
+    context: dict[str, bool] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Factor:
+    name: str
+    detail: str
+    score: float
+    weight: float
+
+    @property
+    def points(self) -> float:
+        return round(self.score * self.weight * 100, 1)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    provider_id: str
+    score: float
+    travel_minutes: float
+    distance_km: float
+    factors: list[Factor]
+    adjustments: list[tuple[str, float, str]]
+
+
+def travel_minutes(a: tuple[float, float], b: tuple[float, float], speed_kmh: float) -> float:
+    return great_circle_km(*a, *b) * ROAD_FACTOR / speed_kmh * 60
+
+
+def in_area(
+    profile: dict[str, Any], point: tuple[float, float], district: str
+) -> tuple[bool, float]:
+    """Inside the provider's circle (distance returned) or one of their districts."""
+    if profile["area_lat"] is not None and profile["area_lng"] is not None:
+        km = great_circle_km(profile["area_lat"], profile["area_lng"], *point)
+        if km <= profile["area_radius_km"]:
+            return True, km
+        return False, km
+    districts = {d for d in (profile["area_districts"] or "").split(",") if d}
+    return (bool(district) and district in districts), 0.0
+
+
+@dataclass
+class DayBookings:
+    """A provider's holding bookings around the job (points decrypted on demand)."""
+
+    rows: list[dict[str, Any]]
+    tenant_id: str
+
+    def point(self, row: dict[str, Any]) -> tuple[float, float]:
+        lat, lng = privacy.unseal(
+            row["point_enc"], field="booking.point", tenant_id=self.tenant_id
+        ).split(",")
+        return float(lat), float(lng)
+
+
+def fits(
+    bookings: DayBookings,
+    profile: dict[str, Any],
+    job: JobRequest,
+    buffer: timedelta,
+    speed_kmh: float,
+    tz: ZoneInfo,
+) -> tuple[bool, float]:
+    """Working for the whole job, no overlapping hold, and enough time to travel from the
+    previous job and to the next. Returns (fits, minutes of travel to the job)."""
+    start = job.starts_at
+    end = start + timedelta(minutes=job.duration_minutes)
+    local_start, local_end = start.astimezone(tz), (end - timedelta(minutes=1)).astimezone(tz)
+    if not (works_at(profile, local_start) and works_at(profile, local_end)):
+        return False, 0.0
+    hold_start, hold_end = start - buffer, end + buffer
+    before = after = None
+    for row in bookings.rows:
+        if row["hold_start"] < hold_end and hold_start < row["hold_end"]:
+            return False, 0.0
+        if row["ends_at"] <= start and (before is None or row["ends_at"] > before["ends_at"]):
+            before = row
+        if row["starts_at"] >= end and (after is None or row["starts_at"] < after["starts_at"]):
+            after = row
+    origin = bookings.point(before) if before else (profile["area_lat"], profile["area_lng"])
+    minutes = travel_minutes(origin, job.point, speed_kmh) if origin[0] is not None else 0.0
+    if before and before["ends_at"] + timedelta(minutes=minutes) > start:
+        return False, minutes
+    if (
+        after
+        and end + timedelta(minutes=travel_minutes(job.point, bookings.point(after), speed_kmh))
+        > after["starts_at"]
+    ):
+        return False, minutes
+    return True, minutes
+
+
+async def _reliability(tenant_id: Any, ids: list[Any], since: datetime) -> dict[str, float]:
+    """Acceptance (accepted / offers answered or expired), smoothed towards 0.9."""
+    rows = await BookingTransition.select(
+        BookingTransition.booking.provider, BookingTransition.to_state
+    ).where(
+        (BookingTransition.tenant == tenant_id)
+        & (BookingTransition.at >= since)
+        & BookingTransition.booking.provider.is_in(ids)
+        & BookingTransition.to_state.is_in(["accepted", "declined", "expired"])
+    )
+    counts: dict[str, list[int]] = {}
+    for row in rows:
+        tally = counts.setdefault(str(row["booking.provider"]), [0, 0])
+        tally[1] += 1
+        tally[0] += row["to_state"] == "accepted"
+    return {pid: (accepted + 0.9 * 5) / (total + 5) for pid, (accepted, total) in counts.items()}
+
+
+async def find_candidates(
+    plugins: Any,
+    tenant: Tenant,
+    tenant_id: str,
+    catalog: TenantCatalog,
+    job: JobRequest,
+    now: datetime | None = None,
+    exclude: set[str] | None = None,
+    radius_km: float | None = None,
+    ignore_booking: str | None = None,
+) -> list[Candidate]:
+    """Every provider who can do the job, best first, each with an explanation of the score."""
+    now = now or datetime.now(UTC)
+    item = catalog.item(job.item_ref)
+    if item is None:
+        return []
+    policy = tenant.config.policies.booking
+    tz = ZoneInfo(tenant.config.timezone)
+    buffer = timedelta(minutes=policy.travel_buffer_minutes)
+    skilled = await ProviderSkill.select(ProviderSkill.provider).where(
+        (ProviderSkill.tenant == tenant_id)
+        & (ProviderSkill.item_ref == job.item_ref)
+        & (ProviderSkill.suspended == False)  # noqa: E712 - a column comparison
+    )
+    ids = [row["provider"] for row in skilled if str(row["provider"]) not in (exclude or set())]
+    if not ids:
+        return []
+    profiles = await ProviderProfile.select().where(
+        (ProviderProfile.tenant == tenant_id)
+        & ProviderProfile.id.is_in(ids)
+        & (ProviderProfile.status == "active")
+    )
+    checks = await load_checks_many(tenant_id, [p["id"] for p in profiles])
+    requirements = item_requirements(plugins, tenant, item)
+    course = course_for(plugins, tenant, item.vertical)
+    day_start = datetime.combine(job.starts_at.astimezone(tz).date(), time(0), tz).astimezone(UTC)
+    day_end = day_start + timedelta(days=1)
+    bookings = await Booking.select(
+        Booking.id,
+        Booking.provider,
+        Booking.starts_at,
+        Booking.ends_at,
+        Booking.hold_start,
+        Booking.hold_end,
+        Booking.point_enc,
+    ).where(
+        (Booking.tenant == tenant_id)
+        & Booking.provider.is_in([p["id"] for p in profiles])
+        & Booking.status.is_in(list(HOLDING_STATES))
+        & (Booking.hold_end > day_start - timedelta(hours=12))
+        & (Booking.hold_start < day_end + timedelta(hours=12))
+    )
+    by_provider: dict[str, list[dict[str, Any]]] = {}
+    for row in bookings:
+        if ignore_booking is None or str(row["id"]) != ignore_booking:
+            by_provider.setdefault(str(row["provider"]), []).append(row)
+    reliability = await _reliability(
+        tenant_id, [p["id"] for p in profiles], now - timedelta(days=90)
+    )
+    hooks = plugins.for_tenant(tenant)
+    found: list[Candidate] = []
+    for profile in profiles:
+        pid = str(profile["id"])
+        inside, km = in_area(profile, job.point, job.district)
+        if not inside or (radius_km is not None and km > radius_km):
+            continue
+        state = checks.get(pid)
+        if (
+            state is None
+            or not eligibility(
+                state,
+                job.item_ref,
+                requirements,
+                on=job.starts_at,
+                course=course,
+                context=job.context,
+            ).ok
+        ):
+            continue
+        day = DayBookings(by_provider.get(pid, []), tenant_id)
+        ok, minutes = fits(day, profile, job, buffer, tenant.config.travel_speed_kmh, tz)
+        if not ok:
+            continue
+        load_today = sum(1 for row in day.rows if day_start <= row["starts_at"] < day_end)
+        rating = (RATING_PRIOR_MEAN * RATING_PRIOR_WEIGHT + profile["rating_sum"]) / (
+            RATING_PRIOR_WEIGHT + profile["rating_count"]
+        )
+        factors = [
+            Factor("travel", f"{minutes:.0f} min", max(0.0, 1 - minutes / 60), WEIGHTS["travel"]),
+            Factor(
+                "rating", f"{rating:.2f} ({profile['rating_count']})", rating / 5, WEIGHTS["rating"]
+            ),
+            Factor(
+                "quality",
+                f"{profile['quality_score']:.2f}",
+                float(profile["quality_score"]),
+                WEIGHTS["quality"],
+            ),
+            Factor(
+                "reliability",
+                f"{reliability.get(pid, 0.9):.2f}",
+                reliability.get(pid, 0.9),
+                WEIGHTS["reliability"],
+            ),
+            Factor(
+                "fairness",
+                f"{load_today} jobs today",
+                max(0.0, 1 - load_today / 6),
+                WEIGHTS["fairness"],
+            ),
+        ]
+        base = sum(f.score * f.weight for f in factors)
+        adjustments = [
+            (a.code, a.delta, a.reason)
+            for found_list in hooks.match_score_adjustments(
+                candidate=MatchCandidate(
+                    provider_id=pid,
+                    vertical=item.vertical,
+                    item=job.item_ref,
+                    travel_minutes=minutes,
+                    base_score=base,
+                )
+            )
+            for a in found_list or []
+        ]
+        score = base + sum(delta for _, delta, _ in adjustments)
+        found.append(
+            Candidate(pid, round(score, 4), round(minutes, 1), round(km, 2), factors, adjustments)
+        )
+    found.sort(key=lambda c: (-c.score, c.travel_minutes, c.provider_id))
+    return found
+
+
+def day_slots(tenant: Tenant, day: date, now: datetime) -> list[datetime]:
+    """Start times offered on ``day``, every step between the tenant's day start and end,
+    never before now + the lead time."""
+    policy = tenant.config.policies.booking
+    tz = ZoneInfo(tenant.config.timezone)
+    first = datetime.combine(day, time.fromisoformat(policy.day_starts), tz)
+    last = datetime.combine(day, time.fromisoformat(policy.day_ends), tz)
+    earliest = now + timedelta(minutes=policy.lead_time_minutes)
+    step = timedelta(minutes=policy.slot_step_minutes)
+    slots = []
+    moment = first
+    while moment <= last:
+        if moment >= earliest:
+            slots.append(moment.astimezone(UTC))
+        moment += step
+    return slots
+
+
+async def available_slots(
+    plugins: Any,
+    tenant: Tenant,
+    tenant_id: str,
+    catalog: TenantCatalog,
+    *,
+    item_ref: str,
+    point: tuple[float, float],
+    day: date,
+    duration_minutes: int,
+    district: str = "",
+    provider_id: str | None = None,
+    now: datetime | None = None,
+) -> list[tuple[datetime, int]]:
+    """The start times on ``day`` that some eligible provider (or the chosen one) can reach,
+    with how many providers could come."""
+    now = now or datetime.now(UTC)
+    out = []
+    for start in day_slots(tenant, day, now):
+        job = JobRequest(
+            item_ref=item_ref,
+            point=point,
+            starts_at=start,
+            duration_minutes=duration_minutes,
+            district=district,
+        )
+        candidates = await find_candidates(plugins, tenant, tenant_id, catalog, job, now=now)
+        if provider_id is not None:
+            candidates = [c for c in candidates if c.provider_id == provider_id]
+        if candidates:
+            out.append((start, len(candidates)))
+    return out
+
+
+def distance_label(km: float) -> str:
+    return f"{km:.1f} km" if km >= 1 else f"{math.ceil(km * 1000 / 50) * 50} m"

@@ -1,0 +1,30 @@
+"""Write events with the business change; the worker relays them at least once."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from core.notifications.tables import OutboxEvent
+
+
+async def enqueue(
+    tenant_id: Any,
+    kind: str,
+    payload: dict[str, Any],
+    *,
+    at: datetime | None = None,
+    event_id: str | None = None,
+) -> str:
+    """Add an event. Call inside the caller's write transaction so both commit or neither."""
+    event = OutboxEvent(
+        id=event_id or str(uuid.uuid4()),
+        tenant=tenant_id,
+        kind=kind,
+        payload=payload,
+    )
+    if at is not None:
+        event.available_at = at
+    await event.save()
+    return str(event.id)
