@@ -62,6 +62,10 @@ class Booking(Table, tablename="booking_booking"):
     hold_end = Timestamptz(index=True)
     urgent = Boolean(default=False)
     offer_expires_at = Timestamptz(null=True, default=None)
+    cascade_step = SmallInt(default=0)
+    """Urgent requests: which of the tenant's widening radii the search has reached."""
+    offered_to = JSON(default="[]")
+    """Urgent requests: the providers already asked, in order (never asked twice)."""
     cancellation_fee_fen = BigInt(default=0)
     note = Text(default="")
     version = Integer(default=1)
