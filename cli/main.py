@@ -13,7 +13,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from cli import context, prices, tenant, theme
+from cli import accounts, context, prices, tenant, theme
 from cli.errors import BAD_INPUT, UserError, err, fail
 
 app = typer.Typer(
@@ -26,10 +26,14 @@ app = typer.Typer(
 app.add_typer(tenant.app, name="tenant")
 app.add_typer(theme.app, name="theme")
 app.add_typer(prices.app, name="prices")
+accounts.register(app)
 plugins_app = typer.Typer(help="Installed plugins.", no_args_is_help=True)
 app.add_typer(plugins_app, name="plugins")
 out = Console(highlight=False, markup=False, soft_wrap=True)
-CORE_COMMANDS = {"demo", "serve", "migrate", "worker", "tenant", "theme", "plugins", "prices"}
+CORE_COMMANDS = {
+    *("demo", "serve", "migrate", "worker", "tenant", "theme", "plugins", "prices"),
+    *("token", "staff", "keys"),
+}
 
 
 def _logging() -> None:
@@ -91,8 +95,9 @@ def demo(
     from core.demo import seed_demo
 
     settings = context.settings()
-    registry = context.load_tenants(settings, context.load_plugins())
-    summary = asyncio.run(seed_demo(registry))
+    plugins = context.load_plugins()
+    registry = context.load_tenants(settings, plugins)
+    summary = asyncio.run(seed_demo(registry, plugins, settings))
     out.print(f"demo data: {summary}")
     serve(port=port, host="127.0.0.1")
 

@@ -16,8 +16,12 @@ async def seed_demo(
     """Idempotent: running it twice leaves the same data."""
     from core.accounts.demo import seed_demo_accounts
     from core.privacy import service as privacy
+    from core.providers.demo import seed_demo_providers
 
     privacy.configure(settings or get_settings())
     created = await sync_tenant_rows(registry)
     people = await seed_demo_accounts(registry, plugins or build_plugin_manager())
-    return f"{len(registry)} tenants ({len(created)} new); {people}"
+    providers = await seed_demo_providers(
+        registry, plugins or build_plugin_manager(), settings or get_settings()
+    )
+    return f"{len(registry)} tenants ({len(created)} new); {people}; {providers}"

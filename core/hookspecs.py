@@ -194,8 +194,8 @@ def notification_channels(tenant: Tenant) -> list[NotificationChannel]:
     """Return channel adapters (console, email, SMS) this tenant may use.
 
     Called when the notifier is built for a tenant. Concatenated; core contributes the
-    ``console`` channel. The tenant YAML's ``notification_channels`` picks which are used,
-    in order of fallback.
+    ``console`` channel (and ``email`` when the tenant YAML has an ``email:`` block). The tenant
+    YAML's ``notification_channels`` picks which are used, in order of fallback.
     """
 
 
@@ -218,7 +218,8 @@ def geocoders(tenant: Tenant) -> list[Geocoder]:
     """Return geocoders turning address text into a WGS-84 point.
 
     Called when an address needs a point. Concatenated, most recently registered plugin first;
-    they are tried in that order until one answers.
+    they are tried in that order until one answers (``Geocoder.locate`` gives the district too).
+    Core's demo geocoder, which knows the demo cities' streets, is tried last.
     """
 
 

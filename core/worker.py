@@ -21,6 +21,7 @@ async def run_pass(
     now: datetime | None = None,
 ) -> dict[str, int]:
     """Run each job once, tenant by tenant. Returns how much each did (for logs and tests)."""
+    from core.notifications.relay import relay_outbox
     from core.plugins import build_plugin_manager
     from core.privacy import service as privacy
     from core.verification.jobs import run_verification_jobs
@@ -36,5 +37,8 @@ async def run_pass(
         if tenant_id is None:
             continue
         for key, count in (await run_verification_jobs(plugins, tenant, tenant_id, now)).items():
+            report[key] = report.get(key, 0) + count
+        relayed = await relay_outbox(plugins, tenant, tenant_id, settings, now)
+        for key, count in relayed.counts().items():
             report[key] = report.get(key, 0) + count
     return report

@@ -61,6 +61,29 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         _cluster.stop()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def no_personal_data_in_logs() -> Iterator[None]:
+    """Every record logged during the run (INFO and up) is scanned for personal data at the
+    end; one is enough to fail the run (see tests/log_guard.py)."""
+    import logging
+
+    from tests.log_guard import RecordKeeper, scan
+
+    root = logging.getLogger()
+    keeper, level = RecordKeeper(), root.level
+    root.addHandler(keeper)
+    root.setLevel(min(level, logging.INFO) if level else logging.INFO)
+    yield
+    root.removeHandler(keeper)
+    root.setLevel(level)
+    found = scan(keeper.kept)
+    if found:
+        pytest.fail(
+            f"personal data in {len(found)} log record(s) of this run; the first: {found[0]}",
+            pytrace=False,
+        )
+
+
 @pytest.fixture(scope="session")
 def engine_name(request: pytest.FixtureRequest) -> str:
     return str(request.config.getoption("--engine"))

@@ -205,3 +205,16 @@ async def find_account(tenant_id: Any, who: str) -> str:
     if found is None:
         raise NotFound()
     return str(found["id"])
+
+
+@within_tenant
+async def is_active(tenant_id: Any, user_id: str) -> bool:
+    """Neither disabled nor deleted (an operator's account counts on every tenant)."""
+    row = (
+        await User.select(User.disabled_at, User.deleted_at)
+        .where(
+            (User.id == parse_id(user_id)) & ((User.tenant == tenant_id) | User.tenant.is_null())
+        )
+        .first()
+    )
+    return row is not None and row["disabled_at"] is None and row["deleted_at"] is None

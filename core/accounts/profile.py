@@ -21,7 +21,7 @@ from core.dispatch.schemas import Geocoder, Place
 from core.privacy import service as privacy
 from core.privacy.masking import mask_email, mask_phone
 from core.privacy.tables import PersonalDataRead
-from core.tenancy.scoped import within_tenant
+from core.tenancy.scoped import scoped, within_tenant
 from core.tenancy.tables import TenantRow
 
 log = logging.getLogger("doorstep.accounts")
@@ -417,12 +417,16 @@ async def export_data(user_id: str, tenant_id: Any, now: datetime | None = None)
                 "createdAt": _when(each["created_at"]),
             }
         )
-    sessions = await Session.select(Session.created_at, Session.expires_at, Session.ended_at).where(
-        Session.user == owner
+    sessions = (
+        await scoped(Session, tenant_id)
+        .select(Session.created_at, Session.expires_at, Session.ended_at)
+        .where(Session.user == owner)
     )
-    tokens = await ApiToken.select(
-        ApiToken.label, ApiToken.created_at, ApiToken.expires_at, ApiToken.revoked_at
-    ).where(ApiToken.user == owner)
+    tokens = (
+        await scoped(ApiToken, tenant_id)
+        .select(ApiToken.label, ApiToken.created_at, ApiToken.expires_at, ApiToken.revoked_at)
+        .where(ApiToken.user == owner)
+    )
     return {
         "format": EXPORT_FORMAT,
         "exportedAt": now.isoformat(),
@@ -478,29 +482,37 @@ async def delete_account(user_id: str, tenant_id: Any, now: datetime | None = No
     row = await _user_row(user_id, tenant_id)
     owner = row["id"]
     async with write_transaction():
-        await User.update(
-            {
-                User.phone_enc: None,
-                User.phone_idx: None,
-                User.email_enc: None,
-                User.email_idx: None,
-                User.name_enc: None,
-                User.password_hash: None,
-                User.roles: "",
-                User.locale: "",
-                User.deleted_at: now,
-            }
-        ).where(User.id == owner)
-        await Address.delete().where(Address.user == owner)
+        await (
+            scoped(User, tenant_id)
+            .update(
+                {
+                    User.phone_enc: None,
+                    User.phone_idx: None,
+                    User.email_enc: None,
+                    User.email_idx: None,
+                    User.name_enc: None,
+                    User.password_hash: None,
+                    User.roles: "",
+                    User.locale: "",
+                    User.deleted_at: now,
+                }
+            )
+            .where(User.id == owner)
+        )
+        await scoped(Address, tenant_id).delete().where(Address.user == owner)
         if row["phone_idx"]:
             await OneTimeCode.delete().where(
                 (OneTimeCode.tenant == tenant_id) & (OneTimeCode.phone_idx == row["phone_idx"])
             )
-        await Session.update({Session.ended_at: now}).where(
-            (Session.user == owner) & Session.ended_at.is_null()
+        await (
+            scoped(Session, tenant_id)
+            .update({Session.ended_at: now})
+            .where((Session.user == owner) & Session.ended_at.is_null())
         )
-        await ApiToken.update({ApiToken.revoked_at: now}).where(
-            (ApiToken.user == owner) & ApiToken.revoked_at.is_null()
+        await (
+            scoped(ApiToken, tenant_id)
+            .update({ApiToken.revoked_at: now})
+            .where((ApiToken.user == owner) & ApiToken.revoked_at.is_null())
         )
     await security_event(tenant_id, "account_deleted", f"user {owner} deleted their account")
 

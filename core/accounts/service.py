@@ -20,7 +20,7 @@ from core.accounts.schemas import STAFF_ROLES, CurrentUser
 from core.accounts.tables import ApiToken, OneTimeCode, SecurityEvent, Session, User
 from core.db import write_transaction
 from core.privacy import service as privacy
-from core.tenancy.scoped import within_tenant
+from core.tenancy.scoped import secret_lookup, within_tenant
 
 log = logging.getLogger("doorstep.accounts")
 hasher = PasswordHasher()
@@ -399,13 +399,18 @@ async def session_user(
 async def token_user(token: str, tenant_id: Any, now: datetime | None = None) -> CurrentUser | None:
     """The user of a bearer token, on this tenant only (another tenant's token is refused)."""
     now = now or now_utc()
-    row = (
-        await ApiToken.select(
-            ApiToken.user, ApiToken.tenant, ApiToken.expires_at, ApiToken.revoked_at
+    token_hash = _hash_secret(token)
+    # Holding the token shows its row whatever its tenant (PostgreSQL row security), so a
+    # token of another tenant is told apart from an unknown one.
+    async with secret_lookup(token_hash):
+        row = (
+            # tenant-scope: looked up by the hash of the token the caller holds; tenant compared
+            await ApiToken.select(
+                ApiToken.user, ApiToken.tenant, ApiToken.expires_at, ApiToken.revoked_at
+            )
+            .where(ApiToken.token_hash == token_hash)
+            .first()
         )
-        .where(ApiToken.token_hash == _hash_secret(token))
-        .first()
-    )
     if row is None or row["revoked_at"] is not None or row["expires_at"] <= now:
         return None
     if str(row["tenant"]) != str(tenant_id):

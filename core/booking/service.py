@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from core.booking.schemas import BookingDraft
 from core.booking.states import (
@@ -24,11 +25,14 @@ from core.catalog.pricing import Quote, QuoteError, QuoteProblem
 from core.catalog.service import quote_now
 from core.db import is_unique_or_exclusion_violation, write_transaction
 from core.dispatch.schemas import great_circle_km
-from core.matching.service import JobRequest, find_candidates
+from core.matching.service import JobRequest, find_candidates, serves_area
 from core.notifications.outbox import enqueue
 from core.privacy import service as privacy
 from core.providers.tables import ProviderProfile
 from core.tenancy.model import Tenant
+from core.tenancy.scoped import within_tenant
+
+OUTSIDE_AREA = "no provider serves this address yet"
 
 
 class BookingError(Exception):
@@ -131,6 +135,8 @@ def _check_request(tenant: Tenant, request: BookingRequest, now: datetime) -> No
             )
         elif request.starts_at > now + timedelta(days=120):
             problems.append(QuoteProblem("starts_at", "book at most 120 days ahead"))
+        elif not request.urgent and not within_service_hours(tenant, request.starts_at):
+            problems.append(outside_hours(tenant))
         if (
             request.window_end is not None
             and not request.starts_at < request.window_end <= request.starts_at + timedelta(hours=6)
@@ -147,6 +153,22 @@ def _check_request(tenant: Tenant, request: BookingRequest, now: datetime) -> No
         raise BookingError(problems)
 
 
+def within_service_hours(tenant: Tenant, moment: datetime) -> bool:
+    """Whether a start lies between the tenant's day start and day end (its local time)."""
+    policy = tenant.config.policies.booking
+    local = moment.astimezone(ZoneInfo(tenant.config.timezone)).time()
+    return time.fromisoformat(policy.day_starts) <= local <= time.fromisoformat(policy.day_ends)
+
+
+def outside_hours(tenant: Tenant) -> QuoteProblem:
+    policy = tenant.config.policies.booking
+    return QuoteProblem(
+        "starts_at",
+        f"outside service hours: choose a time between {policy.day_starts} and {policy.day_ends}",
+    )
+
+
+@within_tenant
 async def create_booking(
     plugins: Any,
     tenant: Tenant,
@@ -187,6 +209,7 @@ async def create_booking(
     duration = sum(q.duration_minutes for q in quotes)
     job = JobRequest(
         item_ref=request.items[0].item,
+        more_items=tuple(wanted.item for wanted in request.items[1:]),
         point=request.point,
         starts_at=request.starts_at,
         duration_minutes=duration,
@@ -196,67 +219,100 @@ async def create_booking(
     buffer = timedelta(minutes=tenant.config.policies.booking.travel_buffer_minutes)
     ends_at = request.starts_at + timedelta(minutes=duration)
     booking_id = str(uuid.uuid4())
-    try:
-        async with write_transaction():
-            candidates = await find_candidates(plugins, tenant, tenant_id, catalog, job, now=now)
-            if request.provider_id is not None:
-                candidates = [c for c in candidates if c.provider_id == request.provider_id]
-                if not candidates:
+    taken: set[str] = set()
+    for attempt in range(BEST_AVAILABLE_ATTEMPTS):
+        try:
+            async with write_transaction():
+                candidates = await find_candidates(
+                    plugins, tenant, tenant_id, catalog, job, now=now, exclude=taken
+                )
+                if request.provider_id is not None:
+                    candidates = [c for c in candidates if c.provider_id == request.provider_id]
+                    if not candidates:
+                        raise BookingError(
+                            [
+                                QuoteProblem(
+                                    "provider_id",
+                                    "this provider cannot come then; choose another time",
+                                )
+                            ],
+                            409,
+                        )
+                elif not candidates:
+                    if not await serves_area(tenant_id, job.item_ref, job.point, job.district):
+                        raise BookingError([QuoteProblem("address", OUTSIDE_AREA)])
                     raise BookingError(
                         [
                             QuoteProblem(
-                                "provider_id", "this provider cannot come then; choose another time"
+                                "starts_at", "no provider can come then; choose another time"
                             )
                         ],
                         409,
                     )
-            elif not candidates:
-                raise BookingError(
-                    [QuoteProblem("starts_at", "no provider can come then; choose another time")],
-                    409,
+                provider_id = candidates[0].provider_id
+                offer_timeout = timedelta(
+                    seconds=tenant.config.policies.booking.offer_timeout_seconds
                 )
-            provider_id = candidates[0].provider_id
-            offer_timeout = timedelta(seconds=tenant.config.policies.booking.offer_timeout_seconds)
-            await Booking.insert(
-                Booking(
-                    id=booking_id,
-                    tenant=tenant_id,
-                    customer=customer_id,
-                    provider=provider_id,
-                    status="offered",
-                    vertical=vertical,
-                    items=[_item_record(w, q) for w, q in zip(request.items, quotes, strict=True)],
-                    total_fen=sum(q.total_fen for q in quotes),
-                    currency=tenant.config.currency,
-                    address_enc=privacy.seal(
-                        request.address.strip(), field="booking.address", tenant_id=tenant_id
-                    ),
-                    point_enc=privacy.seal(
-                        f"{request.point[0]:.6f},{request.point[1]:.6f}",
-                        field="booking.point",
-                        tenant_id=tenant_id,
-                    ),
-                    district=request.district[:60],
-                    starts_at=request.starts_at,
-                    ends_at=ends_at,
-                    window_end=request.window_end,
-                    hold_start=request.starts_at - buffer,
-                    hold_end=ends_at + buffer,
-                    urgent=request.urgent,
-                    offer_expires_at=now + offer_timeout if request.urgent else request.starts_at,
-                    note=request.note.strip()[:500],
-                    created_at=now,
-                    updated_at=now,
+                await Booking.insert(
+                    Booking(
+                        id=booking_id,
+                        tenant=tenant_id,
+                        customer=customer_id,
+                        provider=provider_id,
+                        status="offered",
+                        vertical=vertical,
+                        items=[
+                            _item_record(w, q) for w, q in zip(request.items, quotes, strict=True)
+                        ],
+                        total_fen=sum(q.total_fen for q in quotes),
+                        currency=tenant.config.currency,
+                        address_enc=privacy.seal(
+                            request.address.strip(), field="booking.address", tenant_id=tenant_id
+                        ),
+                        point_enc=privacy.seal(
+                            f"{request.point[0]:.6f},{request.point[1]:.6f}",
+                            field="booking.point",
+                            tenant_id=tenant_id,
+                        ),
+                        district=request.district[:60],
+                        starts_at=request.starts_at,
+                        ends_at=ends_at,
+                        window_end=request.window_end,
+                        hold_start=request.starts_at - buffer,
+                        hold_end=ends_at + buffer,
+                        urgent=request.urgent,
+                        offer_expires_at=now + offer_timeout
+                        if request.urgent
+                        else request.starts_at,
+                        note=request.note.strip()[:500],
+                        created_at=now,
+                        updated_at=now,
+                    )
                 )
-            )
-            await _record(
-                tenant_id, booking_id, "requested", "offered", Actor(CUSTOMER, customer_id), "", now
-            )
-    except Exception as exc:
-        if is_unique_or_exclusion_violation(exc):
-            raise SlotTaken() from None
-        raise
-    return booking_id
+                await _record(
+                    tenant_id,
+                    booking_id,
+                    "requested",
+                    "offered",
+                    Actor(CUSTOMER, customer_id),
+                    "",
+                    now,
+                )
+        except Exception as exc:
+            if not is_unique_or_exclusion_violation(exc):
+                raise
+            if request.provider_id is not None or attempt == BEST_AVAILABLE_ATTEMPTS - 1:
+                raise SlotTaken() from None
+            # PostgreSQL: a concurrent booking took the best provider after we looked (the
+            # exclusion constraint said so); "best available" tries the next best.
+            taken.add(provider_id)
+            continue
+        return booking_id
+    raise SlotTaken()
+
+
+BEST_AVAILABLE_ATTEMPTS = 4
+"""How many providers a "best available" booking tries when concurrent bookings take them."""
 
 
 def _minor(tenant: Tenant, quotes: list[Quote]) -> bool:
@@ -343,6 +399,7 @@ def role_in(booking: dict[str, Any], actor: Actor) -> str:
     raise LookupError(str(booking["id"]))
 
 
+@within_tenant
 async def transition(
     tenant: Tenant,
     tenant_id: str,
@@ -357,32 +414,68 @@ async def transition(
     """Move a booking to ``target`` if the state and the actor's role allow it. Optimistic:
     the row's version must not have moved underneath. Returns the updated row."""
     now = now or datetime.now(UTC)
-    async with write_transaction():
-        booking = await load(tenant_id, booking_id)
-        role = role_in(booking, actor)
-        check_transition(booking["status"], target, role)
-        values: dict[Any, Any] = {
-            Booking.status: target,
-            Booking.updated_at: now,
-            Booking.version: booking["version"] + 1,
-        }
-        if target == "arrived":
-            _check_geofence(tenant, tenant_id, booking, position)
-        if target == "cancelled":
-            values[Booking.cancellation_fee_fen] = cancellation_fee(tenant, booking, role, now)
-        changed = (
-            await Booking.update(values)
-            .where((Booking.id == booking_id) & (Booking.version == booking["version"]))
-            .returning(Booking.id)
-        )
-        if not changed:
-            raise TransitionError("the booking changed meanwhile; reload and try again")
-        await _record(tenant_id, booking_id, booking["status"], target, actor, reason, now)
-        if target == "completed" and booking["provider"] is not None:
-            await ProviderProfile.update(
-                {ProviderProfile.jobs_done: ProviderProfile.jobs_done + 1}
-            ).where(ProviderProfile.id == booking["provider"])
-    return {**booking, "status": target}
+    try:
+        async with write_transaction():
+            booking = await load(tenant_id, booking_id)
+            role = role_in(booking, actor)
+            check_transition(booking["status"], target, role)
+            values: dict[Any, Any] = {
+                Booking.status: target,
+                Booking.updated_at: now,
+                Booking.version: booking["version"] + 1,
+            }
+            if target == "arrived":
+                _check_geofence(tenant, tenant_id, booking, position)
+            if target == "cancelled":
+                values[Booking.cancellation_fee_fen] = cancellation_fee(tenant, booking, role, now)
+            if target in HOLDING_STATES and booking["status"] not in HOLDING_STATES:
+                # Holding the provider's time again (a re-offer after a decline or expiry):
+                # only if nobody took it meanwhile.
+                await _check_still_free(tenant_id, booking)
+            changed = (
+                await Booking.update(values)
+                .where((Booking.id == booking_id) & (Booking.version == booking["version"]))
+                .returning(Booking.id)
+            )
+            if not changed:
+                raise TransitionError("the booking changed meanwhile; reload and try again")
+            await _record(tenant_id, booking_id, booking["status"], target, actor, reason, now)
+            if target == "completed" and booking["provider"] is not None:
+                await ProviderProfile.update(
+                    {ProviderProfile.jobs_done: ProviderProfile.jobs_done + 1}
+                ).where(ProviderProfile.id == booking["provider"])
+    except Exception as exc:
+        if is_unique_or_exclusion_violation(exc):
+            raise TransitionError(TAKEN_MEANWHILE) from None
+        raise
+    return {
+        **booking,
+        "status": target,
+        "version": booking["version"] + 1,
+        "updated_at": now,
+        "cancellation_fee_fen": values.get(
+            Booking.cancellation_fee_fen, booking["cancellation_fee_fen"]
+        ),
+    }
+
+
+TAKEN_MEANWHILE = "the provider's time was taken meanwhile; choose another time"
+
+
+async def _check_still_free(tenant_id: str, booking: dict[str, Any]) -> None:
+    """The booking's provider holds no other booking overlapping its hold (inside the write
+    transaction: SQLite's single writer makes this final; PostgreSQL's constraint also)."""
+    if booking["provider"] is None:
+        return
+    if await Booking.exists().where(
+        (Booking.tenant == tenant_id)
+        & (Booking.provider == booking["provider"])
+        & (Booking.id != booking["id"])
+        & Booking.status.is_in(list(HOLDING_STATES))
+        & (Booking.hold_start < booking["hold_end"])
+        & (Booking.hold_end > booking["hold_start"])
+    ):
+        raise TransitionError(TAKEN_MEANWHILE)
 
 
 def _check_geofence(
@@ -412,6 +505,7 @@ def cancellation_fee(tenant: Tenant, booking: dict[str, Any], role: str, now: da
     return min(policy.late_fee_fen, int(booking["total_fen"]))
 
 
+@within_tenant
 async def reschedule(
     plugins: Any,
     tenant: Tenant,
@@ -423,32 +517,49 @@ async def reschedule(
     now: datetime | None = None,
 ) -> None:
     """The customer moves the booking within the cancellation policy's free period, to a time
-    the same provider can still make."""
+    the same provider can still make. Checked and written in one write transaction, guarded by
+    the row's version like a transition."""
     now = now or datetime.now(UTC)
-    booking = await load(tenant_id, booking_id)
-    if role_in(booking, actor) not in {CUSTOMER, STAFF}:
-        raise LookupError(booking_id)
-    if booking["status"] not in {"offered", "accepted"}:
-        raise TransitionError(f"a booking that is {booking['status']} cannot be moved")
-    free = timedelta(hours=tenant.config.policies.cancellation.free_until_hours)
-    if actor.role == CUSTOMER and booking["starts_at"] - now < free:
-        raise TransitionError("too close to the start to move it; cancel instead", 400)
-    if new_start < now + timedelta(minutes=tenant.config.policies.booking.lead_time_minutes):
-        raise BookingError([QuoteProblem("starts_at", "too soon or in the past")])
-    duration = booking["ends_at"] - booking["starts_at"]
-    buffer = timedelta(minutes=tenant.config.policies.booking.travel_buffer_minutes)
-    lat, lng = privacy.unseal(
-        booking["point_enc"], field="booking.point", tenant_id=tenant_id
-    ).split(",")
-    job = JobRequest(
-        item_ref=_items(booking)[0]["item"],
-        point=(float(lat), float(lng)),
-        starts_at=new_start,
-        duration_minutes=int(duration.total_seconds() // 60),
-        district=booking["district"],
-    )
+    if new_start.tzinfo is None:
+        raise BookingError([QuoteProblem("starts_at", "must include a time zone")])
     try:
         async with write_transaction():
+            booking = await load(tenant_id, booking_id)
+            role = role_in(booking, actor)
+            if role not in {CUSTOMER, STAFF}:
+                raise TransitionError(f"a {role} cannot move a booking; the customer can", 403)
+            if booking["status"] not in {"offered", "accepted"}:
+                raise TransitionError(f"a booking that is {booking['status']} cannot be moved")
+            free = timedelta(hours=tenant.config.policies.cancellation.free_until_hours)
+            if actor.role == CUSTOMER and booking["starts_at"] - now < free:
+                raise TransitionError("too close to the start to move it; cancel instead", 400)
+            lead = timedelta(minutes=tenant.config.policies.booking.lead_time_minutes)
+            if new_start < now + lead:
+                raise BookingError([QuoteProblem("starts_at", "too soon or in the past")])
+            if new_start > now + timedelta(days=120):
+                raise BookingError([QuoteProblem("starts_at", "book at most 120 days ahead")])
+            if not within_service_hours(tenant, new_start):
+                raise BookingError([outside_hours(tenant)])
+            duration = booking["ends_at"] - booking["starts_at"]
+            buffer = timedelta(minutes=tenant.config.policies.booking.travel_buffer_minutes)
+            lat, lng = privacy.unseal(
+                booking["point_enc"], field="booking.point", tenant_id=tenant_id
+            ).split(",")
+            items = _items(booking)
+            job = JobRequest(
+                item_ref=items[0]["item"],
+                more_items=tuple(i["item"] for i in items[1:]),
+                point=(float(lat), float(lng)),
+                starts_at=new_start,
+                duration_minutes=int(duration.total_seconds() // 60),
+                district=booking["district"],
+                context={
+                    "minor_student": any(
+                        isinstance(age := i.get("intake", {}).get("student_age"), int) and age < 18
+                        for i in items
+                    )
+                },
+            )
             candidates = await find_candidates(
                 plugins, tenant, tenant_id, catalog, job, now=now, ignore_booking=booking_id
             )
@@ -461,16 +572,24 @@ async def reschedule(
                     ],
                     409,
                 )
-            await Booking.update(
-                {
-                    Booking.starts_at: new_start,
-                    Booking.ends_at: new_start + duration,
-                    Booking.hold_start: new_start - buffer,
-                    Booking.hold_end: new_start + duration + buffer,
-                    Booking.version: booking["version"] + 1,
-                    Booking.updated_at: now,
-                }
-            ).where(Booking.id == booking_id)
+            moved = new_start - booking["starts_at"]
+            changed = (
+                await Booking.update(
+                    {
+                        Booking.starts_at: new_start,
+                        Booking.ends_at: new_start + duration,
+                        Booking.window_end: booking["window_end"] and booking["window_end"] + moved,
+                        Booking.hold_start: new_start - buffer,
+                        Booking.hold_end: new_start + duration + buffer,
+                        Booking.version: booking["version"] + 1,
+                        Booking.updated_at: now,
+                    }
+                )
+                .where((Booking.id == booking_id) & (Booking.version == booking["version"]))
+                .returning(Booking.id)
+            )
+            if not changed:
+                raise TransitionError("the booking changed meanwhile; reload and try again")
             await _record(
                 tenant_id,
                 booking_id,
@@ -496,6 +615,7 @@ def _items(booking: dict[str, Any]) -> list[dict[str, Any]]:
 # --- reviews --------------------------------------------------------------------------------
 
 
+@within_tenant
 async def create_review(
     tenant_id: str,
     booking_id: str,

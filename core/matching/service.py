@@ -8,6 +8,7 @@ then; free for the job plus travel from the previous job and to the next one.
 from __future__ import annotations
 
 import math
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -23,6 +24,7 @@ from core.privacy import service as privacy
 from core.providers.service import works_at
 from core.providers.tables import ProviderProfile, ProviderSkill
 from core.tenancy.model import Tenant
+from core.tenancy.scoped import within_tenant
 from core.verification.service import course_for, eligibility, load_checks_many
 
 ROAD_FACTOR = 1.3
@@ -39,6 +41,12 @@ class JobRequest:
     duration_minutes: int
     district: str = ""
     context: dict[str, bool] = field(default_factory=dict)
+    more_items: tuple[str, ...] = ()
+    """Further items of the same booking (one vertical): the provider must do all of them."""
+
+    @property
+    def item_refs(self) -> list[str]:
+        return list(dict.fromkeys((self.item_ref, *self.more_items)))
 
 
 @dataclass(frozen=True)
@@ -70,14 +78,15 @@ def travel_minutes(a: tuple[float, float], b: tuple[float, float], speed_kmh: fl
 def in_area(
     profile: dict[str, Any], point: tuple[float, float], district: str
 ) -> tuple[bool, float]:
-    """Inside the provider's circle (distance returned) or one of their districts."""
+    """Inside the provider's circle (distance from its centre returned) or one of their
+    districts: a profile may give both, and the area is their union."""
+    km = 0.0
     if profile["area_lat"] is not None and profile["area_lng"] is not None:
         km = great_circle_km(profile["area_lat"], profile["area_lng"], *point)
         if km <= profile["area_radius_km"]:
             return True, km
-        return False, km
     districts = {d for d in (profile["area_districts"] or "").split(",") if d}
-    return (bool(district) and district in districts), 0.0
+    return (bool(district) and district in districts), km
 
 
 @dataclass
@@ -149,6 +158,7 @@ async def _reliability(tenant_id: Any, ids: list[Any], since: datetime) -> dict[
     return {pid: (accepted + 0.9 * 5) / (total + 5) for pid, (accepted, total) in counts.items()}
 
 
+@within_tenant
 async def find_candidates(
     plugins: Any,
     tenant: Tenant,
@@ -162,18 +172,24 @@ async def find_candidates(
 ) -> list[Candidate]:
     """Every provider who can do the job, best first, each with an explanation of the score."""
     now = now or datetime.now(UTC)
-    item = catalog.item(job.item_ref)
-    if item is None:
+    refs = job.item_refs
+    items = [catalog.item(ref) for ref in refs]
+    if any(i is None for i in items):
         return []
+    item = items[0]
+    assert item is not None
     policy = tenant.config.policies.booking
     tz = ZoneInfo(tenant.config.timezone)
     buffer = timedelta(minutes=policy.travel_buffer_minutes)
     skilled = await ProviderSkill.select(ProviderSkill.provider).where(
         (ProviderSkill.tenant == tenant_id)
-        & (ProviderSkill.item_ref == job.item_ref)
+        & ProviderSkill.item_ref.is_in(refs)
         & (ProviderSkill.suspended == False)  # noqa: E712 - a column comparison
     )
-    ids = [row["provider"] for row in skilled if str(row["provider"]) not in (exclude or set())]
+    skill_count = Counter(str(row["provider"]) for row in skilled)
+    ids = [
+        pid for pid, n in skill_count.items() if n >= len(refs) and pid not in (exclude or set())
+    ]
     if not ids:
         return []
     profiles = await ProviderProfile.select().where(
@@ -181,9 +197,15 @@ async def find_candidates(
         & ProviderProfile.id.is_in(ids)
         & (ProviderProfile.status == "active")
     )
+    if not profiles:
+        return []
     checks = await load_checks_many(tenant_id, [p["id"] for p in profiles])
-    requirements = item_requirements(plugins, tenant, item)
+    requirements = {
+        ref: item_requirements(plugins, tenant, i) for ref, i in zip(refs, items, strict=True) if i
+    }
     course = course_for(plugins, tenant, item.vertical)
+    # Certificates run through a local date: the job's date is the tenant's, not UTC's.
+    job_date = job.starts_at.astimezone(tz).date()
     day_start = datetime.combine(job.starts_at.astimezone(tz).date(), time(0), tz).astimezone(UTC)
     day_end = day_start + timedelta(days=1)
     bookings = await Booking.select(
@@ -216,16 +238,17 @@ async def find_candidates(
         if not inside or (radius_km is not None and km > radius_km):
             continue
         state = checks.get(pid)
-        if (
-            state is None
-            or not eligibility(
+        if state is None or not all(
+            eligibility(
                 state,
-                job.item_ref,
-                requirements,
+                ref,
+                needed,
                 on=job.starts_at,
                 course=course,
                 context=job.context,
+                today=job_date,
             ).ok
+            for ref, needed in requirements.items()
         ):
             continue
         day = DayBookings(by_provider.get(pid, []), tenant_id)
@@ -274,12 +297,40 @@ async def find_candidates(
             )
             for a in found_list or []
         ]
-        score = base + sum(delta for _, delta, _ in adjustments)
+        # The explanation adds up: the score is the sum of the points shown (1 point = 0.01).
+        score = (
+            sum(f.points for f in factors) + sum(round(d * 100, 1) for _, d, _ in adjustments)
+        ) / 100
         found.append(
             Candidate(pid, round(score, 4), round(minutes, 1), round(km, 2), factors, adjustments)
         )
     found.sort(key=lambda c: (-c.score, c.travel_minutes, c.provider_id))
     return found
+
+
+async def serves_area(
+    tenant_id: str, item_ref: str, point: tuple[float, float], district: str = ""
+) -> bool:
+    """Whether any active provider with the skill covers the address at all (at any time):
+    tells "nobody serves this address" apart from "nobody is free then"."""
+    skilled = await ProviderSkill.select(ProviderSkill.provider).where(
+        (ProviderSkill.tenant == tenant_id)
+        & (ProviderSkill.item_ref == item_ref)
+        & (ProviderSkill.suspended == False)  # noqa: E712 - a column comparison
+    )
+    if not skilled:
+        return False
+    profiles = await ProviderProfile.select(
+        ProviderProfile.area_lat,
+        ProviderProfile.area_lng,
+        ProviderProfile.area_radius_km,
+        ProviderProfile.area_districts,
+    ).where(
+        (ProviderProfile.tenant == tenant_id)
+        & ProviderProfile.id.is_in([row["provider"] for row in skilled])
+        & (ProviderProfile.status == "active")
+    )
+    return any(in_area(profile, point, district)[0] for profile in profiles)
 
 
 def day_slots(tenant: Tenant, day: date, now: datetime) -> list[datetime]:
@@ -300,6 +351,7 @@ def day_slots(tenant: Tenant, day: date, now: datetime) -> list[datetime]:
     return slots
 
 
+@within_tenant
 async def available_slots(
     plugins: Any,
     tenant: Tenant,

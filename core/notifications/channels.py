@@ -27,11 +27,37 @@ class Message(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class NotificationChannel:
-    """Base of every channel. Subclasses set ``identifier`` and implement ``send``."""
+    """Base of every channel. Subclasses set ``identifier`` and implement ``send``.
+
+    ``send`` raises when the message did not go out; the sender then tries the tenant's next
+    channel. ``address_kind`` says what ``Message.to`` must be: ``phone`` (E.164), ``email``,
+    or ``any`` (the phone number if the recipient has one, else the email address).
+    """
 
     identifier: str = ""
+    address_kind: str = "any"
 
     async def send(self, message: Message) -> None:
+        raise NotImplementedError
+
+
+class SmsChannel(NotificationChannel):
+    """The SMS adapter vendors implement (returned by their ``notification_channels`` hook):
+    subclass it, set ``identifier`` and write ``send_sms``. Texts are plain, one part per
+    message, cut at ``max_length`` characters."""
+
+    identifier = "sms"
+    address_kind = "phone"
+    max_length = 300
+
+    async def send(self, message: Message) -> None:
+        text = message.body.strip()
+        if len(text) > self.max_length:
+            text = text[: self.max_length - 1] + "…"
+        await self.send_sms(message.to, text)
+
+    async def send_sms(self, phone: str, text: str) -> None:
+        """Hand the text to the carrier; raise if it was not accepted."""
         raise NotImplementedError
 
 

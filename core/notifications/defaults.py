@@ -13,4 +13,10 @@ if TYPE_CHECKING:
 
 @hookimpl
 def notification_channels(tenant: Tenant) -> list[NotificationChannel]:
-    return [ConsoleChannel(tenant.slug)]
+    """``console`` always; ``email`` when the tenant's YAML has an ``email:`` block."""
+    channels: list[NotificationChannel] = [ConsoleChannel(tenant.slug)]
+    if tenant.config.email is not None:
+        from core.notifications.email import EmailChannel
+
+        channels.append(EmailChannel(tenant, tenant.config.email))
+    return channels

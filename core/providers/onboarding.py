@@ -132,7 +132,7 @@ def _json(value: Any) -> Any:
 @within_tenant
 async def profile_of_user(user_id: str, tenant_id: Any) -> dict[str, Any] | None:
     """The provider profile of a signed-in account of this tenant, if it has one."""
-    return await (  # type: ignore[no-any-return]
+    return await (
         ProviderProfile.select()
         .where((ProviderProfile.user == user_id) & (ProviderProfile.tenant == tenant_id))
         .first()
@@ -161,12 +161,12 @@ async def onboarding_state(
         .where(mine(ProviderSkill))
         .order_by(ProviderSkill.item_ref)
     ]
-    media = await ProviderMedia.select().where(mine(ProviderMedia)).order_by(
-        ProviderMedia.created_at
+    media = (
+        await ProviderMedia.select().where(mine(ProviderMedia)).order_by(ProviderMedia.created_at)
     )
     certificates: dict[str, dict[str, Any]] = {}
-    for cert in await Certificate.select().where(mine(Certificate)).order_by(
-        Certificate.created_at
+    for cert in (
+        await Certificate.select().where(mine(Certificate)).order_by(Certificate.created_at)
     ):
         certificates[cert["kind"]] = cert
     filing = await PoliceFiling.select().where(mine(PoliceFiling)).first()

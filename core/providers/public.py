@@ -76,7 +76,7 @@ class PublicProfile(msgspec.Struct, frozen=True, kw_only=True, rename="camel"):
     skills: list[Labelled]
     rating: Rating
     recent_reviews: list[Review]
-    """Empty until reviews arrive with bookings."""
+    """The latest reviews of completed bookings (the customer is never named)."""
     jobs_done: int
 
 
@@ -94,8 +94,7 @@ def badge_label(code: str, courses: dict[str, LocalizedText]) -> LocalizedText:
     if kind == "certificate":
         return certificate_label(rest)
     if kind == "training":
-        title = courses.get(rest, {"zh_CN": rest, "en": rest})
-        return {loc: f"{text} ✓" for loc, text in title.items()}
+        return courses.get(rest, {"zh_CN": rest, "en": rest})
     return BADGE_LABELS.get(code, {"zh_CN": code, "en": code})
 
 
@@ -104,6 +103,20 @@ def _id(value: str) -> uuid.UUID | None:
         return uuid.UUID(value)
     except ValueError:
         return None
+
+
+async def recent_reviews(tenant_id: Any, profile_id: uuid.UUID, limit: int = 5) -> list[Review]:
+    from core.booking.tables import Review as ReviewRow
+
+    rows = (
+        await ReviewRow.select(ReviewRow.rating, ReviewRow.text, ReviewRow.created_at)
+        .where((ReviewRow.tenant == tenant_id) & (ReviewRow.provider == profile_id))
+        .order_by(ReviewRow.created_at, ascending=False)
+        .limit(limit)
+    )
+    return [
+        Review(stars=int(r["rating"]), text=r["text"], written_at=r["created_at"]) for r in rows
+    ]
 
 
 @within_tenant
@@ -132,11 +145,15 @@ async def public_profile(
     if row is None or row["name_enc"] is None:
         return None
     state = await load_checks(tenant_id, str(wanted))
-    media = await ProviderMedia.select(ProviderMedia.kind, ProviderMedia.storage_key).where(
-        (ProviderMedia.tenant == tenant_id)
-        & (ProviderMedia.provider == wanted)
-        & ProviderMedia.kind.is_in(["avatar", "photo", "video"])
-    ).order_by(ProviderMedia.created_at)
+    media = (
+        await ProviderMedia.select(ProviderMedia.kind, ProviderMedia.storage_key)
+        .where(
+            (ProviderMedia.tenant == tenant_id)
+            & (ProviderMedia.provider == wanted)
+            & ProviderMedia.kind.is_in(["avatar", "photo", "video"])
+        )
+        .order_by(ProviderMedia.created_at)
+    )
 
     def urls(kind: str) -> list[str]:
         return [
@@ -194,10 +211,7 @@ async def public_profile(
         badges=[Labelled(code=b, label=badge_label(b, courses)) for b in badges],
         certificates=certificates,
         skills=skills,
-        rating=Rating(
-            average=round(row["rating_sum"] / count, 1) if count else None, count=count
-        ),
-        recent_reviews=[],
+        rating=Rating(average=round(row["rating_sum"] / count, 1) if count else None, count=count),
+        recent_reviews=await recent_reviews(tenant_id, wanted),
         jobs_done=int(row["jobs_done"]),
     )
-

@@ -23,7 +23,7 @@ from babel.numbers import get_currency_name
 from core.catalog.schemas import Vertical
 from core.i18n.catalogs import SUPPORTED_LOCALES
 from core.tenancy.model import Tenant
-from core.tenancy.schema import EnvSecret, PaymentMethod, TenantConfig
+from core.tenancy.schema import EmailSettings, EnvSecret, PaymentMethod, TenantConfig
 from core.theming.model import ThemeError, load_theme, token_problem
 
 SLUG = re.compile(r"^[a-z][a-z0-9-]{1,39}\Z")
@@ -291,6 +291,8 @@ def _semantic_problems(
     if usable("payments"):
         for i, method in enumerate(config.payments):
             problems += _payment_problems(file, f"payments[{i}]", method)
+    if usable("email") and config.email is not None:
+        problems += _email_problems(file, config.email)
     if usable("wording", "locales"):
         for code in config.wording:
             if code not in config.locales:
@@ -311,6 +313,18 @@ def _payment_problems(file: str, key: str, method: PaymentMethod) -> list[Tenant
             problems.append(
                 TenantProblem(file, where, "secrets must be given as {$env: NAME}, never inline")
             )
+    return problems
+
+
+def _email_problems(file: str, email: EmailSettings) -> list[TenantProblem]:
+    problems = []
+    if not 1 <= email.port <= 65535:
+        problems.append(TenantProblem(file, "email.port", "must be between 1 and 65535"))
+    if "@" not in email.sender:
+        problems.append(TenantProblem(file, "email.sender", "must be an email address"))
+    if email.password is not None and not os.environ.get(email.password.env):
+        reason = f"environment variable {email.password.env} is not set"
+        problems.append(TenantProblem(file, "email.password", reason))
     return problems
 
 

@@ -3,7 +3,8 @@
 Every tenant-owned table (``scoped.tenant_tables()``: each registered table with a ``tenant``
 foreign key) gets ``ENABLE`` and ``FORCE ROW LEVEL SECURITY`` and one policy: a row is visible
 and writable only when its tenant is the transaction's ``doorstep.tenant_id``. Where a null
-tenant means "no tenant" (agency operators), rows without a tenant are visible too.
+tenant means "no tenant" (agency operators), rows without a tenant are visible too. Tables in
+``HOLDER_COLUMNS`` add a read-only policy for the holder of a row's secret (bearer tokens).
 
 The policies are applied by the ``tenancy_rls`` migration (after every other app's tables exist)
 and re-checked by every ``doorstep migrate`` (``core.db.migrate``), so a table added by a later
@@ -18,50 +19,78 @@ from typing import Any
 
 from piccolo.engine.postgres import PostgresEngine
 
-from core.tenancy.scoped import SETTING, shares_null_rows, tenant_tables
+from core.tenancy.scoped import HOLDER_SETTING, SETTING, shares_null_rows, tenant_tables
 
 POLICY = "doorstep_tenant_v1"
-"""The policy's name; change the suffix when its expression changes, so migrate replaces it."""
-POLICY_PREFIX = "doorstep_tenant"
+"""The tenant policy's name; change the suffix when its expression changes, so migrate
+replaces it."""
+HOLDER_POLICY = "doorstep_holder_v1"
+MANAGED_PREFIX = "doorstep_"
+"""Policies whose name starts with this are ours: migrate drops those it no longer wants."""
+
+HOLDER_COLUMNS = {"accounts_api_token": "token_hash"}
+"""Tables whose rows may also be read (never written) by whoever holds the row's secret: the
+hash of a presented bearer token shows its row whatever its tenant, so a token of another
+tenant is recognised as such (and logged) instead of looking unknown. See
+``core.tenancy.scoped.secret_lookup``."""
 
 
 @dataclass(frozen=True)
 class TablePolicy:
     table: str
     shared_null_rows: bool
+    holder_column: str | None = None
 
     @property
     def expression(self) -> str:
         own = f"tenant = NULLIF(current_setting('{SETTING}', true), '')::uuid"
         return f"({own} OR tenant IS NULL)" if self.shared_null_rows else own
 
-    def statements(self, existing_policies: set[str]) -> list[str]:
+    def wanted(self) -> dict[str, str]:
+        """Policy name -> its CREATE statement."""
         quoted = f'"{self.table}"'
+        found = {
+            POLICY: f'CREATE POLICY "{POLICY}" ON {quoted} AS PERMISSIVE FOR ALL '
+            f"USING ({self.expression}) WITH CHECK ({self.expression})"
+        }
+        if self.holder_column:
+            found[HOLDER_POLICY] = (
+                f'CREATE POLICY "{HOLDER_POLICY}" ON {quoted} AS PERMISSIVE FOR SELECT '
+                f'USING ("{self.holder_column}" = '
+                f"NULLIF(current_setting('{HOLDER_SETTING}', true), ''))"
+            )
+        return found
+
+    def up_to_date(self, rls: bool, forced: bool, existing: set[str]) -> bool:
+        ours = {name for name in existing if name.startswith(MANAGED_PREFIX)}
+        return rls and forced and ours == set(self.wanted())
+
+    def statements(self, existing: set[str]) -> list[str]:
+        quoted = f'"{self.table}"'
+        wanted = self.wanted()
         drops = [
             f'DROP POLICY "{name}" ON {quoted}'
-            for name in sorted(existing_policies)
-            if name.startswith(POLICY_PREFIX) and name != POLICY
+            for name in sorted(existing)
+            if name.startswith(MANAGED_PREFIX) and name not in wanted
         ]
-        create = (
-            []
-            if POLICY in existing_policies
-            else [
-                f'CREATE POLICY "{POLICY}" ON {quoted} AS PERMISSIVE FOR ALL '
-                f"USING ({self.expression}) WITH CHECK ({self.expression})"
-            ]
-        )
+        creates = [sql for name, sql in wanted.items() if name not in existing]
         return [
             f"ALTER TABLE {quoted} ENABLE ROW LEVEL SECURITY",
             f"ALTER TABLE {quoted} FORCE ROW LEVEL SECURITY",
             *drops,
-            *create,
+            *creates,
         ]
 
 
 def policies() -> list[TablePolicy]:
     """The policy of every tenant-owned table, from the Piccolo table registry."""
     return [
-        TablePolicy(table._meta.tablename, shares_null_rows(table)) for table in tenant_tables()
+        TablePolicy(
+            table._meta.tablename,
+            shares_null_rows(table),
+            HOLDER_COLUMNS.get(table._meta.tablename),
+        )
+        for table in tenant_tables()
     ]
 
 
@@ -90,7 +119,7 @@ async def ensure_row_security(engine: Any = None) -> list[str]:
             engine,
             "SELECT c.relname, c.relrowsecurity, c.relforcerowsecurity FROM pg_class c "
             "JOIN pg_namespace n ON n.oid = c.relnamespace "
-            "WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p')"
+            "WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p')",
         )
     }
     found: dict[str, set[str]] = {}
@@ -105,13 +134,7 @@ async def ensure_row_security(engine: Any = None) -> list[str]:
         if table is None:
             continue  # its app has not been migrated yet; the next migrate covers it
         have = found.get(policy.table, set())
-        up_to_date = (
-            table["relrowsecurity"]
-            and table["relforcerowsecurity"]
-            and POLICY in have
-            and not any(n.startswith(POLICY_PREFIX) and n != POLICY for n in have)
-        )
-        if not up_to_date:
+        if not policy.up_to_date(table["relrowsecurity"], table["relforcerowsecurity"], have):
             changed.append(policy.table)
             statements += policy.statements(have)
     if statements:

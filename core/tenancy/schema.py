@@ -49,6 +49,20 @@ class PaymentMethod(Strict, frozen=True, kw_only=True):
     settings: dict[str, str | int | bool | EnvSecret] = {}
 
 
+class EmailSettings(Strict, frozen=True, kw_only=True):
+    """The tenant's SMTP server for the ``email`` notification channel."""
+
+    host: str
+    port: int = 587
+    sender: str
+    """The From address (``noreply@example.com``); the tenant's name is shown with it."""
+    username: str = ""
+    password: EnvSecret | None = None
+    """Only as ``{$env: NAME}``."""
+    starttls: bool = True
+    timeout_seconds: float = 10.0
+
+
 class CancellationPolicy(Strict, frozen=True, kw_only=True):
     free_until_hours: int = 24
     late_fee_fen: int = 0
@@ -107,6 +121,9 @@ class TenantConfig(Strict, frozen=True, kw_only=True):
     commission: Commission = Commission()
     payments: list[PaymentMethod] = []
     notification_channels: list[str] = msgspec.field(default_factory=lambda: ["console"])
+    email: EmailSettings | None = None
+    """SMTP settings; when given, the ``email`` channel is offered (list it in
+    ``notification_channels`` to use it)."""
     policies: Policies = Policies()
     wording: dict[str, dict[str, str]] = {}
     """The tenant's own wording per locale: ``{locale: {source text: tenant text}}``."""

@@ -42,6 +42,8 @@ from core.tenancy.tables import TenantRow
 
 SETTING = "doorstep.tenant_id"
 """The PostgreSQL setting the row-level security policies read (per transaction)."""
+HOLDER_SETTING = "doorstep.holder_hash"
+"""The hash of a secret the transaction holds (``secret_lookup``)."""
 
 T = TypeVar("T", bound=Table)
 P = ParamSpec("P")
@@ -85,9 +87,7 @@ def tenant_tables() -> list[type[Table]]:
     ``tenant`` column is on it as soon as its Piccolo app is registered."""
     from core.db import all_tables
 
-    return sorted(
-        (t for t in all_tables() if is_tenant_table(t)), key=lambda t: t._meta.tablename
-    )
+    return sorted((t for t in all_tables() if is_tenant_table(t)), key=lambda t: t._meta.tablename)
 
 
 # --- the tenant in scope --------------------------------------------------------------------
@@ -254,17 +254,36 @@ async def tenant_transaction(tenant_id: Any) -> AsyncIterator[TenantTransaction]
 
 
 @asynccontextmanager
-async def _setting_in(transaction: PostgresTransaction, tid: uuid.UUID) -> AsyncIterator[None]:
+async def _setting_in(
+    transaction: PostgresTransaction, value: Any, name: str = SETTING
+) -> AsyncIterator[None]:
     import asyncpg
 
     connection = transaction.connection
-    previous = await connection.fetchval("SELECT current_setting($1, true)", SETTING)
-    await connection.execute("SELECT set_config($1, $2, true)", SETTING, str(tid))
+    previous = await connection.fetchval("SELECT current_setting($1, true)", name)
+    await connection.execute("SELECT set_config($1, $2, true)", name, str(value))
     try:
         yield
     finally:
         with suppress(asyncpg.PostgresError, asyncpg.InterfaceError):
-            await connection.execute("SELECT set_config($1, $2, true)", SETTING, previous or "")
+            await connection.execute("SELECT set_config($1, $2, true)", name, previous or "")
+
+
+@asynccontextmanager
+async def secret_lookup(secret_hash: str) -> AsyncIterator[None]:
+    """Inside the block, the row whose secret column (``rls.HOLDER_COLUMNS``) holds
+    ``secret_hash`` is readable whatever its tenant: holding the secret is the right to see
+    its row (a bearer token presented on another tenant's host is then recognised and logged).
+    Nothing else becomes visible, and nothing becomes writable. A no-op on SQLite."""
+    engine = _engine()
+    if not isinstance(engine, PostgresEngine):
+        yield
+        return
+    async with (
+        engine.transaction() as transaction,
+        _setting_in(transaction, secret_hash, HOLDER_SETTING),
+    ):
+        yield
 
 
 @asynccontextmanager

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Callable
 
 from core.verification.schemas import CheckOutcome, IdentityVerifier
 
@@ -20,7 +21,7 @@ class DemoVerifier(IdentityVerifier):
     identifier = "demo"
     label = {"zh_CN": "演示核验服务", "en": "Demo verification vendor"}
 
-    def __init__(self, clock: object = time.time) -> None:
+    def __init__(self, clock: Callable[[], float] = time.time) -> None:
         self._clock = clock
 
     async def start(self, provider_id: str, evidence: dict[str, str]) -> str:
@@ -31,7 +32,7 @@ class DemoVerifier(IdentityVerifier):
             outcome = "silent"
         else:
             outcome = "pass"
-        ready = int(self._clock()) + READY_AFTER_S  # type: ignore[operator]
+        ready = int(self._clock()) + READY_AFTER_S
         return f"demo:{outcome}:{ready}:{uuid.uuid4().hex[:12]}"
 
     async def result(self, reference: str) -> CheckOutcome:
@@ -39,7 +40,7 @@ class DemoVerifier(IdentityVerifier):
             _, outcome, ready, _ = reference.split(":")
         except ValueError:
             return CheckOutcome(status="failed", reason="unknown reference")
-        if outcome == "silent" or self._clock() < int(ready):  # type: ignore[operator]
+        if outcome == "silent" or self._clock() < int(ready):
             return CheckOutcome(status="pending")
         if outcome == "reject":
             return CheckOutcome(status="failed", reason="the name does not match the ID card")

@@ -129,9 +129,7 @@ def certificate_state(certs: list[dict[str, Any]], code: str, today: date) -> Ch
     status: CheckStatus = {"pending": "pending", "rejected": "failed"}.get(  # type: ignore[assignment]
         newest["status"], "expired"
     )
-    return CheckState(
-        key, "certificate", status, newest.get("reason", ""), newest["valid_until"]
-    )
+    return CheckState(key, "certificate", status, newest.get("reason", ""), newest["valid_until"])
 
 
 @within_tenant

@@ -19,12 +19,20 @@ from litestar.types import Guard
 from core.accounts import account_pages, admin_pages
 from core.accounts import api as accounts_api
 from core.accounts import pages as accounts_pages
+from core.booking import admin_pages as booking_admin
+from core.booking import book_pages, job_pages
+from core.booking import pages as booking_pages
+from core.booking.api import BookingApi
 from core.boot import load_tenants
 from core.catalog import pages as catalog_pages
 from core.catalog.admin import PriceAdmin
 from core.catalog.api import CatalogApi
 from core.db import engine_for, use_engine
+from core.notifications.ics import booking_ics
 from core.plugins import DoorstepPluginManager, build_plugin_manager
+from core.providers import admin_pages as provider_admin
+from core.providers import checks_pages, join_pages, public_pages
+from core.providers.api import ProviderApi
 from core.privacy import service as privacy
 from core.settings import Settings, get_settings
 from core.tenancy.registry import TenantRegistry
@@ -116,12 +124,25 @@ class DoorstepPlugin(InitPlugin):
             pages.SitePages,
             api.TenantApi,
             CatalogApi,
+            BookingApi,
+            book_pages.BookPages,
+            booking_pages.BookingPages,
+            job_pages.JobPages,
+            booking_admin.BookingAdminPages,
             catalog_pages.CatalogPages,
             accounts_pages.SignInPages,
             account_pages.AccountPages,
             admin_pages.AccountAdminPages,
             accounts_api.AuthApi,
             PriceAdmin,
+            join_pages.JoinPages,
+            checks_pages.CheckPages,
+            checks_pages.ProviderStatusPages,
+            public_pages.PublicProviderPages,
+            public_pages.TrustCodePages,
+            provider_admin.ProviderAdminPages,
+            ProviderApi,
+            booking_ics,
             api.health,
             assets.site_css,
             assets.theme_file,

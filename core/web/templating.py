@@ -32,6 +32,8 @@ from core.tenancy.model import Tenant
 from core.web.tenant import request_locale
 
 if TYPE_CHECKING:
+    from core.plugins import DoorstepPluginManager
+    from core.settings import Settings
     from core.web.context import AppContext
 
 CORE_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
@@ -52,6 +54,21 @@ def _as_text(lookup: Callable[..., Any]) -> Callable[..., str]:
     return lookup_text
 
 
+def template_folders(
+    settings: Settings, plugins: DoorstepPluginManager, tenant: Tenant
+) -> list[Path]:
+    """The lookup order, first match wins: tenant override -> theme -> parent theme(s) ->
+    enabled vertical plugins -> core (pages and notification templates alike)."""
+    folders = [settings.tenants_dir / tenant.slug / "templates"]
+    folders += [theme.path / "templates" for theme in tenant.theme.chain]
+    verticals = plugins.verticals
+    for slug in tenant.enabled_verticals:
+        if (folder := verticals[slug].templates_dir) is not None:
+            folders.append(folder)
+    folders.append(CORE_TEMPLATES)
+    return [f for f in folders if f.is_dir()]
+
+
 class TemplateStore:
     def __init__(self, app_context: AppContext) -> None:
         self.app_context = app_context
@@ -59,15 +76,7 @@ class TemplateStore:
 
     def search_path(self, tenant: Tenant) -> list[Path]:
         """Folders searched for an unprefixed template name, first match wins."""
-        settings = self.app_context.settings
-        folders = [settings.tenants_dir / tenant.slug / "templates"]
-        folders += [theme.path / "templates" for theme in tenant.theme.chain]
-        verticals = self.app_context.plugins.verticals
-        for slug in tenant.enabled_verticals:
-            if (folder := verticals[slug].templates_dir) is not None:
-                folders.append(folder)
-        folders.append(CORE_TEMPLATES)
-        return [f for f in folders if f.is_dir()]
+        return template_folders(self.app_context.settings, self.app_context.plugins, tenant)
 
     def environment(self, tenant: Tenant, locale: str) -> SandboxedEnvironment:
         key = (tenant.slug, locale)

@@ -79,7 +79,7 @@ async def test_an_address_no_geocoder_knows_is_saved_without_a_point(
 async def test_one_default_address_at_a_time(rows: Rows, signed_in: Visitor) -> None:
     add(signed_in, "家", HOME)
     add(signed_in, "公司", OFFICE)
-    home_id, office_id = address_ids(signed_in.get("/account").text)
+    _home, office_id = address_ids(signed_in.get("/account").text)
 
     made = signed_in.post_form(
         "/account", f"/account/addresses/{office_id}/default", {}, follow_redirects=False

@@ -112,9 +112,7 @@ async def test_an_admin_raises_a_price_on_a_phone_and_the_customer_sees_it(
         await expect(notice).to_contain_text("价格调整")
         await expect(notice).to_contain_text("深度保洁 由 ¥9.00 调整为 ¥10.00")
         await item.get_by_text("深度保洁", exact=True).click()
-        await expect(item.locator(".tier-option", has_text="深度保洁")).to_contain_text(
-            "¥10.00"
-        )
+        await expect(item.locator(".tier-option", has_text="深度保洁")).to_contain_text("¥10.00")
         await item.screenshot(path=artifacts / "admin-prices-customer.png", full_page=False)
     finally:
         await customer.close()

@@ -437,3 +437,30 @@ async def test_the_history_is_paged_newest_first(
     assert 'href="/admin/prices/history?page=2"' in first
     assert "第 2 版" in second and "第 1 版" in second and "第 3 版" not in second
     assert 'href="/admin/prices/history"' in second
+
+
+async def test_a_tenant_with_four_verticals_edits_each_one_separately(
+    prepared, client: TestClient, plugins, wanjia: Tenant, jiejia: Tenant
+) -> None:
+    _, token = await staff_session(wanjia, "wu.admin@wanjia.example", ["admin"])
+    client.cookies.set("doorstep_session", token)
+    wanjia_host = {"host": "wanjia.localhost"}
+    page = client.get("/admin/prices", headers=wanjia_host)
+    form = form_of(page.text)
+    lock = "locksmith.lock_change.grade_c"
+    assert lock in catalog_of(plugins, wanjia).tier_refs()
+
+    for slug, label in [("housekeeping", "家政保洁"), ("repair", "家电维修"),
+                        ("tutoring", "家教辅导"), ("locksmith", "开锁换锁")]:  # fmt: skip
+        assert f'<a class="chip" href="#prices-{slug}">{label}</a>' in page.text
+        assert f'id="prices-{slug}">{label}</h2>' in page.text
+    saved = client.post(
+        "/admin/prices",
+        data=form | {price_field(lock): "300", "reason": "新锁芯进价上涨"},
+        headers=wanjia_host,
+        follow_redirects=False,
+    )
+
+    assert saved.headers["location"] == "/admin/prices?saved=2"
+    assert (await price_list(wanjia, datetime.now(UTC))).prices[lock] == 30000
+    assert (await price_list(jiejia, datetime.now(UTC))).version == 1

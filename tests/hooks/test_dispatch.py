@@ -23,7 +23,8 @@ class NamedGeocoder(Geocoder):
 
 
 def test_hook_geocoders(jiejia: Tenant, garden: Tenant) -> None:
-    """Geocoders come most recently registered first; a vertical's only where it is enabled."""
+    """Geocoders come most recently registered first; a vertical's only where it is enabled;
+    core's demo geocoder (it knows the demo cities' streets) is tried last."""
     pm = host(
         vertical_plugin(
             GARDENING_VERTICAL, geocoders=lambda tenant: [NamedGeocoder("plot_registry")]
@@ -35,8 +36,8 @@ def test_hook_geocoders(jiejia: Tenant, garden: Tenant) -> None:
     def tried(tenant: Tenant) -> list[str]:
         return [g.identifier for g in concatenated(pm.for_tenant(tenant).geocoders())]
 
-    assert tried(garden) == ["tianditu", "amap", "plot_registry"]
-    assert tried(jiejia) == ["tianditu", "amap"]
+    assert tried(garden) == ["tianditu", "amap", "plot_registry", "demo"]
+    assert tried(jiejia) == ["tianditu", "amap", "demo"]
 
 
 class OsrmTravelTime(TravelTimeEstimator):

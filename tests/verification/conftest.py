@@ -71,6 +71,8 @@ class Kit:
     catalog: TenantCatalog
     clock: FakeClock = field(default_factory=lambda: FakeClock(NOW))
     _seq: itertools.count[int] = field(default_factory=lambda: itertools.count(101))
+    phones: dict[str, str] = field(default_factory=dict)
+    """Each provider's phone number (``+8613800000101``)."""
 
     @property
     def verifier(self) -> DemoVerifier:
@@ -100,6 +102,7 @@ class Kit:
             )
             await user.save()
         profile_id = await providers.start_onboarding(str(user.id), self.tenant_id)
+        self.phones[profile_id] = phone
         await providers.save_profile(
             profile_id,
             self.tenant_id,
@@ -232,12 +235,17 @@ class Kit:
         return codes
 
     async def verified(
-        self, skills: list[str], *, without: Iterable[str] = (), name: str = "王小明"
+        self,
+        skills: list[str],
+        *,
+        without: Iterable[str] = (),
+        name: str = "王小明",
+        locale: str = "zh_CN",
     ) -> str:
         """An active provider with every check the skills need passed, except ``without``
         (certificate or check codes, ``training`` for the courses, ``identity``)."""
         skip = set(without)
-        profile_id = await self.provider(skills, name=name)
+        profile_id = await self.provider(skills, name=name, locale=locale)
         if "identity" not in skip:
             await self.identity(profile_id, name=name)
         for code in sorted(self.requirements(skills) - skip):

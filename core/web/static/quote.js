@@ -9,6 +9,9 @@
   var timer = null;
   var touched = {};
   var seq = 0;
+  var book = document.getElementById("quote-book");
+  var priced = false;
+  function bookable(ok) { priced = ok; if (book) book.disabled = !ok; }
 
   function pick(text) { return text[locale] || text.zh_CN || text.en || Object.values(text)[0] || ""; }
   function tier() { var c = form.querySelector("input[name=tier]:checked"); return c ? c.value : ""; }
@@ -50,6 +53,7 @@
       target.textContent = p.reason;
     });
     if (waiting) form.querySelector('[data-error-for="*"]').textContent = form.dataset.hint;
+    bookable(false);
     document.getElementById("quote-total").textContent = "—";
     document.getElementById("quote-lines").innerHTML = "";
     document.getElementById("quote-duration").textContent = "";
@@ -70,6 +74,7 @@
     var time = (hours ? hours + (locale === "zh_CN" ? " 小时" : " h") : "") + (mins ? " " + mins + (locale === "zh_CN" ? " 分钟" : " min") : "");
     var duration = document.getElementById("quote-duration");
     duration.textContent = duration.dataset.template.replace("__TIME__", time.trim());
+    bookable(true);
   }
 
   function unanswered() {
@@ -101,6 +106,8 @@
   }
 
   function schedule() { clearTimeout(timer); timer = setTimeout(refresh, 200); }
+  // Booking goes on with the answers that priced; a half-answered form is priced first.
+  form.addEventListener("submit", function (event) { if (!priced) { event.preventDefault(); refresh(); } });
   function touch(event) { if (event.target.name) touched[event.target.name] = true; }
   form.addEventListener("change", function (event) { touch(event); showTier(); schedule(); });
   form.addEventListener("input", function (event) { touch(event); schedule(); });

@@ -1,0 +1,486 @@
+"""A booking as each person may see it: the customer, the assigned provider, the tenant's staff.
+
+The full address is shown to the customer (their own, as in their address book) and to the
+assigned provider only while the job is theirs to do (accepted to in progress), through
+``privacy.reveal`` so every such read is in the audit log; everyone else sees the district.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from core.accounts.schemas import CurrentUser
+from core.booking.service import Actor, _items, cancellation_fee, load, role_in
+from core.booking.states import (
+    ACTIVE_STATES,
+    CUSTOMER,
+    PROVIDER,
+    STAFF,
+    next_states,
+)
+from core.booking.tables import Booking, BookingTransition, Review
+from core.privacy import service as privacy
+from core.providers.onboarding import profile_of_user
+from core.providers.service import public_name
+from core.providers.storage import signed_url
+from core.providers.tables import ProviderMedia, ProviderProfile
+from core.tenancy.model import Tenant
+
+TIMELINE = ("requested", "offered", "accepted", "en_route", "arrived", "in_progress", "completed")
+"""The steps a customer watches; other states (cancelled, declined...) end or pause it."""
+BOOKING_STAFF_ROLES = ("admin", "dispatcher", "support")
+PERSON_ACTIONS = frozenset(
+    {"accepted", "declined", "en_route", "arrived", "in_progress", "completed", "cancelled"}
+)
+"""Transitions a person makes with a button (the rest are the system's or the console's)."""
+
+
+# --- who is asking -------------------------------------------------------------------------
+
+
+async def actors_of(user: CurrentUser, tenant_id: str) -> list[Actor]:
+    """The roles a signed-in user may act in, most specific first: staff; a provider (who may
+    also have booked as a customer); a customer. Staff without a booking role get none."""
+    if user.is_staff:
+        return [Actor(STAFF, user.id)] if user.has_role(*BOOKING_STAFF_ROLES) else []
+    actors = []
+    if user.kind == "provider":
+        found = await profile_of_user(user.id, tenant_id)
+        if found is not None:
+            actors.append(Actor(PROVIDER, user.id, str(found["id"])))
+    return [*actors, Actor(CUSTOMER, user.id)]
+
+
+def actor_in(booking: dict[str, Any], actors: list[Actor]) -> Actor:
+    """The first of ``actors`` who has a role in this booking; LookupError (a 404) if none."""
+    for actor in actors:
+        try:
+            role = role_in(booking, actor)
+        except LookupError:
+            continue
+        return Actor(role, actor.user_id, actor.provider_id)
+    raise LookupError(str(booking["id"]))
+
+
+# --- one booking ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Step:
+    state: str
+    at: datetime | None
+    status: str
+    """``done``, ``current`` or ``todo``."""
+
+
+@dataclass(frozen=True)
+class TransitionRecord:
+    from_state: str
+    to_state: str
+    actor_role: str
+    reason: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class ItemLine:
+    item: str
+    tier: str
+    intake: dict[str, Any]
+    addons: list[str]
+    total_fen: int
+    duration_minutes: int
+
+
+@dataclass(frozen=True)
+class ReviewView:
+    rating: int
+    text: str
+    tags: list[str]
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class BookingView:
+    id: str
+    status: str
+    role: str
+    """The viewer's role in the booking: customer, provider or staff."""
+    vertical: str
+    items: list[ItemLine]
+    total_fen: int
+    currency: str
+    starts_at: datetime
+    ends_at: datetime
+    window_end: datetime | None
+    district: str
+    address: str | None
+    """The full address, for the customer and for the assigned provider of an active job."""
+    provider_id: str | None
+    urgent: bool
+    offer_expires_at: datetime | None
+    note: str
+    version: int
+    cancellation_fee_fen: int
+    """Charged when it was cancelled."""
+    fee_if_cancelled_now: int
+    """What cancelling now would cost the viewer."""
+    free_until: datetime | None
+    """Until when the customer cancels or moves it for free."""
+    can_reschedule: bool
+    actions: list[str]
+    """The transitions the viewer may make now, by button."""
+    steps: list[Step]
+    transitions: list[TransitionRecord]
+    review: ReviewView | None
+    can_review: bool
+    created_at: datetime
+
+
+def timeline(status: str, transitions: list[TransitionRecord]) -> list[Step]:
+    """The customer's steps: done (with when), the current one, and those still to come. A
+    booking that left the path (cancelled, declined...) keeps the steps it reached."""
+    reached: dict[str, datetime] = {"requested": transitions[0].at} if transitions else {}
+    for record in transitions:
+        reached.setdefault(record.to_state, record.at)
+    if status == "closed":
+        status = "completed"
+    current = status if status in TIMELINE else None
+    steps = []
+    passed = True
+    for state in TIMELINE:
+        if state == current:
+            steps.append(Step(state, reached.get(state), "current"))
+            passed = False
+        elif passed and state in reached:
+            steps.append(Step(state, reached[state], "done"))
+        else:
+            passed = False
+            steps.append(Step(state, None, "todo"))
+    return steps
+
+
+async def transitions_of(tenant_id: str, booking_id: str) -> list[TransitionRecord]:
+    rows = (
+        await BookingTransition.select()
+        .where((BookingTransition.tenant == tenant_id) & (BookingTransition.booking == booking_id))
+        .order_by(BookingTransition.at)
+    )
+    return [
+        TransitionRecord(r["from_state"], r["to_state"], r["actor_role"], r["reason"], r["at"])
+        for r in rows
+    ]
+
+
+async def review_of(tenant_id: str, booking_id: str) -> ReviewView | None:
+    row = (
+        await Review.select()
+        .where((Review.tenant == tenant_id) & (Review.booking == booking_id))
+        .first()
+    )
+    if row is None:
+        return None
+    tags = [t for t in row["tags"].split(",") if t]
+    return ReviewView(int(row["rating"]), row["text"], tags, row["created_at"])
+
+
+def _item_lines(booking: dict[str, Any]) -> list[ItemLine]:
+    lines = []
+    for item in _items(booking):
+        quote = item.get("quote") or {}
+        lines.append(
+            ItemLine(
+                item=item["item"],
+                tier=item["tier"],
+                intake=dict(item.get("intake") or {}),
+                addons=list(item.get("addons") or []),
+                total_fen=int(quote.get("total_fen", 0)),
+                duration_minutes=int(quote.get("duration_minutes", 0)),
+            )
+        )
+    return lines
+
+
+async def _address_for(
+    tenant_id: str, booking: dict[str, Any], actor: Actor, reveal: bool
+) -> str | None:
+    if actor.role == CUSTOMER:
+        return privacy.unseal(booking["address_enc"], field="booking.address", tenant_id=tenant_id)
+    if actor.role == PROVIDER and booking["status"] in ACTIVE_STATES and reveal:
+        return await privacy.reveal(
+            booking["address_enc"],
+            field="booking.address",
+            tenant_id=tenant_id,
+            subject_id=booking["customer"],
+            reader=privacy.Reader(actor.user_id, PROVIDER, f"job address, booking {booking['id']}"),
+        )
+    return None
+
+
+async def view_booking(
+    tenant: Tenant,
+    tenant_id: str,
+    booking_id: str,
+    actors: list[Actor],
+    *,
+    now: datetime | None = None,
+    reveal: bool = True,
+) -> BookingView:
+    """The booking for the first of ``actors`` with a role in it; LookupError otherwise.
+    ``reveal=False`` leaves the provider's clear address out (status polls)."""
+    now = now or datetime.now(UTC)
+    booking = await load(tenant_id, booking_id)
+    actor = actor_in(booking, actors)
+    role = actor.role
+    records = await transitions_of(tenant_id, booking_id)
+    review = await review_of(tenant_id, booking_id)
+    free = timedelta(hours=tenant.config.policies.cancellation.free_until_hours)
+    status = booking["status"]
+    actions = [s for s in next_states(status, role) if s in PERSON_ACTIONS]
+    return BookingView(
+        id=str(booking["id"]),
+        status=status,
+        role=role,
+        vertical=booking["vertical"],
+        items=_item_lines(booking),
+        total_fen=int(booking["total_fen"]),
+        currency=booking["currency"],
+        starts_at=booking["starts_at"],
+        ends_at=booking["ends_at"],
+        window_end=booking["window_end"],
+        district=booking["district"],
+        address=await _address_for(tenant_id, booking, actor, reveal),
+        provider_id=str(booking["provider"]) if booking["provider"] else None,
+        urgent=bool(booking["urgent"]),
+        offer_expires_at=booking["offer_expires_at"],
+        note=booking["note"],
+        version=int(booking["version"]),
+        cancellation_fee_fen=int(booking["cancellation_fee_fen"]),
+        fee_if_cancelled_now=(
+            cancellation_fee(tenant, booking, role, now) if "cancelled" in actions else 0
+        ),
+        free_until=booking["starts_at"] - free if role == CUSTOMER else None,
+        can_reschedule=(
+            role in {CUSTOMER, STAFF}
+            and status in {"offered", "accepted"}
+            and (role == STAFF or booking["starts_at"] - now >= free)
+        ),
+        actions=actions,
+        steps=timeline(status, records),
+        transitions=records,
+        review=review,
+        can_review=role == CUSTOMER and status in {"completed", "closed"} and review is None,
+        created_at=booking["created_at"],
+    )
+
+
+# --- lists ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BookingSummary:
+    id: str
+    status: str
+    vertical: str
+    item: str
+    tier: str
+    total_fen: int
+    currency: str
+    starts_at: datetime
+    ends_at: datetime
+    district: str
+    provider_id: str | None
+    urgent: bool
+    offer_expires_at: datetime | None
+
+
+def _summary(row: dict[str, Any]) -> BookingSummary:
+    items = _items(row)
+    return BookingSummary(
+        id=str(row["id"]),
+        status=row["status"],
+        vertical=row["vertical"],
+        item=items[0]["item"] if items else "",
+        tier=items[0]["tier"] if items else "",
+        total_fen=int(row["total_fen"]),
+        currency=row["currency"],
+        starts_at=row["starts_at"],
+        ends_at=row["ends_at"],
+        district=row["district"],
+        provider_id=str(row["provider"]) if row["provider"] else None,
+        urgent=bool(row["urgent"]),
+        offer_expires_at=row["offer_expires_at"],
+    )
+
+
+def local_day_bounds(tenant: Tenant, day: date) -> tuple[datetime, datetime]:
+    tz = ZoneInfo(tenant.config.timezone)
+    start = datetime.combine(day, time(0), tz).astimezone(UTC)
+    return start, start + timedelta(days=1)
+
+
+SUMMARY_COLUMNS = (
+    Booking.id,
+    Booking.status,
+    Booking.vertical,
+    Booking.items,
+    Booking.total_fen,
+    Booking.currency,
+    Booking.starts_at,
+    Booking.ends_at,
+    Booking.district,
+    Booking.provider,
+    Booking.urgent,
+    Booking.offer_expires_at,
+)
+
+
+async def list_bookings(
+    tenant: Tenant,
+    tenant_id: str,
+    actor: Actor,
+    *,
+    status: str | None = None,
+    day: date | None = None,
+    provider_id: str | None = None,
+    vertical: str | None = None,
+    limit: int = 100,
+) -> list[BookingSummary]:
+    """A customer's own bookings, a provider's assigned jobs, or (staff) every booking of the
+    tenant, filtered; the latest start first. Summaries carry the district, never the address."""
+    where: Any = Booking.tenant == tenant_id
+    if actor.role == CUSTOMER:
+        where &= Booking.customer == actor.user_id
+    elif actor.role == PROVIDER:
+        where &= Booking.provider == actor.provider_id
+    elif actor.role != STAFF:
+        return []
+    if status:
+        where &= Booking.status == status
+    if day is not None:
+        start, end = local_day_bounds(tenant, day)
+        where &= (Booking.starts_at >= start) & (Booking.starts_at < end)
+    if provider_id:
+        where &= Booking.provider == provider_id
+    if vertical:
+        where &= Booking.vertical == vertical
+    rows = (
+        await Booking.select(*SUMMARY_COLUMNS)
+        .where(where)
+        .order_by(Booking.starts_at, ascending=False)
+        .limit(limit)
+    )
+    return [_summary(r) for r in rows]
+
+
+@dataclass(frozen=True)
+class JobFeed:
+    offers: list[BookingSummary]
+    today: list[BookingSummary]
+    upcoming: list[BookingSummary]
+    done: list[BookingSummary]
+
+
+async def job_feed(tenant: Tenant, tenant_id: str, provider_id: str, now: datetime) -> JobFeed:
+    """A provider's feed: open offers (soonest expiry first), today's jobs, later jobs, and
+    the latest finished ones."""
+    rows = (
+        await Booking.select(*SUMMARY_COLUMNS)
+        .where(
+            (Booking.tenant == tenant_id)
+            & (Booking.provider == provider_id)
+            & (Booking.ends_at >= now - timedelta(days=7))
+        )
+        .order_by(Booking.starts_at)
+        .limit(300)
+    )
+    jobs = [_summary(r) for r in rows]
+    _, end_of_today = local_day_bounds(
+        tenant, now.astimezone(ZoneInfo(tenant.config.timezone)).date()
+    )
+    offers = [
+        j
+        for j in jobs
+        if j.status == "offered" and (j.offer_expires_at is None or j.offer_expires_at > now)
+    ]
+    active = [j for j in jobs if j.status in ACTIVE_STATES]
+    return JobFeed(
+        offers=sorted(offers, key=lambda j: j.offer_expires_at or j.starts_at),
+        today=[j for j in active if j.starts_at < end_of_today],
+        upcoming=[j for j in active if j.starts_at >= end_of_today],
+        done=[j for j in reversed(jobs) if j.status in {"completed", "closed"}][:10],
+    )
+
+
+# --- providers as customers see them ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ProviderCard:
+    id: str
+    display_name: str
+    avatar_url: str | None
+    rating: float | None
+    """Stars out of 5, one decimal; None before the first review."""
+    rating_count: int
+    jobs_done: int
+    years_experience: int
+
+
+async def provider_cards(
+    tenant: Tenant, tenant_id: str, ids: list[str], now: datetime
+) -> dict[str, ProviderCard]:
+    """Public facts about providers (the tenant's display-name policy, a signed avatar link)."""
+    if not ids:
+        return {}
+    rows = await ProviderProfile.select(
+        ProviderProfile.id,
+        ProviderProfile.name_enc,
+        ProviderProfile.gender,
+        ProviderProfile.rating_sum,
+        ProviderProfile.rating_count,
+        ProviderProfile.jobs_done,
+        ProviderProfile.years_experience,
+    ).where((ProviderProfile.tenant == tenant_id) & ProviderProfile.id.is_in(ids))
+    avatars = {
+        str(m["provider"]): m["storage_key"]
+        for m in await ProviderMedia.select(ProviderMedia.provider, ProviderMedia.storage_key)
+        .where(
+            (ProviderMedia.tenant == tenant_id)
+            & ProviderMedia.provider.is_in(ids)
+            & (ProviderMedia.kind == "avatar")
+        )
+        .order_by(ProviderMedia.created_at)
+    }
+    style = tenant.config.policies.providers.display_name
+    cards = {}
+    for row in rows:
+        pid = str(row["id"])
+        name = (
+            privacy.unseal(row["name_enc"], field="provider.name", tenant_id=tenant_id)
+            if row["name_enc"]
+            else ""
+        )
+        count = int(row["rating_count"])
+        cards[pid] = ProviderCard(
+            id=pid,
+            display_name=public_name(name, style, row["gender"]),
+            avatar_url=signed_url(tenant_id, avatars[pid], now) if pid in avatars else None,
+            rating=round(row["rating_sum"] / count, 1) if count else None,
+            rating_count=count,
+            jobs_done=int(row["jobs_done"]),
+            years_experience=int(row["years_experience"]),
+        )
+    return cards
+
+
+async def active_providers(tenant: Tenant, tenant_id: str, now: datetime) -> list[ProviderCard]:
+    """Every active provider of the tenant, by display name (the admin board's filter)."""
+    rows = await ProviderProfile.select(ProviderProfile.id).where(
+        (ProviderProfile.tenant == tenant_id) & (ProviderProfile.status == "active")
+    )
+    cards = await provider_cards(tenant, tenant_id, [str(r["id"]) for r in rows], now)
+    return sorted(cards.values(), key=lambda c: (c.display_name, c.id))

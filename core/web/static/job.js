@@ -1,0 +1,24 @@
+// "I have arrived" sends where the phone is; the server checks it against the address.
+(function () {
+  "use strict";
+  document.querySelectorAll("form[data-geolocate]").forEach(function (form) {
+    var message = form.querySelector("[data-geo-message]");
+    var button = form.querySelector("button[type=submit]");
+    form.addEventListener("submit", function (event) {
+      if (form.dataset.located === "1") return;
+      event.preventDefault();
+      if (!navigator.geolocation) { message.textContent = form.dataset.unsupported; return; }
+      message.textContent = form.dataset.locating;
+      button.disabled = true;
+      navigator.geolocation.getCurrentPosition(function (position) {
+        form.elements.lat.value = position.coords.latitude;
+        form.elements.lng.value = position.coords.longitude;
+        form.dataset.located = "1";
+        form.submit();
+      }, function () {
+        message.textContent = form.dataset.denied;
+        button.disabled = false;
+      }, { enableHighAccuracy: true, timeout: 15000, maximumAge: 0 });
+    });
+  });
+})();
