@@ -21,6 +21,8 @@ async def run_pass(
     now: datetime | None = None,
 ) -> dict[str, int]:
     """Run each job once, tenant by tenant. Returns how much each did (for logs and tests)."""
+    from core.booking.urgent import expire_offers
+    from core.catalog.service import build_catalog
     from core.notifications.relay import relay_outbox
     from core.plugins import build_plugin_manager
     from core.privacy import service as privacy
@@ -37,6 +39,9 @@ async def run_pass(
         if tenant_id is None:
             continue
         for key, count in (await run_verification_jobs(plugins, tenant, tenant_id, now)).items():
+            report[key] = report.get(key, 0) + count
+        catalog = build_catalog(plugins, tenant)[0]
+        for key, count in (await expire_offers(plugins, tenant, tenant_id, catalog, now)).items():
             report[key] = report.get(key, 0) + count
         relayed = await relay_outbox(plugins, tenant, tenant_id, settings, now)
         for key, count in relayed.counts().items():

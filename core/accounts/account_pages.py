@@ -11,7 +11,7 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect
 
-from core.accounts import profile
+from core.accounts import profile, rights
 from core.accounts.forms import field, form_of, geocoders_for, signed_in_user, tenant_id_of
 from core.accounts.profile import NotFound
 from core.accounts.service import AccountError
@@ -204,7 +204,7 @@ class AccountPages(Controller):
         """Everything held about the person, as a JSON download (the read is logged)."""
         user = signed_in_user(request)
         try:
-            data = await profile.export_data(user.id, await tenant_id_of(tenant))
+            data = await rights.export_data(user.id, await tenant_id_of(tenant))
         except NotFound:
             raise NotFoundException() from None
         body = json.dumps(data, ensure_ascii=False, indent=2).encode()
@@ -238,7 +238,7 @@ class AccountPages(Controller):
             )
         user = signed_in_user(request)
         try:
-            await profile.delete_account(user.id, await tenant_id_of(tenant))
+            await rights.delete_account(user.id, await tenant_id_of(tenant))
         except NotFound:
             raise NotFoundException() from None
         response = render_page(request, tenant, "accounts/deleted.html", {"user": None})

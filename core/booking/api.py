@@ -53,7 +53,7 @@ from core.booking.schemas_api import (
 )
 from core.booking.service import Actor, BookingError, ItemRequest
 from core.booking.states import CUSTOMER, PROVIDER, STAFF, TransitionError
-from core.booking.urgent import decline_and_cascade
+from core.booking.urgent import decline_and_cascade, offer_moved_on
 from core.catalog.api import request_problems
 from core.catalog.schemas_api import ProblemOut, ProblemsOut
 from core.matching.service import Candidate
@@ -113,6 +113,10 @@ def refused(exc: TransitionError) -> Response[ProblemsOut]:
         ),
         status_code=exc.status_code,
     )
+
+
+def _refusal(_: Request[Any, Any, Any], exc: TransitionError) -> Response[ProblemsOut]:
+    return refused(exc)
 
 
 def _items(given: list[ItemIn] | list[FindProvidersIn] | list[ListSlotsIn]) -> list[ItemRequest]:
@@ -253,10 +257,18 @@ class BookingContext:
     async def actor_for(self, booking_id: uuid.UUID) -> Actor:
         try:
             booking = await service.load(self.tenant_id, str(booking_id))
-            return views.actor_in(booking, await self.actors())
         except KeyError:
             raise
         except LookupError:
+            raise NotFoundException() from None
+        actors = await self.actors()
+        try:
+            return views.actor_in(booking, actors)
+        except KeyError:
+            raise
+        except LookupError:
+            if offer_moved_on(booking, actors):  # an urgent offer they answered too late
+                raise TransitionError(service.OFFER_TIMED_OUT) from None
             raise NotFoundException() from None
 
     async def view(self, booking_id: uuid.UUID) -> BookingOut:
@@ -286,7 +298,7 @@ class BookingApi(Controller):
         "tenant": Provide(request_tenant, sync_to_thread=False),
         "ctx": Provide(booking_context),
     }
-    exception_handlers = {ClientException: request_problems}
+    exception_handlers = {ClientException: request_problems, TransitionError: _refusal}
 
     @post(
         "/providers/search",

@@ -419,6 +419,8 @@ async def transition(
             booking = await load(tenant_id, booking_id)
             role = role_in(booking, actor)
             check_transition(booking["status"], target, role)
+            if target == "accepted" and _offer_timed_out(booking, now):
+                raise TransitionError(OFFER_TIMED_OUT)
             values: dict[Any, Any] = {
                 Booking.status: target,
                 Booking.updated_at: now,
@@ -460,6 +462,14 @@ async def transition(
 
 
 TAKEN_MEANWHILE = "the provider's time was taken meanwhile; choose another time"
+OFFER_TIMED_OUT = "this offer expired before you accepted it; it went to another provider"
+
+
+def _offer_timed_out(booking: dict[str, Any], now: datetime) -> bool:
+    """An urgent offer is the provider's only until its time-out, even before the worker has
+    moved it on to the next provider."""
+    expires = booking["offer_expires_at"]
+    return bool(booking["urgent"]) and expires is not None and now >= expires
 
 
 async def _check_still_free(tenant_id: str, booking: dict[str, Any]) -> None:

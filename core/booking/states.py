@@ -19,6 +19,7 @@ TRANSITIONS: dict[tuple[str, str], frozenset[str]] = {
     ("offered", "cancelled"): frozenset({CUSTOMER, STAFF}),
     ("declined", "offered"): frozenset({SYSTEM, STAFF}),
     ("declined", "cancelled"): frozenset({CUSTOMER, STAFF, SYSTEM}),
+    ("declined", "expired"): frozenset({SYSTEM}),
     ("expired", "offered"): frozenset({SYSTEM, STAFF}),
     ("accepted", "en_route"): frozenset({PROVIDER}),
     ("accepted", "cancelled"): frozenset({CUSTOMER, PROVIDER, STAFF}),

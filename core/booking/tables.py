@@ -35,6 +35,9 @@ class BookingSeries(Table, tablename="booking_series"):
     cadence_days = SmallInt()
     """7 (weekly) or 14 (fortnightly)."""
     status = Varchar(length=16, default="active")
+    skipped = JSON(default="[]")
+    """Visits the provider could not make when the series was booked: ``[{"starts_at",
+    "reason"}]``, shown to the customer (never silently dropped)."""
     created_at = Timestamptz(default=TimestamptzNow())
 
 

@@ -1,18 +1,29 @@
 """Urgent jobs: "as soon as possible" goes to the best nearby free provider, who has the
-tenant's accept time-out (e.g. 60 s); then the next; the radius widens step by step.
+tenant's accept time-out (e.g. 60 s); then the next; the radius widens step by step
+(``policies.booking.urgent_radius_km``) only when nobody is left inside the current one.
 
-The customer watches the cascade on the booking page: every offer and every expiry is a
-transition in the audit trail."""
+Every step is one write transaction: a time-out and the next offer, or the request and its
+first offer, commit together, so nobody ever sees a request half-way between two providers.
+Nobody is asked twice (``offered_to``); when the widest radius holds nobody left, the request
+expires and the customer is told. Every offer and expiry is a transition in the audit trail.
+"""
 
 from __future__ import annotations
 
 import json
 import uuid
-from dataclasses import dataclass
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from piccolo.engine.postgres import PostgresEngine
+
+from core.booking.schemas import BookingDraft
 from core.booking.service import (
+    OFFER_TIMED_OUT,
+    OUTSIDE_AREA,
     SYSTEM_ACTOR,
     Actor,
     BookingError,
@@ -21,28 +32,40 @@ from core.booking.service import (
     _item_record,
     _quotes,
     _record,
+    load,
 )
-from core.booking.states import CUSTOMER
+from core.booking.states import ACTIVE_STATES, CUSTOMER, PROVIDER, STAFF
 from core.booking.tables import Booking
 from core.catalog.model import TenantCatalog
 from core.catalog.pricing import QuoteProblem
 from core.db import is_unique_or_exclusion_violation, write_transaction
-from core.matching.service import JobRequest, find_candidates
+from core.matching.service import JobRequest, find_candidates, serves_area
 from core.privacy import service as privacy
 from core.tenancy.model import Tenant
+from core.tenancy.scoped import within_tenant
 
 ARRIVAL_BUDGET = timedelta(minutes=45)
 """An urgent job is planned to start this long after the request (travel included)."""
+CASCADE_FROM = frozenset({"requested", "declined", "expired"})
+"""States from which the cascade asks the next provider."""
+NOBODY_NOW = "no provider nearby can come now; book a time instead"
+OFFER_EXPIRED = OFFER_TIMED_OUT
 
 
 @dataclass(frozen=True)
 class CascadeStep:
     booking_id: str
     status: str
+    """``offered`` (to ``provider_id`` within ``radius_km``), ``expired`` (nobody left), or
+    the booking's status when it was not the cascade's to move (``moved``: changed meanwhile)."""
     provider_id: str | None
     radius_km: float | None
 
 
+# --- the request -----------------------------------------------------------------------------
+
+
+@within_tenant
 async def request_urgent(
     plugins: Any,
     tenant: Tenant,
@@ -52,22 +75,17 @@ async def request_urgent(
     request: BookingRequest,
     now: datetime | None = None,
 ) -> str:
-    """Create the request and make the first offer. Raises BookingError when nobody within
-    the widest radius can come."""
+    """Create the request and make the first offer, in one transaction. Raises BookingError
+    (nothing stored) when nobody within the widest radius can come now: 400 naming
+    ``address`` when nobody serves the address at all, 409 when nobody is free."""
     now = now or datetime.now(UTC)
     start = now + ARRIVAL_BUDGET
-    request = BookingRequest(
-        items=request.items,
-        starts_at=start,
-        address=request.address,
-        point=request.point,
-        district=request.district,
-        urgent=True,
-        note=request.note,
-    )
+    request = replace(request, starts_at=start, urgent=True, window_end=None, provider_id=None)
     _check_request(tenant, request, now)
     quotes = await _quotes(plugins, tenant, catalog, request, now)
+    _validate(plugins, tenant, request, quotes)
     duration = sum(q.duration_minutes for q in quotes)
+    ends = start + timedelta(minutes=duration)
     buffer = timedelta(minutes=tenant.config.policies.booking.travel_buffer_minutes)
     booking_id = str(uuid.uuid4())
     async with write_transaction():
@@ -92,28 +110,192 @@ async def request_urgent(
                 ),
                 district=request.district[:60],
                 starts_at=start,
-                ends_at=start + timedelta(minutes=duration),
+                ends_at=ends,
                 hold_start=start - buffer,
-                hold_end=start + timedelta(minutes=duration) + buffer,
+                hold_end=ends + buffer,
                 urgent=True,
+                note=request.note.strip()[:500],
                 created_at=now,
                 updated_at=now,
                 offered_to=[],
             )
         )
-    step = await offer_next(plugins, tenant, tenant_id, catalog, booking_id, now)
-    if step.provider_id is None:
-        raise BookingError(
-            [
-                QuoteProblem(
-                    "address", "no provider nearby can come now; try booking a time instead"
-                )
-            ],
-            409,
-        )
+        booking = await load(tenant_id, booking_id)
+        step = await _offer(plugins, tenant, tenant_id, catalog, booking, now)
+        if step is None:
+            # Raising rolls the request back: nothing half-made stays behind.
+            item = request.items[0].item
+            if not await serves_area(tenant_id, item, request.point, request.district):
+                raise BookingError([QuoteProblem("address", OUTSIDE_AREA)])
+            raise BookingError([QuoteProblem("address", NOBODY_NOW)], 409)
     return booking_id
 
 
+def _validate(plugins: Any, tenant: Tenant, request: BookingRequest, quotes: list[Any]) -> None:
+    """The plugins' ``validate_booking`` checks, as for a booking at a time."""
+    hooks = plugins.for_tenant(tenant)
+    vertical = request.items[0].item.split(".", 1)[0]
+    problems = []
+    for n, (wanted, quoted) in enumerate(zip(request.items, quotes, strict=True)):
+        draft = BookingDraft(
+            vertical=vertical,
+            item=wanted.item.split(".", 1)[1],
+            tier=wanted.tier,
+            starts_at=request.starts_at,
+            intake=quoted.intake,
+        )
+        prefix = f"items[{n}]." if len(request.items) > 1 else ""
+        problems += [
+            QuoteProblem(prefix + p.field, p.reason)
+            for found in hooks.validate_booking(draft=draft)
+            for p in found or []
+        ]
+    if problems:
+        raise BookingError(problems)
+
+
+# --- the cascade -----------------------------------------------------------------------------
+
+
+def _job(tenant_id: str, booking: dict[str, Any]) -> JobRequest:
+    lat, lng = privacy.unseal(
+        booking["point_enc"], field="booking.point", tenant_id=tenant_id
+    ).split(",")
+    items = _list(booking["items"])
+    return JobRequest(
+        item_ref=items[0]["item"],
+        more_items=tuple(i["item"] for i in items[1:]),
+        point=(float(lat), float(lng)),
+        starts_at=booking["starts_at"],
+        duration_minutes=int((booking["ends_at"] - booking["starts_at"]).total_seconds() // 60),
+        district=booking["district"],
+    )
+
+
+@asynccontextmanager
+async def _attempt() -> AsyncIterator[None]:
+    """One offer attempt inside the caller's write transaction. On PostgreSQL a savepoint, so
+    a hold the exclusion constraint refuses (the provider was just booked by someone else)
+    leaves the transaction usable for the next candidate; SQLite's single writer path makes
+    that impossible, so nothing is needed there."""
+    engine = Booking._meta.db
+    current = engine.current_transaction.get() if isinstance(engine, PostgresEngine) else None
+    if current is None:
+        yield
+        return
+    savepoint = await current.savepoint()
+    try:
+        yield
+    except BaseException:
+        await savepoint.rollback_to()
+        raise
+    await savepoint.release()
+
+
+async def _offer(
+    plugins: Any,
+    tenant: Tenant,
+    tenant_id: str,
+    catalog: TenantCatalog,
+    booking: dict[str, Any],
+    now: datetime,
+) -> CascadeStep | None:
+    """Inside the caller's write transaction: offer ``booking`` (as just loaded) to the best
+    free provider not asked yet, in the current radius, then the next wider one. None when
+    nobody is left in the widest radius (or the planned start has passed)."""
+    booking_id = str(booking["id"])
+    policy = tenant.config.policies.booking
+    radii = policy.urgent_radius_km
+    timeout = timedelta(seconds=policy.offer_timeout_seconds)
+    if booking["starts_at"] <= now:
+        return None  # nobody can come as planned any more
+    asked = [str(p) for p in _list(booking["offered_to"])]
+    taken: set[str] = set()
+    job = _job(tenant_id, booking)
+    for step in range(int(booking["cascade_step"]), len(radii)):
+        while True:
+            candidates = await find_candidates(
+                plugins,
+                tenant,
+                tenant_id,
+                catalog,
+                job,
+                now=now,
+                exclude={*asked, *taken},
+                radius_km=radii[step],
+            )
+            if not candidates:
+                break  # nobody left inside this radius: widen
+            chosen = candidates[0].provider_id
+            try:
+                async with _attempt():
+                    changed = (
+                        await Booking.update(
+                            {
+                                Booking.status: "offered",
+                                Booking.provider: chosen,
+                                Booking.offer_expires_at: now + timeout,
+                                Booking.cascade_step: step,
+                                Booking.offered_to: [*asked, chosen],
+                                Booking.version: booking["version"] + 1,
+                                Booking.updated_at: now,
+                            }
+                        )
+                        .where((Booking.id == booking_id) & (Booking.version == booking["version"]))
+                        .returning(Booking.id)
+                    )
+                    if not changed:
+                        return CascadeStep(booking_id, "moved", None, None)
+                    await _record(
+                        tenant_id,
+                        booking_id,
+                        booking["status"],
+                        "offered",
+                        SYSTEM_ACTOR,
+                        f"urgent offer within {radii[step]:g} km",
+                        now,
+                    )
+            except Exception as exc:
+                if is_unique_or_exclusion_violation(exc):
+                    taken.add(chosen)  # booked by someone else meanwhile: not asked, skip
+                    continue
+                raise
+            return CascadeStep(booking_id, "offered", chosen, radii[step])
+    return None
+
+
+async def _give_up(tenant_id: str, booking: dict[str, Any], now: datetime) -> CascadeStep:
+    """Inside the caller's write transaction: nobody nearby could come; the request expires."""
+    booking_id = str(booking["id"])
+    changed = (
+        await Booking.update(
+            {
+                Booking.status: "expired",
+                Booking.provider: None,
+                Booking.offer_expires_at: None,
+                Booking.version: booking["version"] + 1,
+                Booking.updated_at: now,
+            }
+        )
+        .where((Booking.id == booking_id) & (Booking.version == booking["version"]))
+        .returning(Booking.id)
+    )
+    if not changed:
+        return CascadeStep(booking_id, "moved", None, None)
+    if booking["status"] != "expired":
+        await _record(
+            tenant_id,
+            booking_id,
+            booking["status"],
+            "expired",
+            SYSTEM_ACTOR,
+            "no provider nearby accepted in time",
+            now,
+        )
+    return CascadeStep(booking_id, "expired", None, None)
+
+
+@within_tenant
 async def offer_next(
     plugins: Any,
     tenant: Tenant,
@@ -122,102 +304,22 @@ async def offer_next(
     booking_id: str,
     now: datetime | None = None,
 ) -> CascadeStep:
-    """Offer the request to the best provider not asked yet, widening the radius as needed.
-    When every radius is exhausted the request expires. Safe to call twice (version check)."""
+    """Offer an urgent request waiting for a provider (requested, declined, or expired
+    between two offers) to the next one, or let it expire when nobody is left. A booking in
+    any other state, or not urgent, is left alone. Safe to call twice (version check)."""
     now = now or datetime.now(UTC)
-    radii = tenant.config.policies.booking.urgent_radius_km
-    timeout = timedelta(seconds=tenant.config.policies.booking.offer_timeout_seconds)
-    booking = (
-        await Booking.select()
-        .where((Booking.id == booking_id) & (Booking.tenant == tenant_id))
-        .first()
-    )
-    if booking is None:
-        raise LookupError(booking_id)
-    if booking["status"] not in {"requested", "declined", "expired"}:
-        return CascadeStep(booking_id, booking["status"], _str(booking["provider"]), None)
-    asked = _list(booking["offered_to"])
-    lat, lng = privacy.unseal(
-        booking["point_enc"], field="booking.point", tenant_id=tenant_id
-    ).split(",")
-    items = _list(booking["items"])
-    job = JobRequest(
-        item_ref=items[0]["item"],
-        point=(float(lat), float(lng)),
-        starts_at=booking["starts_at"],
-        duration_minutes=int((booking["ends_at"] - booking["starts_at"]).total_seconds() // 60),
-        district=booking["district"],
-    )
-    for step in range(booking["cascade_step"], len(radii)):
-        candidates = await find_candidates(
-            plugins,
-            tenant,
-            tenant_id,
-            catalog,
-            job,
-            now=now,
-            exclude=set(asked),
-            radius_km=radii[step],
-        )
-        if not candidates:
-            continue
-        chosen = candidates[0].provider_id
-        try:
-            async with write_transaction():
-                changed = (
-                    await Booking.update(
-                        {
-                            Booking.status: "offered",
-                            Booking.provider: chosen,
-                            Booking.offer_expires_at: now + timeout,
-                            Booking.cascade_step: step,
-                            Booking.offered_to: [*asked, chosen],
-                            Booking.version: booking["version"] + 1,
-                            Booking.updated_at: now,
-                        }
-                    )
-                    .where((Booking.id == booking_id) & (Booking.version == booking["version"]))
-                    .returning(Booking.id)
-                )
-                if not changed:
-                    return CascadeStep(booking_id, "moved", None, None)
-                await _record(
-                    tenant_id,
-                    booking_id,
-                    booking["status"],
-                    "offered",
-                    SYSTEM_ACTOR,
-                    f"urgent offer within {radii[step]:g} km",
-                    now,
-                )
-        except Exception as exc:
-            if is_unique_or_exclusion_violation(exc):
-                asked.append(chosen)  # taken meanwhile: ask the next one
-                continue
-            raise
-        return CascadeStep(booking_id, "offered", chosen, radii[step])
     async with write_transaction():
-        await Booking.update(
-            {
-                Booking.status: "expired",
-                Booking.provider: None,
-                Booking.version: booking["version"] + 1,
-                Booking.updated_at: now,
-            }
-        ).where((Booking.id == booking_id) & (Booking.version == booking["version"]))
-        if booking["status"] != "expired":
-            await _record(
-                tenant_id,
-                booking_id,
-                booking["status"],
-                "expired",
-                SYSTEM_ACTOR,
-                "no provider nearby accepted in time",
-                now,
-            )
-    return CascadeStep(booking_id, "expired", None, None)
+        booking = await load(tenant_id, booking_id)
+        provider = _str(booking["provider"])
+        if not booking["urgent"] or booking["status"] not in CASCADE_FROM:
+            return CascadeStep(booking_id, booking["status"], provider, None)
+        if booking["status"] == "expired" and booking["offer_expires_at"] is None:
+            return CascadeStep(booking_id, "expired", None, None)  # given up already
+        step = await _offer(plugins, tenant, tenant_id, catalog, booking, now)
+        return step if step is not None else await _give_up(tenant_id, booking, now)
 
 
+@within_tenant
 async def expire_offers(
     plugins: Any,
     tenant: Tenant,
@@ -225,47 +327,71 @@ async def expire_offers(
     catalog: TenantCatalog,
     now: datetime | None = None,
 ) -> dict[str, int]:
-    """Worker job: urgent offers past their time-out expire and go to the next provider;
-    offers for booked times expire when their start passes unanswered."""
+    """Worker job, idempotent. Offers past their time-out expire; an urgent one goes to the
+    next provider in the same transaction (or expires for good when nobody is left). Offers
+    for booked times expire when their start passes unanswered. An urgent request whose
+    cascade was cut short (a decline whose next offer never happened) is moved on."""
     now = now or datetime.now(UTC)
-    due = await Booking.select(Booking.id, Booking.urgent, Booking.version, Booking.status).where(
+    report = {"offers_expired": 0, "urgent_reoffered": 0, "urgent_unanswered": 0}
+    due = await Booking.select(Booking.id).where(
         (Booking.tenant == tenant_id)
         & (Booking.status == "offered")
         & Booking.offer_expires_at.is_not_null()
         & (Booking.offer_expires_at <= now)
     )
-    report = {"expired": 0, "re_offered": 0}
     for row in due:
         async with write_transaction():
+            booking = await load(tenant_id, str(row["id"]))
+            expires = booking["offer_expires_at"]
+            if booking["status"] != "offered" or expires is None or expires > now:
+                continue  # accepted, declined or moved meanwhile
             changed = (
                 await Booking.update(
                     {
                         Booking.status: "expired",
-                        Booking.version: row["version"] + 1,
+                        Booking.version: booking["version"] + 1,
                         Booking.updated_at: now,
                     }
                 )
-                .where((Booking.id == row["id"]) & (Booking.version == row["version"]))
+                .where((Booking.id == booking["id"]) & (Booking.version == booking["version"]))
                 .returning(Booking.id)
             )
             if not changed:
                 continue
             await _record(
                 tenant_id,
-                str(row["id"]),
+                str(booking["id"]),
                 "offered",
                 "expired",
                 SYSTEM_ACTOR,
                 "the provider did not answer in time",
                 now,
             )
-        report["expired"] += 1
-        if row["urgent"]:
-            step = await offer_next(plugins, tenant, tenant_id, catalog, str(row["id"]), now)
-            report["re_offered"] += step.status == "offered"
+            report["offers_expired"] += 1
+            if not booking["urgent"]:
+                continue
+            expired = {**booking, "status": "expired", "version": booking["version"] + 1}
+            step = await _offer(plugins, tenant, tenant_id, catalog, expired, now)
+            if step is None:
+                await _give_up(tenant_id, expired, now)
+                report["urgent_unanswered"] += 1
+            else:
+                report["urgent_reoffered"] += step.status == "offered"
+    stuck = await Booking.select(Booking.id).where(
+        (Booking.tenant == tenant_id)
+        & (Booking.urgent == True)  # noqa: E712 - a column comparison
+        & Booking.status.is_in(["requested", "declined"])
+    )
+    for row in stuck:
+        step = await offer_next(plugins, tenant, tenant_id, catalog, str(row["id"]), now)
+        if step.status == "offered":
+            report["urgent_reoffered"] += 1
+        elif step.status == "expired":
+            report["urgent_unanswered"] += 1
     return report
 
 
+@within_tenant
 async def decline_and_cascade(
     plugins: Any,
     tenant: Tenant,
@@ -283,6 +409,94 @@ async def decline_and_cascade(
         await offer_next(plugins, tenant, tenant_id, catalog, booking_id, now)
 
 
+def offer_moved_on(booking: dict[str, Any], actors: list[Actor]) -> bool:
+    """Whether one of ``actors`` is a provider this urgent request was offered to earlier and
+    has since moved on from (their late answer is a 409, not a 404: they know it exists)."""
+    asked = {str(p) for p in _list(booking["offered_to"])}
+    return bool(booking["urgent"]) and any(
+        a.role == PROVIDER and a.provider_id in asked and a.provider_id != _str(booking["provider"])
+        for a in actors
+    )
+
+
+# --- what the customer watches ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class UrgentProgress:
+    booking_id: str
+    status: str
+    phase: str
+    """``searching`` (providers are being asked), ``found`` (one accepted), ``unanswered``
+    (nobody nearby could come) or ``cancelled``."""
+    asked: int
+    """How many providers have been asked so far (never who)."""
+    radius_km: float
+    """The radius the search has reached."""
+    widest_km: float
+    offer_expires_at: datetime | None
+    seconds_left: int | None
+    """Time left on the current offer."""
+    provider_id: str | None
+    """The provider who accepted (only once one did)."""
+    starts_at: datetime
+    """When the provider is planned to arrive."""
+    eta_minutes: int | None
+    final: bool
+
+
+PHASES = {
+    "requested": "searching",
+    "offered": "searching",
+    "declined": "searching",
+    "expired": "unanswered",
+    "cancelled": "cancelled",
+    "no_show": "cancelled",
+}
+
+
+@within_tenant
+async def urgent_progress(
+    tenant: Tenant,
+    tenant_id: str,
+    booking_id: str,
+    actor: Actor,
+    now: datetime | None = None,
+) -> UrgentProgress:
+    """The cascade as its customer (or staff) watches it. LookupError for anyone else, and
+    for a booking that is not an urgent request."""
+    now = now or datetime.now(UTC)
+    booking = await load(tenant_id, booking_id)
+    mine = actor.role == CUSTOMER and str(booking["customer"]) == actor.user_id
+    if not booking["urgent"] or not (mine or actor.role == STAFF):
+        raise LookupError(booking_id)
+    radii = tenant.config.policies.booking.urgent_radius_km
+    status = booking["status"]
+    phase = PHASES.get(status, "found")
+    step = min(int(booking["cascade_step"]), len(radii) - 1)
+    expires = booking["offer_expires_at"] if status == "offered" else None
+    found = phase == "found"
+    return UrgentProgress(
+        booking_id=str(booking["id"]),
+        status=status,
+        phase=phase,
+        asked=len(_list(booking["offered_to"])),
+        radius_km=radii[step],
+        widest_km=radii[-1],
+        offer_expires_at=expires,
+        seconds_left=max(0, int((expires - now).total_seconds())) if expires else None,
+        provider_id=_str(booking["provider"]) if found else None,
+        starts_at=booking["starts_at"],
+        eta_minutes=(
+            max(0, int((booking["starts_at"] - now).total_seconds() // 60))
+            if found and status in ACTIVE_STATES
+            else None
+        ),
+        final=phase in {"unanswered", "cancelled"}
+        or status in {"in_progress", "completed", "closed"},
+    )
+
+
 def _list(value: Any) -> list[Any]:
     return json.loads(value) if isinstance(value, str) else list(value or [])
 
@@ -292,10 +506,13 @@ def _str(value: Any) -> str | None:
 
 
 __all__ = [
-    "CUSTOMER",
+    "ARRIVAL_BUDGET",
     "CascadeStep",
+    "UrgentProgress",
     "decline_and_cascade",
     "expire_offers",
+    "offer_moved_on",
     "offer_next",
     "request_urgent",
+    "urgent_progress",
 ]

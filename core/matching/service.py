@@ -8,11 +8,12 @@ then; free for the job plus travel from the previous job and to the next one.
 from __future__ import annotations
 
 import math
-from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
+
+from piccolo.columns.combination import WhereRaw
 
 from core.booking.states import HOLDING_STATES
 from core.booking.tables import Booking, BookingTransition
@@ -158,6 +159,57 @@ async def _reliability(tenant_id: Any, ids: list[Any], since: datetime) -> dict[
     return {pid: (accepted + 0.9 * 5) / (total + 5) for pid, (accepted, total) in counts.items()}
 
 
+PROFILE_COLUMNS = (
+    ProviderProfile.id,
+    ProviderProfile.area_lat,
+    ProviderProfile.area_lng,
+    ProviderProfile.area_radius_km,
+    ProviderProfile.area_districts,
+    ProviderProfile.working_hours,
+    ProviderProfile.days_off,
+    ProviderProfile.quality_score,
+    ProviderProfile.rating_sum,
+    ProviderProfile.rating_count,
+)
+KM_PER_DEGREE = 111.195
+
+
+def _may_serve(point: tuple[float, float], district: str) -> WhereRaw:
+    """SQL prefilter for ``in_area``, on both engines: the circle by a flat-earth distance with
+    5 % and 1 km to spare (never stricter than the great circle up to 50 km radius, away from
+    the poles and the antimeridian), or a district named in the list (``LIKE``: a superset)."""
+    lat, lng = point
+    kx = KM_PER_DEGREE * math.cos(math.radians(lat))
+    dy = f'(("providers_profile"."area_lat" - {{}}) * {KM_PER_DEGREE})'
+    dx = f'(("providers_profile"."area_lng" - {{}}) * {kx!r})'
+    reach = '("providers_profile"."area_radius_km" * 1.05 + 1.0)'
+    return WhereRaw(
+        '(("providers_profile"."area_lat" IS NOT NULL AND "providers_profile"."area_lng" '
+        f"IS NOT NULL AND {dy} * {dy} + {dx} * {dx} <= {reach} * {reach}) OR "
+        '({} <> \'\' AND "providers_profile"."area_districts" LIKE {}))',
+        lat,
+        lat,
+        lng,
+        lng,
+        district,
+        f"%{district}%",
+    )
+
+
+def _no_overlapping_hold(start: datetime, end: datetime, ignore: str | None) -> WhereRaw:
+    """No holding booking of the provider overlaps ``start``..``end`` (the job with its
+    buffers): the same test as ``fits``, done by the database with its provider index."""
+    states = ", ".join(f"'{s}'" for s in sorted(HOLDING_STATES))
+    sql = (
+        "NOT EXISTS (SELECT 1 FROM booking_booking b "  # noqa: S608 - values are parameters
+        'WHERE b.provider = "providers_profile"."id" '
+        f"AND b.status IN ({states}) AND b.hold_start < {{}} AND b.hold_end > {{}}"
+    )
+    if ignore is None:
+        return WhereRaw(sql + ")", end, start)
+    return WhereRaw(sql + " AND b.id <> {})", end, start, ignore)
+
+
 @within_tenant
 async def find_candidates(
     plugins: Any,
@@ -181,22 +233,30 @@ async def find_candidates(
     policy = tenant.config.policies.booking
     tz = ZoneInfo(tenant.config.timezone)
     buffer = timedelta(minutes=policy.travel_buffer_minutes)
-    skilled = await ProviderSkill.select(ProviderSkill.provider).where(
-        (ProviderSkill.tenant == tenant_id)
-        & ProviderSkill.item_ref.is_in(refs)
-        & (ProviderSkill.suspended == False)  # noqa: E712 - a column comparison
-    )
-    skill_count = Counter(str(row["provider"]) for row in skilled)
-    ids = [
-        pid for pid, n in skill_count.items() if n >= len(refs) and pid not in (exclude or set())
-    ]
-    if not ids:
-        return []
-    profiles = await ProviderProfile.select().where(
+    hold_start = job.starts_at - buffer
+    hold_end = job.starts_at + timedelta(minutes=job.duration_minutes) + buffer
+    # One query narrows the field before anything is loaded per provider: active, every
+    # skill (not suspended), possibly inside the area, no overlapping hold. The exact rules
+    # below decide; these conditions only ever let through more than they should.
+    condition = (
         (ProviderProfile.tenant == tenant_id)
-        & ProviderProfile.id.is_in(ids)
         & (ProviderProfile.status == "active")
+        & _may_serve(job.point, job.district)
+        & _no_overlapping_hold(hold_start, hold_end, ignore_booking)
     )
+    for ref in refs:
+        condition &= ProviderProfile.id.is_in(
+            ProviderSkill.select(ProviderSkill.provider).where(
+                (ProviderSkill.tenant == tenant_id)
+                & (ProviderSkill.item_ref == ref)
+                & (ProviderSkill.suspended == False)  # noqa: E712 - a column comparison
+            )
+        )
+    profiles = [
+        p
+        for p in await ProviderProfile.select(*PROFILE_COLUMNS).where(condition)
+        if str(p["id"]) not in (exclude or set())
+    ]
     if not profiles:
         return []
     checks = await load_checks_many(tenant_id, [p["id"] for p in profiles])

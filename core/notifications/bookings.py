@@ -157,19 +157,24 @@ async def contact_of(tenant_id: Any, user_id: str) -> Contact | None:
     return Contact(phone=phone, email=email, locale=row["locale"] or "")
 
 
-def booking_link(tenant: Tenant, booking_id: str) -> str:
-    """The booking's page on the tenant's first host (``http://<host>:<PORT>`` for the
-    ``*.localhost`` development hosts, https otherwise)."""
+def site_url(tenant: Tenant) -> str:
+    """The tenant's first host: ``http://<host>:<PORT>`` for the ``*.localhost`` development
+    hosts, https otherwise."""
     host = tenant.config.hosts[0]
     if host == "localhost" or host.endswith(".localhost"):
-        base = f"http://{host}:{os.environ.get('PORT', '8000')}"
-    else:
-        base = f"https://{host}"
-    return f"{base}/bookings/{booking_id}"
+        return f"http://{host}:{os.environ.get('PORT', '8000')}"
+    return f"https://{host}"
+
+
+def booking_link(tenant: Tenant, booking_id: str, audience: str = CUSTOMER) -> str:
+    """The customer's booking page, or the provider's job page."""
+    path = f"/provider/jobs/{booking_id}" if audience == PROVIDER else f"/bookings/{booking_id}"
+    return site_url(tenant) + path
 
 
 def calendar_link(tenant: Tenant, booking_id: str) -> str:
-    return booking_link(tenant, booking_id) + "/calendar.ics"
+    """``/bookings/<id>/calendar.ics``: for the customer and the assigned provider alike."""
+    return f"{site_url(tenant)}/bookings/{booking_id}/calendar.ics"
 
 
 def transition_notices(payload: dict[str, Any], booking: BookingFacts) -> list[Notice]:
@@ -188,7 +193,15 @@ def transition_notices(payload: dict[str, Any], booking: BookingFacts) -> list[N
         return notices
     if after == "offered":
         if booking.status == "offered" and has_provider:
-            notices += [Notice(CUSTOMER, "booking_requested"), Notice(PROVIDER, "job_offered")]
+            # The customer hears of the first offer only, not of every step of a cascade.
+            if before == "requested":
+                notices.append(Notice(CUSTOMER, "booking_requested"))
+            notices.append(Notice(PROVIDER, "job_offered"))
+    elif after == "expired":
+        # Only the expiry that ended it: an urgent request expires once per provider who did
+        # not answer, and all but the last went on to the next provider.
+        if booking.status == "expired" and _at(payload) == booking.updated_at:
+            notices.append(Notice(CUSTOMER, "booking_expired"))
     elif after == "accepted":
         notices.append(Notice(CUSTOMER, "booking_confirmed"))
         if has_provider:
@@ -206,6 +219,13 @@ def transition_notices(payload: dict[str, Any], booking: BookingFacts) -> list[N
         if actor != PROVIDER and has_provider and before != "requested":
             notices.append(Notice(PROVIDER, "job_cancelled"))
     return notices
+
+
+def _at(payload: dict[str, Any]) -> datetime | None:
+    try:
+        return datetime.fromisoformat(str(payload.get("at")))
+    except ValueError:
+        return None
 
 
 def reminder_notices(payload: dict[str, Any], booking: BookingFacts) -> list[Notice]:

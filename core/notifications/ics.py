@@ -53,7 +53,7 @@ def booking_calendar(
     location = booking.address_for(audience, tenant_id) or booking.district
     if location:
         event.add("location", location)
-    event.add("url", booking_link(tenant, booking.id))
+    event.add("url", booking_link(tenant, booking.id, audience))
     event.add("status", STATUS.get(booking.status, "CONFIRMED"))
     calendar.add_component(event)
     return bytes(calendar.to_ical())

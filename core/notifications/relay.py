@@ -49,7 +49,7 @@ from core.notifications.channels import Message, NotificationChannel
 from core.notifications.outbox import enqueue
 from core.notifications.tables import Delivery, OutboxEvent
 from core.notifications.templates import NotificationTemplates
-from core.tenancy.scoped import tenant_transaction
+from core.tenancy.scoped import scoped, tenant_transaction
 
 if TYPE_CHECKING:
     from core.catalog.model import TenantCatalog
@@ -167,9 +167,11 @@ class OutboxRelay:
             await self.failed(event, exc)
         else:
             async with tenant_transaction(self.tenant_id), write_transaction():
-                await OutboxEvent.update(
-                    {OutboxEvent.processed_at: self.now, OutboxEvent.last_error: ""}
-                ).where(OutboxEvent.id == event["id"])
+                await (
+                    scoped(OutboxEvent, self.tenant_id)
+                    .update({OutboxEvent.processed_at: self.now, OutboxEvent.last_error: ""})
+                    .where(OutboxEvent.id == event["id"])
+                )
             self.report.relayed += 1
 
     async def failed(self, event: dict[str, Any], exc: Exception) -> None:
@@ -193,7 +195,11 @@ class OutboxRelay:
                 "outbox event %s (%s) will be retried: %s", event["id"], event["kind"], reason
             )
         async with tenant_transaction(self.tenant_id), write_transaction():
-            await OutboxEvent.update(values).where(OutboxEvent.id == event["id"])
+            await (
+                scoped(OutboxEvent, self.tenant_id)
+                .update(values)
+                .where(OutboxEvent.id == event["id"])
+            )
 
     # --- by kind ---------------------------------------------------------------------
 
@@ -207,8 +213,13 @@ class OutboxRelay:
         if booking is None:
             return
         extra: dict[str, Any] = {}
+        problems = []
         if kind == "booking.transition":
-            await self.observe(event["id"], payload, booking)
+            try:
+                await self.observe(event["id"], payload, booking)
+            except Exception as exc:  # a plugin's bug must not hold back people's messages
+                log.exception("a booking_event observer failed on event %s", event["id"])
+                problems.append(f"booking_event observer: {type(exc).__name__}")
             rescheduled = payload.get("from") == payload.get("to")
             if booking.status == "accepted" and (payload.get("to") == "accepted" or rescheduled):
                 await self.schedule_reminders(event["id"], booking)
@@ -216,7 +227,6 @@ class OutboxRelay:
         else:
             notices = reminder_notices(payload, booking)
             extra["lead_hours"] = int(payload.get("lead_hours", 0))
-        problems = []
         for notice in notices:
             try:
                 await self.send(event["id"], booking, notice, extra)
@@ -226,8 +236,9 @@ class OutboxRelay:
             raise Undeliverable("; ".join(problems))
 
     async def observe(self, event_id: Any, payload: dict[str, Any], booking: BookingFacts) -> None:
-        """The ``booking_event`` hook, once per event (a retried event does not call it again;
-        a worker dying right after the call could, so observers dedupe on the event id)."""
+        """The ``booking_event`` hook, once per event: a retried event does not call it again
+        once it went through. If an observer raises, the event is retried (the messages are
+        sent meanwhile, and not again); observers dedupe on the event id."""
         if await self._delivered(event_id, OBSERVERS, "booking_event"):
             return
         self.plugins.for_tenant(self.tenant).booking_event(
@@ -252,7 +263,11 @@ class OutboxRelay:
             if at <= self.now:
                 continue
             reminder_id = uuid.uuid5(REMINDER_NAMESPACE, f"{event_id}:{hours}")
-            if await OutboxEvent.exists().where(OutboxEvent.id == reminder_id):
+            if (
+                await scoped(OutboxEvent, self.tenant_id)
+                .exists()
+                .where(OutboxEvent.id == reminder_id)
+            ):
                 continue
             async with write_transaction():
                 await enqueue(
@@ -293,7 +308,7 @@ class OutboxRelay:
             "district": booking.district,
             "address": booking.address_for(notice.audience, self.tenant_id),
             "price_fen": booking.total_fen,
-            "link": booking_link(self.tenant, booking.id),
+            "link": booking_link(self.tenant, booking.id, notice.audience),
             "calendar_link": calendar_link(self.tenant, booking.id),
             **extra,
         }

@@ -41,6 +41,7 @@ from core.web.tenant import request_tenant
 
 DISTRICT_SPLIT = re.compile(r"[,，、;；\s]+")
 DEFAULT_HOURS = {day: ["08:00", "18:00"] for day in WEEKDAYS[:6]}
+HALF_HOURS = [f"{h:02d}:{m:02d}" for h in range(5, 24) for m in (0, 30)]
 UPLOAD_LIMIT = VIDEO_MAX_BYTES + 1024 * 1024
 """A request may carry one video and the form around it; larger bodies are refused early."""
 
@@ -273,6 +274,9 @@ async def show(
             page.state.profile["days_off"], []
         )
         context["weekdays"] = WEEKDAYS
+        # A saved time off the half-hour grid stays choosable.
+        saved_times = {t for span in context["hours"].values() for t in span if t}
+        context["times"] = sorted(set(HALF_HOURS) | saved_times)
     elif step == "media":
         now = datetime.now(UTC)
         context["media"] = [

@@ -38,6 +38,7 @@ from core.providers.media import (
     prepare,
 )
 from core.providers.tables import ProviderMedia
+from core.tenancy.scoped import within_tenant
 
 KEY = re.compile(r"^(photo|video|avatar|certificate)/[0-9a-f]{32}\.(jpg|webp|mp4|webm)$")
 PHOTO_LIMIT = 9
@@ -165,41 +166,55 @@ async def save_media(
         await anyio.to_thread.run_sync(partial(prepare, upload, kind=kind, field=field))
         for upload in uploads
     ]
-    if kind == "photo":
-        have = await ProviderMedia.count().where(
-            (ProviderMedia.tenant == tenant_id)
-            & (ProviderMedia.provider == profile_id)
-            & (ProviderMedia.kind == "photo")
-        )
-        if have + len(prepared) > PHOTO_LIMIT:
-            raise MediaError(field, "at most 9 photos: remove some first")
     written: list[str] = []
     try:
         for media in prepared:
             written.append(store.write(tenant_id, media))
-        async with write_transaction():
-            replaced = []
-            if kind in SINGLE:
-                replaced = (
-                    await ProviderMedia.delete()
-                    .where(
-                        (ProviderMedia.tenant == tenant_id)
-                        & (ProviderMedia.provider == profile_id)
-                        & (ProviderMedia.kind == kind)
-                    )
-                    .returning(ProviderMedia.storage_key)
-                )
-            rows = [
-                _row(tenant_id, profile_id, media, key)
-                for media, key in zip(prepared, written, strict=True)
-            ]
-            await ProviderMedia.insert(*rows)
+        ids, replaced = await _record(tenant_id, profile_id, kind, prepared, written, field)
     except BaseException:
         for key in written:
             store.remove(tenant_id, key)
         raise
-    _remove_when_committed(store, tenant_id, [r["storage_key"] for r in replaced])
-    return [str(row.id) for row in rows]
+    _remove_when_committed(store, tenant_id, replaced)
+    return ids
+
+
+@within_tenant
+async def _record(
+    tenant_id: Any,
+    profile_id: str,
+    kind: str,
+    prepared: list[PreparedMedia],
+    keys: list[str],
+    field: str,
+) -> tuple[list[str], list[str]]:
+    """The rows of files just written; returns their ids and the keys of replaced files."""
+    async with write_transaction():
+        if kind == "photo":
+            have = await ProviderMedia.count().where(
+                (ProviderMedia.tenant == tenant_id)
+                & (ProviderMedia.provider == profile_id)
+                & (ProviderMedia.kind == "photo")
+            )
+            if have + len(prepared) > PHOTO_LIMIT:
+                raise MediaError(field, "at most 9 photos: remove some first")
+        replaced = []
+        if kind in SINGLE:
+            replaced = (
+                await ProviderMedia.delete()
+                .where(
+                    (ProviderMedia.tenant == tenant_id)
+                    & (ProviderMedia.provider == profile_id)
+                    & (ProviderMedia.kind == kind)
+                )
+                .returning(ProviderMedia.storage_key)
+            )
+        rows = [
+            _row(tenant_id, profile_id, media, key)
+            for media, key in zip(prepared, keys, strict=True)
+        ]
+        await ProviderMedia.insert(*rows)
+    return [str(row.id) for row in rows], [r["storage_key"] for r in replaced]
 
 
 def _remove_when_committed(store: MediaStore, tenant_id: Any, keys: list[str]) -> None:
@@ -224,22 +239,29 @@ async def delete_media(store: MediaStore, tenant_id: Any, profile_id: str, media
         wanted = uuid.UUID(media_id)
     except ValueError:
         raise LookupError(media_id) from None
+    gone = await _forget(tenant_id, profile_id, wanted)
+    if not gone:
+        raise LookupError(media_id)
+    _remove_when_committed(store, tenant_id, gone)
+
+
+@within_tenant
+async def _forget(tenant_id: Any, profile_id: str, media_id: uuid.UUID) -> list[str]:
     async with write_transaction():
         gone = (
             await ProviderMedia.delete()
             .where(
-                (ProviderMedia.id == wanted)
+                (ProviderMedia.id == media_id)
                 & (ProviderMedia.tenant == tenant_id)
                 & (ProviderMedia.provider == profile_id)
                 & (ProviderMedia.kind != "certificate")
             )
             .returning(ProviderMedia.storage_key)
         )
-    if not gone:
-        raise LookupError(media_id)
-    _remove_when_committed(store, tenant_id, [row["storage_key"] for row in gone])
+    return [row["storage_key"] for row in gone]
 
 
+@within_tenant
 async def media_of(tenant_id: Any, profile_id: str) -> list[dict[str, Any]]:
     return list(
         await ProviderMedia.select()
@@ -248,6 +270,7 @@ async def media_of(tenant_id: Any, profile_id: str) -> list[dict[str, Any]]:
     )
 
 
+@within_tenant
 async def is_stored(tenant_id: Any, key: str) -> bool:
     """Whether ``key`` is a file of this tenant that still has its row."""
     return bool(
@@ -261,12 +284,7 @@ async def sweep_orphans(store: MediaStore, tenant_id: Any, now: datetime | None 
     """Remove files without a row that are older than an hour (younger ones may belong to an
     upload still being committed). Idempotent; returns how many went."""
     now = now or datetime.now(UTC)
-    known = {
-        row["storage_key"]
-        for row in await ProviderMedia.select(ProviderMedia.storage_key).where(
-            ProviderMedia.tenant == tenant_id
-        )
-    }
+    known = await _known_keys(tenant_id)
     cutoff = (now - ORPHAN_GRACE).timestamp()
     removed = 0
     for key, modified in store.keys(tenant_id):
@@ -274,3 +292,11 @@ async def sweep_orphans(store: MediaStore, tenant_id: Any, now: datetime | None 
             store.remove(tenant_id, key)
             removed += 1
     return removed
+
+
+@within_tenant
+async def _known_keys(tenant_id: Any) -> set[str]:
+    rows = await ProviderMedia.select(ProviderMedia.storage_key).where(
+        ProviderMedia.tenant == tenant_id
+    )
+    return {row["storage_key"] for row in rows}

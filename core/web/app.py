@@ -23,6 +23,7 @@ from core.booking import admin_pages as booking_admin
 from core.booking import book_pages, job_pages
 from core.booking import pages as booking_pages
 from core.booking.api import BookingApi
+from core.booking.api_urgent import UrgentApi
 from core.boot import load_tenants
 from core.catalog import pages as catalog_pages
 from core.catalog.admin import PriceAdmin
@@ -30,10 +31,10 @@ from core.catalog.api import CatalogApi
 from core.db import engine_for, use_engine
 from core.notifications.ics import booking_ics
 from core.plugins import DoorstepPluginManager, build_plugin_manager
+from core.privacy import service as privacy
 from core.providers import admin_pages as provider_admin
 from core.providers import checks_pages, join_pages, public_pages
 from core.providers.api import ProviderApi
-from core.privacy import service as privacy
 from core.settings import Settings, get_settings
 from core.tenancy.registry import TenantRegistry
 from core.web import api, assets, pages
@@ -125,6 +126,7 @@ class DoorstepPlugin(InitPlugin):
             api.TenantApi,
             CatalogApi,
             BookingApi,
+            UrgentApi,
             book_pages.BookPages,
             booking_pages.BookingPages,
             job_pages.JobPages,

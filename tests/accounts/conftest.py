@@ -121,3 +121,11 @@ def another_visitor(app) -> Iterator[Visitor]:  # type: ignore[no-untyped-def]
 def wanjia_visitor(app) -> Iterator[Visitor]:  # type: ignore[no-untyped-def]
     with TestClient(app, base_url=f"http://{WANJIA_HOST}") as client:
         yield Visitor(client, "wanjia")
+
+
+async def seen_by(tenant_id: str, query: Any) -> Any:
+    """Run ``query`` as ``tenant_id``: on PostgreSQL, row-level security shows only its rows."""
+    from core.tenancy.scoped import tenant_transaction
+
+    async with tenant_transaction(tenant_id):
+        return await query

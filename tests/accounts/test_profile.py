@@ -7,7 +7,7 @@ import dataclasses
 
 import pytest
 
-from core.accounts import profile, service
+from core.accounts import profile, rights, service
 from core.accounts.profile import NotFound
 from core.accounts.service import AccountError
 from core.accounts.tables import Address, User
@@ -17,7 +17,7 @@ from core.privacy import fields
 from core.privacy import service as privacy
 from core.privacy.keys import new_key
 from core.tenancy.scoped import tenant_transaction
-from tests.accounts.conftest import WANG, Rows
+from tests.accounts.conftest import WANG, Rows, seen_by
 
 DEMO = [DemoGeocoder()]
 
@@ -119,16 +119,16 @@ async def test_another_tenant_never_sees_the_account_or_its_addresses(rows: Rows
         await profile.profile(user, rows.wanjia)
     assert await profile.addresses(user, rows.wanjia) == []
     with pytest.raises(NotFound):
-        await profile.export_data(user, rows.wanjia)
+        await rights.export_data(user, rows.wanjia)
     with pytest.raises(NotFound):
-        await profile.delete_account(user, rows.wanjia)
+        await rights.delete_account(user, rows.wanjia)
     assert (await profile.profile(user, rows.jiejia)).name == "王小明"
 
 
 @pytest.mark.db
 async def test_a_disabled_account_cannot_sign_in(rows: Rows) -> None:
     user = await profile.ensure_customer(rows.jiejia, WANG)
-    await service.disable_user(user)
+    await seen_by(rows.jiejia, service.disable_user(user))
     issued = await service.issue_code(rows.jiejia, WANG, "203.0.113.7")
 
     with pytest.raises(AccountError) as raised:

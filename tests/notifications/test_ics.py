@@ -59,6 +59,7 @@ async def test_the_customer_and_the_provider_get_the_booking_as_a_calendar_event
     assert int(for_customer["SEQUENCE"]) > int(offered["SEQUENCE"])
     assert str(for_customer["STATUS"]) == "CONFIRMED"
     assert str(for_customer["URL"]).endswith(f"/bookings/{booking}")
+    assert str(for_provider["URL"]).endswith(f"/provider/jobs/{booking}")
     assert (
         "DTSTART:" + starts.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
         in calendar_of(client, booking, as_customer).text

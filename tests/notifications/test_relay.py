@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from tests.hooks.host import plugin
 from tests.notifications.conftest import DISTRICT, HOME, Town, days_ahead
 
 pytestmark = pytest.mark.db
@@ -78,6 +79,7 @@ async def test_the_offer_names_the_district_and_the_address_comes_with_acceptanc
     offer = next(m for m in town.recorder.sent if "新订单" in m.subject)
     assert DISTRICT in offer.body and "¥388.00" in offer.body
     assert HOME not in offer.body and "锦绣路" not in offer.body
+    assert offer.body.endswith(f"http://jiejia.localhost:8000/provider/jobs/{booking}")
     asked = next(m for m in town.recorder.sent if "已收到您的预约" in m.subject)
     assert "李阿姨" in asked.body
 
@@ -290,3 +292,89 @@ async def test_an_sms_adapter_gets_the_phone_and_a_person_it_cannot_reach_is_ski
     assert report.retried == 0 and report.sent == 1  # the customer has no phone: skipped
     [(phone, text)] = town.sms.texts
     assert phone.startswith("+86137") and text.startswith("您已接下")
+
+
+async def test_a_moved_booking_tells_the_other_side_and_reminds_at_the_new_time(town: Town):
+    customer = await town.person()
+    provider, provider_user = await town.provider()
+    before = days_ahead(3)
+    booking = await town.book(customer, provider, before)
+    await town.move(booking, "accepted", "provider", provider_user)
+    await town.relay()
+    town.recorder.sent.clear()
+    after = days_ahead(6, hour=2)
+
+    await reschedule_as_the_service_does(town, booking, customer, before, after)
+    moved = await town.relay()
+
+    assert moved.reminders_scheduled == 2
+    [told] = town.recorder.sent
+    assert told.subject.startswith("【洁家到家】时间已变更：全屋保洁，") and told.subject.endswith(
+        " 10:00"
+    )
+    assert "/calendar.ics" in told.body
+    town.recorder.sent.clear()
+
+    assert (await town.relay(now=before - timedelta(minutes=30))).sent == 0  # the old time
+    assert (await town.relay(now=after - timedelta(hours=23))).sent == 2
+    assert (await town.relay(now=after - timedelta(minutes=30))).sent == 2
+
+
+async def reschedule_as_the_service_does(
+    town: Town, booking: str, customer: str, before: datetime, after: datetime
+) -> None:
+    """``booking.service.reschedule`` (it needs a matchable provider): the new times and a
+    same-state transition event, in one transaction."""
+    from core.booking.tables import Booking
+    from core.db import write_transaction
+    from core.notifications.outbox import enqueue
+    from core.tenancy.scoped import tenant_transaction
+
+    async with tenant_transaction(town.tenant_id), write_transaction():
+        await Booking.update(
+            {
+                Booking.starts_at: after,
+                Booking.ends_at: after + timedelta(hours=3),
+                Booking.hold_start: after - timedelta(minutes=30),
+                Booking.hold_end: after + timedelta(hours=3, minutes=30),
+                Booking.version: Booking.version + 1,
+            }
+        ).where((Booking.id == booking) & (Booking.tenant == town.tenant_id))
+        await enqueue(
+            town.tenant_id,
+            "booking.transition",
+            {
+                "booking_id": booking,
+                "from": "accepted",
+                "to": "accepted",
+                "actor_role": "customer",
+                "at": datetime.now(UTC).isoformat(),
+                "reason": f"rescheduled from {before.isoformat()}",
+            },
+        )
+
+
+async def test_a_failing_observer_is_retried_without_holding_back_the_messages(town: Town):
+    calls: list[str] = []
+
+    def flaky_observer(tenant, event) -> None:  # type: ignore[no-untyped-def]
+        calls.append(event.event_id)
+        if len(calls) == 1:
+            raise RuntimeError("the plugin's own store is down")
+
+    town.plugins.register(plugin("test-flaky", booking_event=flaky_observer))
+    customer = await town.person()
+    provider, _ = await town.provider()
+    await town.book(customer, provider, days_ahead(3))
+    now = datetime.now(UTC) + timedelta(seconds=1)
+
+    first = await town.relay(now=now)
+    [event] = await town.outbox()
+
+    assert first.sent == 2 and first.retried == 1  # the customer and the provider heard
+    assert event["last_error"] == "booking_event observer: RuntimeError"
+
+    second = await town.relay(now=now + timedelta(seconds=31))
+
+    assert second.relayed == 1 and second.sent == 0 and second.already_sent == 2
+    assert calls == [str(event["id"])] * 2
