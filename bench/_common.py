@@ -163,9 +163,12 @@ class Database:
                 await connection.close()
 
     def close(self) -> None:
+        import shutil
+
         if self.cluster is not None:
             self.cluster.stop()
             self.cluster = None
+        shutil.rmtree(self.workdir, ignore_errors=True)
 
 
 def _sqlite_values() -> Any:

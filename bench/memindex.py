@@ -33,8 +33,9 @@ from core.matching.service import RATING_PRIOR_MEAN, RATING_PRIOR_WEIGHT, ROAD_F
 
 KM_PER_DEG = math.pi * R_EARTH_KM / 180
 EDGE = 1e-6
-SCORE_MARGIN = 0.01
-"""Approximate and exact scores differ by less than this (rounding of five factors)."""
+SCORE_MARGIN = 0.003
+"""Approximate and exact scores differ by at most 0.0025: five factors rounded to 0.1 point
+(0.0005 each) and the score to 4 decimals."""
 
 
 def haversine(lat1: Any, lng1: Any, lat2: Any, lng2: Any) -> np.ndarray:

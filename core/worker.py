@@ -26,6 +26,7 @@ async def run_pass(
     from core.notifications.relay import relay_outbox
     from core.plugins import build_plugin_manager
     from core.privacy import service as privacy
+    from core.providers.storage import MediaStore, sweep_orphans
     from core.verification.jobs import run_verification_jobs
 
     use_engine(engine_for(settings))
@@ -43,6 +44,8 @@ async def run_pass(
         catalog = build_catalog(plugins, tenant)[0]
         for key, count in (await expire_offers(plugins, tenant, tenant_id, catalog, now)).items():
             report[key] = report.get(key, 0) + count
+        if swept := await sweep_orphans(MediaStore.under(settings.var_dir), tenant_id, now):
+            report["media_files_swept"] = report.get("media_files_swept", 0) + swept
         relayed = await relay_outbox(plugins, tenant, tenant_id, settings, now)
         for key, count in relayed.counts().items():
             report[key] = report.get(key, 0) + count

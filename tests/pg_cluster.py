@@ -67,12 +67,47 @@ class ThrowawayCluster:
     def psql(self, sql: str, database: str = DATABASE, role: str = "postgres") -> str:
         out = subprocess.run(
             [
-                str(self.bindir / "psql"), "-X", "-q", "-t", "-A", "-v", "ON_ERROR_STOP=1",
-                "-h", "127.0.0.1", "-p", str(self.port), "-U", role, "-d", database, "-c", sql,
+                str(self.bindir / "psql"),
+                "-X",
+                "-q",
+                "-t",
+                "-A",
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(self.port),
+                "-U",
+                role,
+                "-d",
+                database,
+                "-c",
+                sql,
             ],
-            check=True, capture_output=True, text=True, timeout=60,
+            check=True,
+            capture_output=True,
+            text=True,
+            timeout=60,
         )
         return out.stdout
+
+    def dump(self, database: str = DATABASE) -> str:
+        """``pg_dump`` of the whole database (as the superuser: row security does not hide rows
+        from it), as plain SQL text."""
+        out = subprocess.run(
+            [
+                *self._prefix,
+                str(self.bindir / "pg_dump"),
+                "--no-owner",
+                "-d",
+                f"postgresql://postgres@127.0.0.1:{self.port}/{database}",
+            ],
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
+        return out.stdout.decode("utf-8")
 
     def provision(self) -> None:
         """The roles of a production install (see docs/operations.md): an owner that runs

@@ -69,7 +69,10 @@ class BookingPages(Controller):
         return {
             "b": view,
             "item": item,
-            "provider": cards.get(view.provider_id or ""),
+            # An urgent request names nobody until someone accepted (the search is shown).
+            "provider": None
+            if view.urgent and view.status == "offered"
+            else cards.get(view.provider_id or ""),
             "review_tags": REVIEW_TAGS,
             "final": view.status in FINAL_STATES,
         }

@@ -36,6 +36,7 @@ CADENCES = {"weekly": 7, "fortnightly": 14}
 MIN_VISITS, MAX_VISITS = 2, 26
 HORIZON = timedelta(days=120)
 """Visits are booked at most this far ahead (as any booking)."""
+TOO_FAR = "visits are booked at most 120 days ahead: choose fewer visits"
 OPEN_STATES = ("requested", "offered", "accepted", "declined")
 """A visit in one of these states has not happened yet: cancelling the series cancels it."""
 
@@ -67,15 +68,9 @@ def check_plan(cadence: str, visits: int, first_start: datetime, now: datetime) 
     if not MIN_VISITS <= visits <= MAX_VISITS:
         problems.append(QuoteProblem("visits", f"a series has {MIN_VISITS} to {MAX_VISITS} visits"))
     elif cadence in CADENCES:
-        step = timedelta(days=CADENCES[cadence])
-        if first_start + step * (visits - 1) > now + HORIZON:
-            fits = max(1, int((now + HORIZON - first_start) / step) + 1)
-            problems.append(
-                QuoteProblem(
-                    "visits",
-                    f"visits are booked at most 120 days ahead: at most {fits} visits",
-                )
-            )
+        last = first_start + timedelta(days=CADENCES[cadence] * (visits - 1))
+        if last > now + HORIZON:
+            problems.append(QuoteProblem("visits", TOO_FAR))
     if problems:
         raise BookingError(problems)
 

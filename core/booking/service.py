@@ -219,37 +219,32 @@ async def create_booking(
     buffer = timedelta(minutes=tenant.config.policies.booking.travel_buffer_minutes)
     ends_at = request.starts_at + timedelta(minutes=duration)
     booking_id = str(uuid.uuid4())
+    ranked: list[str] = []
+    if request.provider_id is None:
+        # Rank before the write path (reads only): the single writer then holds its lock just
+        # to confirm the best provider still fits and to insert.
+        found = await find_candidates(plugins, tenant, tenant_id, catalog, job, now=now)
+        if not found:
+            if not await serves_area(tenant_id, job.item_ref, job.point, job.district):
+                raise BookingError([QuoteProblem("address", OUTSIDE_AREA)])
+            raise BookingError([QuoteProblem("starts_at", NOBODY_THEN)], 409)
+        ranked = [c.provider_id for c in found]
     taken: set[str] = set()
     for attempt in range(BEST_AVAILABLE_ATTEMPTS):
+        provider_id: str | None = None
         try:
             async with write_transaction():
-                candidates = await find_candidates(
-                    plugins, tenant, tenant_id, catalog, job, now=now, exclude=taken
+                provider_id = await _confirm(
+                    plugins,
+                    tenant,
+                    tenant_id,
+                    catalog,
+                    job,
+                    now,
+                    request.provider_id,
+                    ranked,
+                    taken,
                 )
-                if request.provider_id is not None:
-                    candidates = [c for c in candidates if c.provider_id == request.provider_id]
-                    if not candidates:
-                        raise BookingError(
-                            [
-                                QuoteProblem(
-                                    "provider_id",
-                                    "this provider cannot come then; choose another time",
-                                )
-                            ],
-                            409,
-                        )
-                elif not candidates:
-                    if not await serves_area(tenant_id, job.item_ref, job.point, job.district):
-                        raise BookingError([QuoteProblem("address", OUTSIDE_AREA)])
-                    raise BookingError(
-                        [
-                            QuoteProblem(
-                                "starts_at", "no provider can come then; choose another time"
-                            )
-                        ],
-                        409,
-                    )
-                provider_id = candidates[0].provider_id
                 offer_timeout = timedelta(
                     seconds=tenant.config.policies.booking.offer_timeout_seconds
                 )
@@ -301,7 +296,8 @@ async def create_booking(
         except Exception as exc:
             if not is_unique_or_exclusion_violation(exc):
                 raise
-            if request.provider_id is not None or attempt == BEST_AVAILABLE_ATTEMPTS - 1:
+            last = attempt == BEST_AVAILABLE_ATTEMPTS - 1
+            if request.provider_id is not None or provider_id is None or last:
                 raise SlotTaken() from None
             # PostgreSQL: a concurrent booking took the best provider after we looked (the
             # exclusion constraint said so); "best available" tries the next best.
@@ -313,6 +309,41 @@ async def create_booking(
 
 BEST_AVAILABLE_ATTEMPTS = 4
 """How many providers a "best available" booking tries when concurrent bookings take them."""
+CONFIRM_TRIES = 5
+NOBODY_THEN = "no provider can come then; choose another time"
+
+
+async def _confirm(
+    plugins: Any,
+    tenant: Tenant,
+    tenant_id: str,
+    catalog: TenantCatalog,
+    job: JobRequest,
+    now: datetime,
+    chosen: str | None,
+    ranked: list[str],
+    taken: set[str],
+) -> str:
+    """Inside the write transaction: the provider who still fits now (every rule checked
+    again). The chosen one, or the best of the ranking made just before; if the first few no
+    longer fit, the ranking is made again here."""
+    if chosen is not None:
+        if await find_candidates(plugins, tenant, tenant_id, catalog, job, now=now, only=chosen):
+            return chosen
+        raise BookingError(
+            [QuoteProblem("provider_id", "this provider cannot come then; choose another time")],
+            409,
+        )
+    for provider_id in [p for p in ranked if p not in taken][:CONFIRM_TRIES]:
+        if await find_candidates(
+            plugins, tenant, tenant_id, catalog, job, now=now, only=provider_id
+        ):
+            return provider_id
+        taken.add(provider_id)
+    again = await find_candidates(plugins, tenant, tenant_id, catalog, job, now=now, exclude=taken)
+    if not again:
+        raise BookingError([QuoteProblem("starts_at", NOBODY_THEN)], 409)
+    return again[0].provider_id
 
 
 def _minor(tenant: Tenant, quotes: list[Quote]) -> bool:
@@ -510,6 +541,8 @@ def cancellation_fee(tenant: Tenant, booking: dict[str, Any], role: str, now: da
     policy = tenant.config.policies.cancellation
     if role != CUSTOMER or booking["status"] not in HOLDING_STATES:
         return 0
+    if booking.get("urgent") and booking["status"] == "offered":
+        return 0  # an urgent search nobody has accepted yet: stopping it is free
     if booking["starts_at"] - now >= timedelta(hours=policy.free_until_hours):
         return 0
     return min(policy.late_fee_fen, int(booking["total_fen"]))
@@ -571,9 +604,16 @@ async def reschedule(
                 },
             )
             candidates = await find_candidates(
-                plugins, tenant, tenant_id, catalog, job, now=now, ignore_booking=booking_id
+                plugins,
+                tenant,
+                tenant_id,
+                catalog,
+                job,
+                now=now,
+                ignore_booking=booking_id,
+                only=str(booking["provider"]),
             )
-            if not any(c.provider_id == str(booking["provider"]) for c in candidates):
+            if not candidates:
                 raise BookingError(
                     [
                         QuoteProblem(

@@ -221,8 +221,10 @@ async def find_candidates(
     exclude: set[str] | None = None,
     radius_km: float | None = None,
     ignore_booking: str | None = None,
+    only: str | None = None,
 ) -> list[Candidate]:
-    """Every provider who can do the job, best first, each with an explanation of the score."""
+    """Every provider who can do the job, best first, each with an explanation of the score.
+    ``only``: just this provider (is the one the customer chose still able to come?)."""
     now = now or datetime.now(UTC)
     refs = job.item_refs
     items = [catalog.item(ref) for ref in refs]
@@ -244,6 +246,8 @@ async def find_candidates(
         & _may_serve(job.point, job.district)
         & _no_overlapping_hold(hold_start, hold_end, ignore_booking)
     )
+    if only is not None:
+        condition &= ProviderProfile.id == only
     for ref in refs:
         condition &= ProviderProfile.id.is_in(
             ProviderSkill.select(ProviderSkill.provider).where(

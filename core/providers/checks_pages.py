@@ -17,12 +17,10 @@ from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath
 
 from core.accounts.forms import form_of
-from core.privacy import service as privacy
-from core.privacy.masking import mask_id_number
 from core.providers.media import IMAGE_MAX_BYTES, MediaError
 from core.providers.onboarding import add_certificate
 from core.providers.service import ProfileError
-from core.providers.storage import PRIVATE_TTL, signed_url
+from core.providers.steps import show
 from core.providers.web import (
     JOIN,
     NotAProvider,
@@ -37,11 +35,9 @@ from core.providers.web import (
 )
 from core.tenancy.model import Tenant
 from core.verification import service as verification
-from core.verification.certificates import certificate_label
 from core.verification.schemas import Course
 from core.verification.service import VerificationError
 from core.verification.status import verification_status
-from core.verification.tables import IdentityRecord
 from core.web.auth import signed_in
 from core.web.tenant import request_tenant
 
@@ -66,8 +62,6 @@ class CheckPages(Controller):
         self, request: Request[Any, Any, Any], tenant: NamedDependency[Tenant]
     ) -> Response[Any]:
         """A step by its name (a static path each: the steps' forms post to the same path)."""
-        from core.providers.join_pages import show
-
         step = request.url.path.rstrip("/").rsplit("/", 1)[1]
         try:
             page = await provider_request(request, tenant)
@@ -83,8 +77,7 @@ class CheckPages(Controller):
         vendor's SDK runs on the phone and posts its own token with the identity form."""
         page = await provider_request(request, tenant)
         token = DEMO_LIVENESS + secrets.token_urlsafe(18)
-        context = {"step": "identity", "errors": {}, "saved": ""}
-        return await show_check_step(page, "identity", context, {"liveness_token": token}, 200)
+        return await show(page, "identity", {}, {"liveness_token": token})
 
     @post("/identity")
     async def submit_identity(
@@ -107,8 +100,7 @@ class CheckPages(Controller):
                 verifier=verifiers[0],
             )
         except VerificationError as exc:
-            context = {"step": "identity", "errors": {exc.field: exc.reason}, "saved": ""}
-            return await show_check_step(page, "identity", context, values, 400)
+            return await show(page, "identity", {exc.field: exc.reason}, values, 400)
         await page.reload()
         return go(f"{JOIN}/{page.state.next_step('identity')}")
 
@@ -135,9 +127,8 @@ class CheckPages(Controller):
                 photo=photos[0] if photos else None,
             )
         except (ProfileError, MediaError, VerificationError) as exc:
-            context = {"step": "certificates", "errors": {exc.field: exc.reason}, "saved": ""}
-            context["failed"] = code
-            return await show_check_step(page, "certificates", context, values, 400)
+            errors = {exc.field: exc.reason}
+            return await show(page, "certificates", errors, values, 400, {"failed": code})
         await page.reload()
         if all(map(page.state.certificate_done, page.state.requirements.certificates)):
             return go(f"{JOIN}/{page.state.next_step('certificates')}")
@@ -161,8 +152,7 @@ class CheckPages(Controller):
                 filed_on=day(form, "filed_on"),  # type: ignore[arg-type]
             )
         except (ProfileError, VerificationError) as exc:
-            context = {"step": "police", "errors": {exc.field: exc.reason}, "saved": ""}
-            return await show_check_step(page, "police", context, values, 400)
+            return await show(page, "police", {exc.field: exc.reason}, values, 400)
         await page.reload()
         return go(f"{JOIN}/{page.state.next_step('police')}")
 
@@ -222,8 +212,7 @@ class CheckPages(Controller):
         try:
             await verification.submit_for_review(page.tenant_id, page.profile_id)
         except VerificationError as exc:
-            context = {"step": "submit", "errors": {exc.field: exc.reason}, "saved": ""}
-            return await show_check_step(page, "submit", context, {}, 400)
+            return await show(page, "submit", {exc.field: exc.reason}, {}, 400)
         return go("/provider/status?saved=submitted")
 
 
@@ -268,54 +257,3 @@ class ProviderStatusPages(Controller):
             "saved": saved if saved.isalpha() else "",
         }
         return page.render("providers/status.html", context)
-
-
-async def show_check_step(
-    page: ProviderRequest,
-    step: str,
-    context: dict[str, Any],
-    values: dict[str, Any] | None,
-    status_code: int,
-) -> Response[Any]:
-    state = page.state
-    context["values"] = values or {}
-    if step == "identity":
-        verifiers = verifiers_of(page.request, page.tenant)
-        context["demo_vendor"] = bool(verifiers) and verifiers[0].identifier == "demo"
-        record = (
-            await IdentityRecord.select(IdentityRecord.number_enc)
-            .where(
-                (IdentityRecord.tenant == page.tenant_id)
-                & (IdentityRecord.provider == page.profile_id)
-            )
-            .first()
-        )
-        if record is not None:
-            number = privacy.unseal(
-                record["number_enc"], field="identity.number", tenant_id=page.tenant_id
-            )
-            context["masked_id"] = mask_id_number(number)
-    elif step == "certificates":
-        now = datetime.now(UTC)
-        context["certificates"] = [
-            {
-                "code": code,
-                "label": certificate_label(code),
-                "current": state.certificates.get(code),
-                "image_url": _image_url(page, state.certificates.get(code), now),
-            }
-            for code in state.requirements.certificates
-        ]
-    elif step == "police":
-        context["filing"] = state.police_filing
-        context["police_check"] = state.police_check
-    elif step == "training":
-        context["courses"] = state.requirements.courses
-    return page.render(f"providers/join_{step}.html", context, status_code)
-
-
-def _image_url(page: ProviderRequest, cert: dict[str, Any] | None, now: datetime) -> str | None:
-    if cert is None or cert["image"] is None:
-        return None
-    key = next((m["storage_key"] for m in page.state.media if m["id"] == cert["image"]), None)
-    return signed_url(page.tenant_id, key, now, PRIVATE_TTL) if key else None

@@ -7,7 +7,6 @@ back on the same step with the field named and nothing saved.
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
 from typing import Any
 
 from litestar import Controller, Request, Response, get, post
@@ -19,7 +18,8 @@ from core.accounts.profile import locate
 from core.providers import service, storage
 from core.providers.media import VIDEO_MAX_BYTES, MediaError
 from core.providers.onboarding import profile_of_user
-from core.providers.service import LANGUAGES, WEEKDAYS, ProfileError, ProfileInput
+from core.providers.service import WEEKDAYS, ProfileError, ProfileInput
+from core.providers.steps import show
 from core.providers.web import (
     JOIN,
     NotAProvider,
@@ -40,42 +40,8 @@ from core.web.templating import render_page
 from core.web.tenant import request_tenant
 
 DISTRICT_SPLIT = re.compile(r"[,，、;；\s]+")
-DEFAULT_HOURS = {day: ["08:00", "18:00"] for day in WEEKDAYS[:6]}
-HALF_HOURS = [f"{h:02d}:{m:02d}" for h in range(5, 24) for m in (0, 30)]
 UPLOAD_LIMIT = VIDEO_MAX_BYTES + 1024 * 1024
 """A request may carry one video and the form around it; larger bodies are refused early."""
-
-
-def _json(value: Any, default: Any) -> Any:
-    import json
-
-    if isinstance(value, str):
-        return json.loads(value) if value else default
-    return value if value is not None else default
-
-
-def profile_values(row: dict[str, Any], tenant_id: str) -> dict[str, Any]:
-    """The saved profile as the form shows it (the provider's own name, decrypted for them)."""
-    from core.privacy import service as privacy
-
-    name = (
-        privacy.unseal(row["name_enc"], field="provider.name", tenant_id=tenant_id)
-        if row["name_enc"]
-        else ""
-    )
-    has_centre = row["area_lat"] is not None
-    return {
-        "name": name,
-        "gender": row["gender"],
-        "birth_year": row["birth_year"] or "",
-        "years_experience": row["years_experience"] if row["name_enc"] else "",
-        "languages": [c for c in row["languages"].split(",") if c] or ["zh"],
-        "bio": row["bio"],
-        "area_mode": "districts" if row["area_districts"] and not has_centre else "radius",
-        "area_radius_km": row["area_radius_km"] or 5,
-        "area_districts": "、".join(d for d in row["area_districts"].split(",") if d),
-        "has_centre": has_centre,
-    }
 
 
 class JoinPages(Controller):
@@ -239,52 +205,3 @@ async def _profile_input(
         area_radius_km=radius,
         area_districts=districts,
     )
-
-
-async def show(
-    page: ProviderRequest,
-    step: str,
-    errors: dict[str, str] | None = None,
-    values: dict[str, Any] | None = None,
-    status_code: int = 200,
-) -> Response[Any]:
-    """Render one step of the wizard, with the progress bar across every step."""
-    from core.providers import checks_pages
-
-    if step not in {s.key for s in page.state.steps}:
-        return go(f"{JOIN}/{page.state.next_step()}")
-    context: dict[str, Any] = {"step": step, "errors": errors or {}}
-    saved = page.request.query_params.get("saved", "")
-    context["saved"] = saved if saved.isalpha() else ""
-    if step == "profile":
-        context["values"] = values or profile_values(page.state.profile, page.tenant_id)
-        context["languages"] = LANGUAGES
-    elif step == "skills":
-        app_context = page.request.app.state.doorstep
-        context["verticals"] = [
-            (app_context.plugins.verticals[slug], [c for c in page.catalog.categories
-                                                   if c.vertical == slug])
-            for slug in page.tenant.enabled_verticals
-        ]  # fmt: skip
-        context["chosen"] = (values or {}).get("skills", page.state.skills)
-    elif step == "hours":
-        saved_hours = _json(page.state.profile["working_hours"], {})
-        context["hours"] = (values or {}).get("hours") or saved_hours or DEFAULT_HOURS
-        context["days_off"] = (values or {}).get("days_off") or _json(
-            page.state.profile["days_off"], []
-        )
-        context["weekdays"] = WEEKDAYS
-        # A saved time off the half-hour grid stays choosable.
-        saved_times = {t for span in context["hours"].values() for t in span if t}
-        context["times"] = sorted(set(HALF_HOURS) | saved_times)
-    elif step == "media":
-        now = datetime.now(UTC)
-        context["media"] = [
-            {**m, "url": storage.signed_url(page.tenant_id, m["storage_key"], now)}
-            for m in page.state.media
-            if m["kind"] != "certificate"
-        ]
-        context["photo_limit"] = storage.PHOTO_LIMIT
-    else:
-        return await checks_pages.show_check_step(page, step, context, values, status_code)
-    return page.render(f"providers/join_{step}.html", context, status_code)

@@ -24,6 +24,8 @@ from core.booking import book_pages, job_pages
 from core.booking import pages as booking_pages
 from core.booking.api import BookingApi
 from core.booking.api_urgent import UrgentApi
+from core.booking.series_pages import SeriesPages
+from core.booking.urgent_pages import UrgentPages
 from core.boot import load_tenants
 from core.catalog import pages as catalog_pages
 from core.catalog.admin import PriceAdmin
@@ -127,6 +129,8 @@ class DoorstepPlugin(InitPlugin):
             CatalogApi,
             BookingApi,
             UrgentApi,
+            UrgentPages,
+            SeriesPages,
             book_pages.BookPages,
             booking_pages.BookingPages,
             job_pages.JobPages,

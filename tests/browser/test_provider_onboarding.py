@@ -256,3 +256,46 @@ async def test_a_provider_becomes_active_for_deep_cleaning_through_the_pages(
     assert found.ok, found.missing
     assert "deep" in {t.key for t in catalog.item("housekeeping.home_cleaning").tiers}
     assert problems.found == [], problems.found
+
+
+async def test_the_demo_providers_on_a_phone(
+    browser, live_server: LiveServer, artifacts: Path, jiejia_id: str, plugins, tenants, settings
+) -> None:  # type: ignore[no-untyped-def]
+    """The seeded cleaners: a public profile with its drawn avatar, and the one whose health
+    certificate lapses in five days showing yellow at the door."""
+    from core.demo import seed_demo
+    from core.privacy import service as privacy
+    from core.providers.tables import ProviderProfile
+    from core.tenancy.scoped import tenant_transaction
+    from core.verification import trust
+
+    await seed_demo(tenants, plugins, settings)
+    async with tenant_transaction(jiejia_id):
+        profiles = await ProviderProfile.select().where(ProviderProfile.tenant == jiejia_id)
+    by_name = {
+        privacy.unseal(p["name_enc"], field="provider.name", tenant_id=jiejia_id): str(p["id"])
+        for p in profiles
+    }
+    context = await browser.new_context(**PHONE)
+    problems = Problems()
+    try:
+        page = await context.new_page()
+        problems.watch(page)
+        await page.goto(live_server.url("jiejia", f"/providers/{by_name['张秀兰']}"))
+        await expect(page.locator(".pro-name")).to_have_text("张阿姨")
+        avatar = page.locator(".pro-avatar")
+        assert await avatar.evaluate("img => img.complete && img.naturalWidth > 0")
+        await shot(page, artifacts, "15-demo-profile")
+
+        code = trust.issue(jiejia_id, by_name["陈美玲"], "", datetime.now(UTC))
+        await page.goto(live_server.url("jiejia", f"/t/{code}"))
+        await expect(page.locator(".verdict-yellow")).to_contain_text("请注意核实")
+        await expect(page.locator(".reason-list")).to_contain_text("健康证将在 7 天内到期")
+        await shot(page, artifacts, "16-door-yellow")
+
+        await page.goto(live_server.url("jiejia", "/t/not-a-real-code"))
+        await expect(page.locator(".verdict-red")).to_contain_text("安心码无效")
+        await shot(page, artifacts, "17-door-forged")
+    finally:
+        await context.close()
+    assert problems.found == [], problems.found

@@ -216,6 +216,8 @@ PARAMETERS: dict[str, Callable[[Walk], list[Value]]] = {
     "code": lambda ctx: [Value("en"), Value("health_certificate"), Value(ctx.b.trust_code)],
     "vertical": lambda ctx: [Value("repair"), Value("housekeeping")],
     "item": lambda ctx: [Value("faucet_replace"), Value("home_cleaning")],
+    "item_key": lambda ctx: [Value("faucet_replace"), Value("home_cleaning")],
+    "action": lambda ctx: [Value("accept"), Value("complete")],
     "course": lambda ctx: [Value("repair.service_basics"), Value("housekeeping.service_basics")],
     "number": lambda ctx: [Value("1")],
     "kind": lambda ctx: [Value("photo")],

@@ -57,6 +57,14 @@ def mp4(payload: bytes = b"\x00" * 64) -> bytes:
     )
 
 
+async def within(tenant_id: str, query: Any) -> Any:
+    """Run a query as the tenant (PostgreSQL's row-level security shows its rows only)."""
+    from core.tenancy.scoped import tenant_transaction
+
+    async with tenant_transaction(tenant_id):
+        return await query
+
+
 def csrf_of(html: str) -> str:
     found = CSRF.search(html)
     assert found, "the page has no CSRF field"

@@ -11,7 +11,7 @@ from core.privacy import service as privacy
 from core.privacy.tables import PersonalDataRead
 from core.providers.tables import ProviderProfile
 from core.verification.tables import Certificate, IdentityCheck
-from tests.providers.conftest import Browser, id_number, make_provider
+from tests.providers.conftest import Browser, id_number, make_provider, within
 
 pytestmark = pytest.mark.db
 ADMIN = ("admin@jiejia.example", "correct-horse-battery")
@@ -35,8 +35,12 @@ async def waiting(plugins, jiejia, rows, store) -> str:  # type: ignore[no-untyp
     from core.verification import service as verification
 
     made = await make_provider(plugins, jiejia, rows.jiejia, store, activate=False)
-    await Certificate.update({Certificate.status: "pending"}).where(Certificate.id.is_not_null())
-    assert (await ProviderProfile.select(ProviderProfile.status))[0]["status"] == "pending_review"
+    await within(
+        rows.jiejia,
+        Certificate.update({Certificate.status: "pending"}).where(Certificate.id.is_not_null()),
+    )
+    profiles = await within(rows.jiejia, ProviderProfile.select(ProviderProfile.status))
+    assert profiles[0]["status"] == "pending_review"
     assert verification  # decisions go through the service in the pages
     return made.profile_id
 
@@ -66,7 +70,7 @@ async def test_the_file_masks_numbers_and_reveals_them_only_with_an_audit_entry(
     assert file.status_code == 200
     assert number not in file.text and number[0] + "*" * 16 + number[-1] in file.text
     assert "/media/certificate/" in file.text
-    assert await PersonalDataRead.count() == 0
+    assert await within(rows.jiejia, PersonalDataRead.count()) == 0
 
     shown = phone.post(
         f"/admin/providers/{profile_id}",
@@ -75,9 +79,9 @@ async def test_the_file_masks_numbers_and_reveals_them_only_with_an_audit_entry(
     )
 
     assert shown.status_code == 200 and number in shown.text
-    reads = await PersonalDataRead.select()
+    reads = await within(rows.jiejia, PersonalDataRead.select())
     assert [(r["field"], r["actor_role"]) for r in reads] == [("identity.number", "admin")]
-    cert = (await Certificate.select())[0]
+    cert = (await within(rows.jiejia, Certificate.select()))[0]
     clear = privacy.unseal(cert["number_enc"], field="certificate.number", tenant_id=rows.jiejia)
     shown = phone.post(
         f"/admin/providers/{profile_id}",
@@ -85,7 +89,7 @@ async def test_the_file_masks_numbers_and_reveals_them_only_with_an_audit_entry(
         {"what": f"certificate:{cert['id']}"},
     )
     assert clear in shown.text
-    assert await PersonalDataRead.count() == 2
+    assert await within(rows.jiejia, PersonalDataRead.count()) == 2
 
 
 async def test_rejecting_needs_a_reason_and_the_provider_sees_it(
@@ -93,12 +97,12 @@ async def test_rejecting_needs_a_reason_and_the_provider_sees_it(
 ) -> None:
     profile_id = await waiting(plugins, jiejia, rows, store)
     await sign_in_admin(phone, rows.jiejia)
-    cert = (await Certificate.select())[0]
+    cert = (await within(rows.jiejia, Certificate.select()))[0]
     path = f"/admin/providers/{profile_id}"
 
     silent = phone.post(path, f"{path}/certificates/{cert['id']}", {"decision": "reject"})
     assert silent.status_code == 400 and "请填写驳回原因" in silent.text
-    assert (await Certificate.select().where(Certificate.id == cert["id"]))[0][
+    assert (await within(rows.jiejia, Certificate.select().where(Certificate.id == cert["id"])))[0][
         "status"
     ] == "pending"
 
@@ -107,7 +111,7 @@ async def test_rejecting_needs_a_reason_and_the_provider_sees_it(
         f"{path}/certificates/{cert['id']}",
         {"decision": "reject", "reason": "照片模糊，看不清编号"},
     )
-    assert (await Certificate.select().where(Certificate.id == cert["id"]))[0][
+    assert (await within(rows.jiejia, Certificate.select().where(Certificate.id == cert["id"])))[0][
         "status"
     ] == "rejected"
     answer = phone.post(
@@ -117,7 +121,7 @@ async def test_rejecting_needs_a_reason_and_the_provider_sees_it(
         follow_redirects=False,
     )
     assert answer.status_code == 303
-    profile = (await ProviderProfile.select())[0]
+    profile = (await within(rows.jiejia, ProviderProfile.select()))[0]
     assert (profile["status"], profile["status_reason"]) == ("rejected", "请重新上传清晰的证书照片")
 
 
@@ -132,7 +136,7 @@ async def test_approving_certificates_and_the_provider_makes_them_offerable(
     profile_id = await waiting(plugins, jiejia, rows, store)
     await sign_in_admin(phone, rows.jiejia)
     path = f"/admin/providers/{profile_id}"
-    for cert in await Certificate.select():
+    for cert in await within(rows.jiejia, Certificate.select()):
         phone.post(path, f"{path}/certificates/{cert['id']}", {"decision": "approve"})
     phone.post(path, f"{path}/decision", {"decision": "approve"})
 
@@ -160,9 +164,11 @@ async def test_another_tenants_provider_is_a_404_in_the_console(
         "/admin/providers", f"/admin/providers/{made.profile_id}/decision", {"decision": "approve"}
     )
     assert answer.status_code == 404
-    assert (await ProviderProfile.select().where(ProviderProfile.id == made.profile_id))[0][
-        "status"
-    ] == "pending_review"
+    assert (
+        await within(
+            rows.wanjia, ProviderProfile.select().where(ProviderProfile.id == made.profile_id)
+        )
+    )[0]["status"] == "pending_review"
 
 
 async def test_providers_and_customers_cannot_open_the_queue(rows, phone, inbox) -> None:
@@ -193,5 +199,7 @@ async def test_a_police_filing_is_confirmed_in_the_console(
     assert "ZJHZ-2024-00999" not in page.text and "杭州市公安局" in page.text
     wanjia_phone.post(path, f"{path}/police", {"decision": "approve"})
 
-    check = await IdentityCheck.select().where(IdentityCheck.kind == "police_filing")
+    check = await within(
+        rows.wanjia, IdentityCheck.select().where(IdentityCheck.kind == "police_filing")
+    )
     assert check[0]["status"] == "passed"

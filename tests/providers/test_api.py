@@ -8,7 +8,7 @@ import time
 import pytest
 
 from core.verification.tables import IdentityRecord
-from tests.providers.conftest import ID_NUMBER, Browser
+from tests.providers.conftest import ID_NUMBER, Browser, within
 
 pytestmark = pytest.mark.db
 PHONE = "13900006666"
@@ -19,7 +19,7 @@ async def token_for(tenant_id: str) -> dict[str, str]:
     from core.accounts.service import issue_token
     from core.accounts.tables import User
 
-    user = await User.select(User.id).where(User.tenant == tenant_id).first()
+    user = await within(tenant_id, User.select(User.id).where(User.tenant == tenant_id).first())
     token = await issue_token(str(user["id"]), tenant_id, label="test phone")
     return {"authorization": f"Bearer {token}"}
 
@@ -89,7 +89,7 @@ async def test_a_bad_id_number_names_the_field(phone: Browser, inbox, rows) -> N
     assert answer.status_code == 400
     assert answer.json()["field"] == "id_number"
     assert answer.json()["detail"].startswith("id_number: ")
-    assert await IdentityRecord.count() == 0
+    assert await within(rows.jiejia, IdentityRecord.count()) == 0
 
 
 async def test_verification_needs_a_token_and_a_provider(phone: Browser, inbox, rows) -> None:

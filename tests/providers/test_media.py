@@ -20,7 +20,7 @@ from core.providers.media import (
     sniff,
 )
 from core.providers.tables import ProviderMedia
-from tests.providers.conftest import csrf_of, jpeg, mp4, png
+from tests.providers.conftest import csrf_of, jpeg, mp4, png, within
 
 
 def refused(data: bytes, kind: str = "photo", declared: str = "", name: str = "x") -> str:
@@ -204,7 +204,9 @@ async def test_file_names_never_become_paths(rows, store, plugins, jiejia) -> No
         ],
     )
 
-    rows_saved = await ProviderMedia.select().where(ProviderMedia.id.is_in(ids))
+    rows_saved = await within(
+        rows.jiejia, ProviderMedia.select().where(ProviderMedia.id.is_in(ids))
+    )
     for row in rows_saved:
         assert "passwd" not in row["storage_key"] and ".." not in row["storage_key"]
         path = store.path(rows.jiejia, row["storage_key"])
@@ -229,7 +231,7 @@ async def test_a_bad_file_among_several_saves_none(rows, store) -> None:
             [Upload(jpeg(), "image/jpeg"), Upload(b"GIF89a...", "image/gif")],
         )
 
-    assert await ProviderMedia.count() == 0
+    assert await within(rows.jiejia, ProviderMedia.count()) == 0
     assert store.keys(rows.jiejia) == []
 
 
@@ -250,7 +252,7 @@ async def test_a_failed_database_write_leaves_no_file(rows, store, monkeypatch) 
     monkeypatch.undo()
 
     assert store.keys(rows.jiejia) == []
-    assert await ProviderMedia.count() == 0
+    assert await within(rows.jiejia, ProviderMedia.count()) == 0
 
 
 @pytest.mark.db
@@ -261,7 +263,9 @@ async def test_a_new_avatar_replaces_the_old_one_and_its_file(rows, store) -> No
     await storage.save_media(store, rows.jiejia, profile_id, "avatar", [Upload(jpeg(), "")])
     await storage.save_media(store, rows.jiejia, profile_id, "avatar", [Upload(png(), "")])
 
-    avatars = await ProviderMedia.select().where(ProviderMedia.kind == "avatar")
+    avatars = await within(
+        rows.jiejia, ProviderMedia.select().where(ProviderMedia.kind == "avatar")
+    )
     assert len(avatars) == 1
     assert [k for k, _ in store.keys(rows.jiejia)] == [avatars[0]["storage_key"]]
 
@@ -293,7 +297,7 @@ async def test_media_are_served_only_through_their_signed_url(rows, store, phone
     [media_id] = await storage.save_media(
         store, rows.jiejia, profile_id, "photo", [Upload(jpeg(), "image/jpeg")]
     )
-    key = (await ProviderMedia.select().where(ProviderMedia.id == media_id))[0]["storage_key"]
+    key = await key_of(rows.jiejia, media_id)
     url = storage.signed_url(rows.jiejia, key, datetime.now(UTC))
     path, exp, sig = signed_parts(url)
 
@@ -320,7 +324,7 @@ async def test_an_expired_media_url_is_a_404(rows, store, phone) -> None:
     [media_id] = await storage.save_media(
         store, rows.jiejia, profile_id, "photo", [Upload(jpeg(), "image/jpeg")]
     )
-    key = (await ProviderMedia.select().where(ProviderMedia.id == media_id))[0]["storage_key"]
+    key = await key_of(rows.jiejia, media_id)
 
     old = storage.signed_url(rows.jiejia, key, datetime.now(UTC) - timedelta(hours=2))
 
@@ -335,7 +339,7 @@ async def test_another_tenants_host_cannot_open_the_link(rows, store, wanjia_pho
     [media_id] = await storage.save_media(
         store, rows.jiejia, profile_id, "photo", [Upload(jpeg(), "image/jpeg")]
     )
-    key = (await ProviderMedia.select().where(ProviderMedia.id == media_id))[0]["storage_key"]
+    key = await key_of(rows.jiejia, media_id)
 
     url = storage.signed_url(rows.jiejia, key, datetime.now(UTC))
 
@@ -350,7 +354,7 @@ async def test_a_removed_photo_stops_being_served(rows, store, phone) -> None:
     [media_id] = await storage.save_media(
         store, rows.jiejia, profile_id, "photo", [Upload(jpeg(), "image/jpeg")]
     )
-    key = (await ProviderMedia.select().where(ProviderMedia.id == media_id))[0]["storage_key"]
+    key = await key_of(rows.jiejia, media_id)
     url = storage.signed_url(rows.jiejia, key, datetime.now(UTC))
 
     await storage.delete_media(store, rows.jiejia, profile_id, media_id)
@@ -368,7 +372,7 @@ async def test_videos_answer_range_requests(rows, store, phone) -> None:
     [media_id] = await storage.save_media(
         store, rows.jiejia, profile_id, "video", [Upload(video, "video/mp4")]
     )
-    key = (await ProviderMedia.select().where(ProviderMedia.id == media_id))[0]["storage_key"]
+    key = await key_of(rows.jiejia, media_id)
 
     part = phone.get(
         storage.signed_url(rows.jiejia, key, datetime.now(UTC)), headers={"range": "bytes=0-99"}
@@ -394,7 +398,12 @@ async def test_an_upload_through_the_page_reports_the_field_and_reason(rows, pho
     assert answer.status_code == 400
     assert 'id="err-avatar"' in answer.text
     assert "头像" in answer.text and "不是 JPEG、PNG 或 WebP 图片" in answer.text
-    assert await ProviderMedia.count() == 0
+    assert await within(rows.jiejia, ProviderMedia.count()) == 0
+
+
+async def key_of(tenant_id: str, media_id: str) -> str:
+    found = await within(tenant_id, ProviderMedia.select().where(ProviderMedia.id == media_id))
+    return str(found[0]["storage_key"])
 
 
 async def _provider(tenant_id: str) -> str:

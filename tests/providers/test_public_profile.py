@@ -6,7 +6,7 @@ import pytest
 
 from core.privacy import service as privacy
 from core.verification.tables import Certificate, IdentityRecord
-from tests.providers.conftest import make_provider
+from tests.providers.conftest import make_provider, within
 
 pytestmark = pytest.mark.db
 
@@ -25,12 +25,12 @@ async def test_an_active_provider_shows_badges_but_never_numbers(
         assert f'<span aria-hidden="true">✔</span> {badge}' in text
     assert "40-49" in text and "1980" not in text  # an age band, never the year
     assert "暂无评价" in text
-    identity = (await IdentityRecord.select())[0]
+    identity = (await within(rows.jiejia, IdentityRecord.select()))[0]
     id_number = privacy.unseal(
         identity["number_enc"], field="identity.number", tenant_id=rows.jiejia
     )
     assert id_number not in text and id_number[-6:] not in text
-    for cert in await Certificate.select():
+    for cert in await within(rows.jiejia, Certificate.select()):
         number = privacy.unseal(
             cert["number_enc"], field="certificate.number", tenant_id=rows.jiejia
         )

@@ -9,16 +9,16 @@ import pytest
 
 from core.providers.tables import ProviderMedia, ProviderProfile, ProviderSkill
 from core.verification.tables import Certificate, IdentityCheck, IdentityRecord, PoliceFiling
-from tests.providers.conftest import ID_NUMBER, Browser, jpeg
+from tests.providers.conftest import ID_NUMBER, Browser, jpeg, within
 
 pytestmark = pytest.mark.db
 PHONE = "13912345678"
 
 
-async def profile_row() -> dict:
-    rows = await ProviderProfile.select()
-    assert len(rows) == 1
-    return rows[0]
+async def profile_row(tenant_id: str) -> dict:
+    found = await within(tenant_id, ProviderProfile.select())
+    assert len(found) == 1
+    return found[0]
 
 
 def fill_profile(browser: Browser, **changes: str) -> object:
@@ -48,7 +48,7 @@ async def test_joining_needs_a_signed_in_phone(phone: Browser) -> None:
 
 
 async def test_a_new_provider_starts_on_the_profile_step_with_the_phone_verified(
-    phone: Browser, inbox
+    phone: Browser, inbox, rows
 ) -> None:
     phone.sign_in(PHONE, inbox)
 
@@ -58,13 +58,17 @@ async def test_a_new_provider_starts_on_the_profile_step_with_the_phone_verified
     page = phone.get("/provider/join/profile")
     assert page.status_code == 200
     assert "第 1 步，共" in page.text  # the progress across steps
-    profile = await profile_row()
+    profile = await profile_row(rows.jiejia)
     assert profile["status"] == "onboarding"
-    phone_check = await IdentityCheck.select().where(IdentityCheck.kind == "phone")
+    phone_check = await within(
+        rows.jiejia, IdentityCheck.select().where(IdentityCheck.kind == "phone")
+    )
     assert [c["status"] for c in phone_check] == ["passed"]
 
 
-async def test_the_profile_step_saves_and_goes_on_to_the_services(phone: Browser, inbox) -> None:
+async def test_the_profile_step_saves_and_goes_on_to_the_services(
+    phone: Browser, inbox, rows
+) -> None:
     phone.sign_in(PHONE, inbox)
     phone.get("/provider/join")
 
@@ -72,7 +76,7 @@ async def test_the_profile_step_saves_and_goes_on_to_the_services(phone: Browser
 
     assert answer.status_code == 303, answer.text
     assert answer.headers["location"] == "/provider/join/skills"
-    profile = await profile_row()
+    profile = await profile_row(rows.jiejia)
     assert profile["name_enc"] and "王秀兰" not in profile["name_enc"]
     assert (profile["birth_year"], profile["languages"]) == (1979, "zh,wuu")
     assert profile["area_lat"] == pytest.approx(31.2347)
@@ -91,7 +95,7 @@ async def test_the_profile_step_saves_and_goes_on_to_the_services(phone: Browser
     ],
 )
 async def test_a_bad_profile_names_the_field_and_saves_nothing(
-    phone: Browser, inbox, change: dict, field: str, words: str
+    phone: Browser, inbox, rows, change: dict, field: str, words: str
 ) -> None:
     phone.sign_in(PHONE, inbox)
     phone.get("/provider/join")
@@ -102,10 +106,10 @@ async def test_a_bad_profile_names_the_field_and_saves_nothing(
     assert f'id="err-{field}"' in answer.text
     assert words in answer.text
     assert "未保存任何内容" in answer.text
-    assert (await profile_row())["name_enc"] is None
+    assert (await profile_row(rows.jiejia))["name_enc"] is None
 
 
-async def test_choosing_no_service_is_refused(phone: Browser, inbox) -> None:
+async def test_choosing_no_service_is_refused(phone: Browser, inbox, rows) -> None:
     phone.sign_in(PHONE, inbox)
     phone.get("/provider/join")
     fill_profile(phone)
@@ -114,10 +118,12 @@ async def test_choosing_no_service_is_refused(phone: Browser, inbox) -> None:
 
     assert answer.status_code == 400
     assert 'id="err-skills"' in answer.text
-    assert await ProviderSkill.count() == 0
+    assert await within(rows.jiejia, ProviderSkill.count()) == 0
 
 
-async def test_hours_with_the_end_before_the_start_name_the_day(phone: Browser, inbox) -> None:
+async def test_hours_with_the_end_before_the_start_name_the_day(
+    phone: Browser, inbox, rows
+) -> None:
     phone.sign_in(PHONE, inbox)
     phone.get("/provider/join")
     fill_profile(phone)
@@ -127,10 +133,10 @@ async def test_hours_with_the_end_before_the_start_name_the_day(phone: Browser, 
 
     assert answer.status_code == 400
     assert "周一" in answer.text and "开始时间" in answer.text
-    assert (await profile_row())["working_hours"] in ("{}", {})
+    assert (await profile_row(rows.jiejia))["working_hours"] in ("{}", {})
 
 
-async def test_a_cleaner_walks_the_steps_to_submission(phone: Browser, inbox) -> None:
+async def test_a_cleaner_walks_the_steps_to_submission(phone: Browser, inbox, rows) -> None:
     """Profile, services, hours, photo, identity, two certificates, the course, submit."""
     phone.sign_in(PHONE, inbox)
     phone.get("/provider/join")
@@ -152,7 +158,7 @@ async def test_a_cleaner_walks_the_steps_to_submission(phone: Browser, inbox) ->
         follow_redirects=False,
     )
     assert answer.headers["location"] == "/provider/join/media"
-    assert (await profile_row())["days_off"] in ('["2030-02-01"]', ["2030-02-01"])
+    assert (await profile_row(rows.jiejia))["days_off"] in ('["2030-02-01"]', ["2030-02-01"])
 
     token = phone.get("/provider/join/media").text
     from tests.providers.conftest import csrf_of
@@ -204,8 +210,11 @@ async def test_a_cleaner_walks_the_steps_to_submission(phone: Browser, inbox) ->
         )
         assert answer.status_code == 303, answer.text
     assert answer.headers["location"] == "/provider/join/training"
-    assert await Certificate.count() == 2
-    assert await ProviderMedia.count().where(ProviderMedia.kind == "certificate") == 2
+    assert await within(rows.jiejia, Certificate.count()) == 2
+    assert (
+        await within(rows.jiejia, ProviderMedia.count().where(ProviderMedia.kind == "certificate"))
+        == 2
+    )
 
     lesson = phone.get("/provider/join/training/housekeeping.service_basics/1")
     assert lesson.status_code == 200 and "第 1 课" in lesson.text
@@ -223,13 +232,13 @@ async def test_a_cleaner_walks_the_steps_to_submission(phone: Browser, inbox) ->
         "/provider/join/submit", "/provider/join/submit", {}, follow_redirects=False
     )
     assert answer.headers["location"].startswith("/provider/status")
-    assert (await profile_row())["status"] == "pending_review"
+    assert (await profile_row(rows.jiejia))["status"] == "pending_review"
     status = phone.get("/provider/status")
     assert status.status_code == 200
     assert "等待审核" in status.text
 
 
-async def test_a_failed_quiz_says_the_score_and_the_pass_mark(phone: Browser, inbox) -> None:
+async def test_a_failed_quiz_says_the_score_and_the_pass_mark(phone: Browser, inbox, rows) -> None:
     phone.sign_in(PHONE, inbox)
     phone.get("/provider/join")
     fill_profile(phone)
@@ -249,7 +258,7 @@ async def test_a_failed_quiz_says_the_score_and_the_pass_mark(phone: Browser, in
 
 
 async def test_an_identity_with_a_wrong_checksum_is_refused_and_nothing_is_kept(
-    phone: Browser, inbox
+    phone: Browser, inbox, rows
 ) -> None:
     phone.sign_in(PHONE, inbox)
     phone.get("/provider/join")
@@ -267,7 +276,7 @@ async def test_an_identity_with_a_wrong_checksum_is_refused_and_nothing_is_kept(
 
     assert answer.status_code == 400
     assert 'id="err-id_number"' in answer.text
-    assert await IdentityRecord.count() == 0
+    assert await within(rows.jiejia, IdentityRecord.count()) == 0
 
 
 async def test_an_expired_certificate_is_refused_with_its_photo_not_kept(
@@ -296,12 +305,14 @@ async def test_an_expired_certificate_is_refused_with_its_photo_not_kept(
 
     assert answer.status_code == 400
     assert 'id="err-valid_until"' in answer.text and "已过期" in answer.text
-    assert await Certificate.count() == 0
-    assert await ProviderMedia.count() == 0
+    assert await within(rows.jiejia, Certificate.count()) == 0
+    assert await within(rows.jiejia, ProviderMedia.count()) == 0
     assert store.keys(rows.jiejia) == []
 
 
-async def test_locksmith_work_adds_the_police_filing_step(wanjia_phone: Browser, inbox) -> None:
+async def test_locksmith_work_adds_the_police_filing_step(
+    wanjia_phone: Browser, inbox, rows
+) -> None:
     wanjia_phone.sign_in(PHONE, inbox)
     wanjia_phone.get("/provider/join")
     fill_profile(wanjia_phone, area_address="西湖区文三路478号")
@@ -317,7 +328,7 @@ async def test_locksmith_work_adds_the_police_filing_step(wanjia_phone: Browser,
         {"filing_number": "123", "bureau": "", "filed_on": "2024-01-01"},
     )
     assert bad.status_code == 400 and 'id="err-filing_number"' in bad.text
-    assert await PoliceFiling.count() == 0
+    assert await within(rows.wanjia, PoliceFiling.count()) == 0
     good = wanjia_phone.post(
         "/provider/join/police",
         "/provider/join/police",
@@ -329,10 +340,10 @@ async def test_locksmith_work_adds_the_police_filing_step(wanjia_phone: Browser,
         follow_redirects=False,
     )
     assert good.status_code == 303
-    assert await PoliceFiling.count() == 1
+    assert await within(rows.wanjia, PoliceFiling.count()) == 1
 
 
-async def test_a_cleaner_has_no_police_filing_step(phone: Browser, inbox) -> None:
+async def test_a_cleaner_has_no_police_filing_step(phone: Browser, inbox, rows) -> None:
     phone.sign_in(PHONE, inbox)
     phone.get("/provider/join")
     fill_profile(phone)
@@ -344,3 +355,32 @@ async def test_a_cleaner_has_no_police_filing_step(phone: Browser, inbox) -> Non
 
     assert page.status_code == 303
     assert "/provider/join/police" not in phone.get("/provider/join/profile").text
+
+
+async def test_every_step_reads_in_english_on_request(phone: Browser, inbox, rows) -> None:
+    phone.sign_in(PHONE, inbox)
+    phone.get("/provider/join")
+    fill_profile(phone)
+    phone.post(
+        "/provider/join/skills", "/provider/join/skills", {"skill": ["housekeeping.home_cleaning"]}
+    )
+    phone.client.cookies.set("doorstep_lang", "en")
+    headings = {
+        "profile": "About you",
+        "skills": "Which services do you do?",
+        "hours": "When do you work?",
+        "media": "Photos and a short video",
+        "identity": "Verify your identity",
+        "certificates": "Health certificate",
+        "training": "Housekeeping service basics",
+        "submit": "Submit for review",
+    }
+
+    for step, heading in headings.items():
+        page = phone.get(f"/provider/join/{step}")
+        assert page.status_code == 200, step
+        assert heading in page.text, step
+        assert "Step " in page.text and "第 " not in page.text, step
+        assert "保存并继续" not in page.text and "继续" not in page.text.split("<main")[1], step
+    status = phone.get("/provider/status")
+    assert "Verification status" in status.text and "Onboarding" in status.text

@@ -1,0 +1,402 @@
+"""Booking benchmark: createBooking over HTTP against the real server, many clients at once.
+
+    .venv/bin/python bench/booking.py --clients 16 64 --engine sqlite|postgres
+
+Starts ``uvicorn`` (one worker, ``bench/serve.py`` -> ``core.web.app.create_app``) on
+127.0.0.1 over a fresh database holding ``--providers`` verified providers on the jiejia tenant
+and one customer (with an API token) per client. Each client loops ``POST /api/v1/bookings``
+(bounded: ``--seconds`` per phase): daily cleaning, 2 hours, a random day in the next 60 and a
+random half-hour start, 70 % of requests naming one of the 200 "hot" providers, the rest one
+of the others. Counts 201s (bookings/s), 409s (the time was taken), other 4xx, 5xx, time-outs,
+then audits the database: overlapping holds of any provider (must be 0) and bookings stored
+against 201s seen.
+
+The reference, measured in the same run on the same machine: raw ``sqlite3`` in one thread,
+WAL, one ``BEGIN IMMEDIATE`` transaction per booking (overlap check + insert), the same
+request mix, ``synchronous=NORMAL`` and ``FULL`` (the app's SQLite connections use FULL).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench._common import (  # noqa: E402
+    OVERLAP_AUDIT_SQL,
+    ROOT,
+    Database,
+    emit,
+    machine,
+    open_database,
+    percentile,
+)
+from bench.metro import COURSE, IDENTITY, new_ids  # noqa: E402
+
+CENTRE = (31.2304, 121.4737)
+TZ = ZoneInfo("Asia/Shanghai")
+HOT = 200
+HOT_SHARE = 0.7
+DAYS = 60
+ITEM = "housekeeping.home_cleaning"
+HOURS = {d: ["08:00", "20:00"] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
+
+
+def first_day() -> date:
+    return (datetime.now(TZ) + timedelta(days=1)).date()
+
+
+def random_start(rng: random.Random, start_day: date) -> datetime:
+    """A half-hour start between 08:00 and 17:30 (2 hours fit the 08:00-20:00 hours)."""
+    day = start_day + timedelta(days=rng.randrange(DAYS))
+    minutes = 8 * 60 + 30 * rng.randrange(20)
+    local = datetime(day.year, day.month, day.day, tzinfo=TZ) + timedelta(minutes=minutes)
+    return local.astimezone(UTC)
+
+
+# --- the world ------------------------------------------------------------------------------
+
+
+async def seed(db: Database, providers: int, customers: int) -> tuple[list[str], list[str]]:
+    """Verified providers around the centre (radius 30 km, so everyone serves the centre) and
+    customers with API tokens. Returns (provider ids, tokens)."""
+    from core.accounts.service import issue_token
+
+    tid = db.tenant_ids["jiejia"]
+    v = db.value
+    now = datetime.now(UTC)
+    created, valid = v(now - timedelta(days=60)), v(now + timedelta(days=300))
+    pids, users = new_ids(providers), new_ids(providers + customers)
+    fresh = iter(new_ids(providers * 10))
+    rng = random.Random(3)
+    await db.bulk(
+        "accounts_user",
+        ("id", "tenant", "kind", "locale", "created_at"),
+        [(u, tid, "provider" if n < providers else "customer", "zh_CN", created)
+         for n, u in enumerate(users)],
+    )  # fmt: skip
+    await db.bulk(
+        "providers_profile",
+        ("id", "tenant", "user", "gender", "languages", "area_lat", "area_lng",
+         "area_radius_km", "area_districts", "working_hours", "days_off", "status",
+         "quality_score", "rating_sum", "rating_count", "created_at"),
+        [
+            (p, tid, users[n], "female", "zh", CENTRE[0] + rng.uniform(-0.05, 0.05),
+             CENTRE[1] + rng.uniform(-0.05, 0.05), 30.0, "", json.dumps(HOURS), "[]", "active",
+             0.8, 45 * (n % 7), 10 * (n % 7), created)
+            for n, p in enumerate(pids)
+        ],
+    )  # fmt: skip
+    await db.bulk(
+        "providers_skill",
+        ("id", "tenant", "provider", "item_ref", "suspended", "suspended_reason"),
+        [(next(fresh), tid, p, ITEM, False, "") for p in pids],
+    )
+    await db.bulk(
+        "verification_check",
+        ("id", "tenant", "provider", "kind", "status", "started_at", "checked_at", "valid_until"),
+        [(next(fresh), tid, p, k, "passed", created, created, valid) for p in pids for k in IDENTITY],
+    )
+    since, until = v(date(2025, 1, 1)), v(date(2030, 12, 31))
+    await db.bulk(
+        "verification_certificate",
+        ("id", "tenant", "provider", "kind", "number_enc", "issuer", "valid_from",
+         "valid_until", "status", "created_at"),
+        [(next(fresh), tid, p, k, "x", "卫健委", since, until, "approved", created)
+         for p in pids for k in ("health_certificate", "housekeeping_training")],
+    )  # fmt: skip
+    await db.bulk(
+        "verification_training",
+        ("id", "tenant", "provider", "course", "score", "passed_at", "taken_at"),
+        [(next(fresh), tid, p, COURSE, 100, created, created) for p in pids],
+    )
+    tokens = [
+        await issue_token(u, tid, label="bench") for u in users[providers : providers + customers]
+    ]
+    await db.analyze()
+    return pids, tokens
+
+
+# --- the server -----------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def start_server(db: Database, port: int) -> subprocess.Popen[bytes]:
+    log = open(db.workdir / "server.log", "wb")  # noqa: SIM115 - lives as long as the server
+    server = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
+        [
+            sys.executable, "-m", "uvicorn", "--factory", "bench.serve:app",
+            "--host", "127.0.0.1", "--port", str(port), "--workers", "1",
+            "--log-level", "warning", "--no-access-log",
+        ],
+        cwd=ROOT,
+        env=db.env(),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise SystemExit(f"the server exited: see {db.workdir / 'server.log'}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return server
+        except OSError:
+            time.sleep(0.2)
+    server.kill()
+    raise SystemExit("the server did not start in 60 s")
+
+
+def stop_server(server: subprocess.Popen[bytes]) -> None:
+    if server.poll() is None:
+        os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait()
+
+
+# --- a small HTTP/1.1 client (keep-alive), light enough not to starve the server ------------
+
+
+class Connection:
+    def __init__(self, port: int, host_header: str) -> None:
+        self.port = port
+        self.host = host_header
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def post(self, path: str, body: bytes, token: str, timeout: float) -> int:
+        return await asyncio.wait_for(self._post(path, body, token), timeout)
+
+    async def _post(self, path: str, body: bytes, token: str) -> int:
+        if self.writer is None:
+            self.reader, self.writer = await asyncio.open_connection("127.0.0.1", self.port)
+        assert self.reader is not None
+        head = (
+            f"POST {path} HTTP/1.1\r\nHost: {self.host}\r\nAuthorization: Bearer {token}\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+        )
+        self.writer.write(head.encode() + body)
+        status_line = await self.reader.readline()
+        if not status_line:
+            raise ConnectionError("closed")
+        status = int(status_line.split()[1])
+        length, close = 0, False
+        while (line := await self.reader.readline()) not in (b"\r\n", b""):
+            name, _, value = line.decode("latin-1").partition(":")
+            if name.lower() == "content-length":
+                length = int(value)
+            elif name.lower() == "connection" and value.strip().lower() == "close":
+                close = True
+        await self.reader.readexactly(length)
+        if close:
+            self.close()
+        return status
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+        self.reader = self.writer = None
+
+
+async def phase(
+    port: int, clients: int, tokens: list[str], pids: list[str], seconds: float, timeout: float
+) -> dict[str, Any]:
+    counts = {"201": 0, "409": 0, "other_4xx": 0, "5xx": 0, "timeouts": 0, "errors": 0}
+    latencies: list[float] = []
+    statuses: dict[str, int] = {}
+    start_day = first_day()
+    hot, cold = pids[:HOT], pids[HOT:]
+    deadline = time.perf_counter() + seconds
+
+    async def client(n: int) -> None:
+        rng = random.Random(1000 * clients + n)
+        connection = Connection(port, "jiejia.localhost")
+        token = tokens[n]
+        while time.perf_counter() < deadline:
+            provider = rng.choice(hot) if rng.random() < HOT_SHARE else rng.choice(cold)
+            body = json.dumps(
+                {
+                    "items": [{"item": ITEM, "tier": "daily", "intake": {"area_m2": 60, "hours": 2}}],
+                    "place": {
+                        "address": "上海市黄浦区南京东路 1 号",
+                        "point": {"lat": CENTRE[0], "lng": CENTRE[1]},
+                        "district": "黄浦区",
+                    },
+                    "startsAt": random_start(rng, start_day).isoformat(),
+                    "providerId": provider,
+                }
+            ).encode()
+            started = time.perf_counter()
+            try:
+                status = await connection.post("/api/v1/bookings", body, token, timeout)
+            except TimeoutError:
+                counts["timeouts"] += 1
+                connection.close()
+                continue
+            except (OSError, ConnectionError, asyncio.IncompleteReadError, ValueError):
+                counts["errors"] += 1
+                connection.close()
+                continue
+            latencies.append(time.perf_counter() - started)
+            statuses[str(status)] = statuses.get(str(status), 0) + 1
+            if status in (200, 201):
+                counts["201"] += 1
+            elif status == 409:
+                counts["409"] += 1
+            elif status >= 500:
+                counts["5xx"] += 1
+            else:
+                counts["other_4xx"] += 1
+        connection.close()
+
+    began = time.perf_counter()
+    await asyncio.gather(*[client(n) for n in range(clients)])
+    elapsed = time.perf_counter() - began
+    ms = sorted(x * 1000 for x in latencies)
+    return {
+        "clients": clients,
+        "seconds": round(elapsed, 2),
+        "requests": len(latencies),
+        "requests_per_s": round(len(latencies) / elapsed, 1),
+        "bookings_per_s": round(counts["201"] / elapsed, 1),
+        **counts,
+        "statuses": statuses,
+        "p50_ms": round(percentile(ms, 50), 1) if ms else None,
+        "p99_ms": round(percentile(ms, 99), 1) if ms else None,
+    }
+
+
+# --- the reference: raw sqlite3 -------------------------------------------------------------
+
+
+def raw_sqlite(seconds: float, synchronous: str, providers: int) -> dict[str, Any]:
+    """One thread, WAL, BEGIN IMMEDIATE per booking: overlap check + insert, the same mix."""
+    folder = Path(tempfile.mkdtemp(prefix="doorstep-raw-"))
+    connection = sqlite3.connect(folder / "raw.sqlite3", isolation_level=None)
+    try:
+        connection.execute("PRAGMA journal_mode=WAL")
+        connection.execute(f"PRAGMA synchronous={synchronous}")
+        connection.execute(
+            "CREATE TABLE booking (id TEXT PRIMARY KEY, provider TEXT NOT NULL, "
+            "hold_start TEXT NOT NULL, hold_end TEXT NOT NULL, status TEXT NOT NULL)"
+        )
+        connection.execute("CREATE INDEX booking_provider ON booking (provider, hold_start)")
+        pids = new_ids(providers)
+        hot, cold = pids[:HOT], pids[HOT:]
+        rng = random.Random(5)
+        start_day = first_day()
+        booked = tried = 0
+        ids = iter(new_ids(2_000_000))
+        deadline = time.perf_counter() + seconds
+        began = time.perf_counter()
+        while time.perf_counter() < deadline:
+            for _ in range(100):
+                provider = rng.choice(hot) if rng.random() < HOT_SHARE else rng.choice(cold)
+                start = random_start(rng, start_day)
+                hold = (str(start - timedelta(minutes=30)), str(start + timedelta(minutes=150)))
+                tried += 1
+                connection.execute("BEGIN IMMEDIATE")
+                taken = connection.execute(
+                    "SELECT 1 FROM booking WHERE provider = ? AND status = 'offered' "
+                    "AND hold_start < ? AND hold_end > ? LIMIT 1",
+                    (provider, hold[1], hold[0]),
+                ).fetchone()
+                if taken is None:
+                    connection.execute(
+                        "INSERT INTO booking VALUES (?, ?, ?, ?, 'offered')",
+                        (next(ids), provider, *hold),
+                    )
+                    booked += 1
+                connection.execute("COMMIT")
+        elapsed = time.perf_counter() - began
+        return {
+            "synchronous": synchronous,
+            "attempts_per_s": round(tried / elapsed),
+            "bookings_per_s": round(booked / elapsed),
+        }
+    finally:
+        connection.close()
+        import shutil
+
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+# --- main -----------------------------------------------------------------------------------
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--clients", type=int, nargs="+", default=[16, 64])
+    parser.add_argument("--engine", choices=("sqlite", "postgres"), default="sqlite")
+    parser.add_argument("--providers", type=int, default=2000)
+    parser.add_argument("--seconds", type=float, default=20.0, help="per phase")
+    parser.add_argument("--timeout", type=float, default=10.0, help="per request")
+    parser.add_argument("--database-url", default="", help="PostgreSQL app role (else throwaway)")
+    parser.add_argument("--owner-url", default="")
+    parser.add_argument("--superuser-url", default="")
+    args = parser.parse_args()
+
+    db = await open_database(
+        args.engine,
+        database_url=args.database_url,
+        owner_url=args.owner_url,
+        superuser_url=args.superuser_url,
+    )
+    result: dict[str, Any] = {"benchmark": "booking", "machine": machine(), "engine": args.engine}
+    try:
+        pids, tokens = await seed(db, args.providers, max(args.clients))
+        port = free_port()
+        server = start_server(db, port)
+        try:
+            result["server"] = "uvicorn, 1 worker, bench/serve.py -> core.web.app.create_app"
+            result["phases"] = [
+                await phase(port, n, tokens, pids, args.seconds, args.timeout) for n in args.clients
+            ]
+        finally:
+            stop_server(server)
+        stored = await db.scalar(
+            "SELECT count(*) FROM booking_booking WHERE status = 'offered'"
+        )
+        result["audit"] = {
+            "overlapping_holds": await db.scalar(OVERLAP_AUDIT_SQL),
+            "bookings_stored": stored,
+            "bookings_answered_201": sum(p["201"] for p in result["phases"]),
+        }
+        result["reference_raw_sqlite3"] = [
+            raw_sqlite(min(args.seconds, 5.0), sync, args.providers) for sync in ("NORMAL", "FULL")
+        ]
+        best = max(p["bookings_per_s"] for p in result["phases"])
+        result["ratio_to_raw_sqlite3_normal"] = round(
+            best / max(1, result["reference_raw_sqlite3"][0]["bookings_per_s"]), 4
+        )
+    finally:
+        db.close()
+    emit(result)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
