@@ -156,7 +156,7 @@ class AccountPages(Controller):
         except NotFound:
             raise NotFoundException() from None
         except AccountError as exc:
-            found = await profile.address(user.id, tenant_id, address_id)
+            found = await profile.address(user.id, tenant_id, address_id)  # checked just above
             values = {name: field(form, name) for name in ("label", "address", "default")}
             context = {
                 "address": found,

@@ -293,8 +293,9 @@ async def update_address(
     geocoders: Sequence[Geocoder] = (),
     make_default: bool = False,
 ) -> AddressView:
-    label, text = _clean_address(label, text)
+    """Change an address of one's own; someone else's is NotFound, whatever the form says."""
     current = await address(user_id, tenant_id, address_id)
+    label, text = _clean_address(label, text)
     values, located = await _sealed_address(tenant_id, text, geocoders)
     owner = parse_id(user_id)
     is_default = current.is_default or make_default

@@ -195,18 +195,27 @@ def scoped(table: type[T], tenant_id: Any, *, with_shared: bool = False) -> Tena
 
 
 class TenantTransaction:
-    """What ``tenant_transaction`` yields. ``finish`` ends a transaction it opened early (the
-    web middleware commits before the response starts); elsewhere it does nothing."""
+    """What ``tenant_transaction`` yields. ``checkpoint`` ends the work so far of a transaction
+    it opened (the web middleware commits before the response starts) and carries on in a new
+    one of the same tenant; elsewhere it does nothing."""
 
     def __init__(self, tenant_id: uuid.UUID, owned: PostgresTransaction | None = None) -> None:
         self.tenant_id = tenant_id
         self._owned = owned
-        self.finished = owned is None
 
-    async def finish(self, commit: bool) -> None:
-        if self.finished or self._owned is None:
+    async def checkpoint(self, commit: bool) -> None:
+        """Commit (or roll back) what was done so far; what follows (a background task after
+        the response) runs in a new transaction with the same tenant setting."""
+        if self._owned is None:
             return
-        self.finished = True
+        await self._end(commit)
+        connection = self._owned.connection
+        self._owned.transaction = connection.transaction()
+        await self._owned.transaction.start()
+        await connection.execute("SELECT set_config($1, $2, true)", SETTING, str(self.tenant_id))
+
+    async def _end(self, commit: bool) -> None:
+        assert self._owned is not None
         if commit:
             await self._owned.transaction.commit()
         else:
@@ -301,14 +310,14 @@ async def _owned_transaction(engine: PostgresEngine, tid: uuid.UUID) -> AsyncIte
         # where each write_transaction commits on its own (wrong-code counters, security
         # events). After a database error the transaction is aborted and this rolls back.
         with suppress(asyncpg.PostgresError, asyncpg.InterfaceError):
-            await handle.finish(commit=True)
+            await handle._end(commit=True)
         raise
     except BaseException:  # cancelled: leave nothing half-done
         with suppress(asyncpg.PostgresError, asyncpg.InterfaceError):
-            await handle.finish(commit=False)
+            await handle._end(commit=False)
         raise
     else:
-        await handle.finish(commit=True)
+        await handle._end(commit=True)
     finally:
         try:
             if engine.pool:

@@ -3,9 +3,11 @@
 On PostgreSQL this is what row-level security keys on: one transaction per request with
 ``doorstep.tenant_id`` set, committed before the response starts (rolled back for a 5xx, so a
 failed request leaves nothing half-written), so the client never sees an answer whose writes
-might still fail. Refusals (4xx) commit: the security events they record must stay. Services'
-own ``write_transaction`` blocks nest inside as savepoints. On SQLite this only remembers the
-tenant. Requests without a tenant (``/health``) and unknown hosts run without one.
+might still fail. Refusals (4xx) commit: the security events they record must stay. Work after
+the response starts (background tasks) runs in a new transaction of the same tenant, committed
+at the end. Services' own ``write_transaction`` blocks nest inside as savepoints. On SQLite this
+only remembers the tenant. Requests without a tenant (``/health``) and unknown hosts run
+without one.
 """
 
 from __future__ import annotations
@@ -41,14 +43,14 @@ class TenantTransactionMiddleware(ASGIMiddleware):
 
             async def send_after_commit(message: Message) -> None:
                 if message["type"] == "http.response.start":
-                    await transaction.finish(commit=message["status"] < 500)
+                    await transaction.checkpoint(commit=message["status"] < 500)
                 await send(message)
 
             try:
                 await next_app(scope, receive, send_after_commit)
             except HTTPException as exc:
-                await transaction.finish(commit=exc.status_code < 500)
+                await transaction.checkpoint(commit=exc.status_code < 500)
                 raise
             except BaseException:
-                await transaction.finish(commit=False)
+                await transaction.checkpoint(commit=False)
                 raise

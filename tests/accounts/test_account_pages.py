@@ -217,3 +217,15 @@ async def test_deleting_the_account_anonymises_it(
     assert "138****1234" in page.text and "王小明" not in page.text and "锦绣路" not in page.text
     async with tenant_transaction(rows.jiejia):
         assert await User.count() == 2
+
+
+async def test_an_empty_form_for_someone_elses_address_is_still_not_found(
+    rows: Rows, signed_in: Visitor, another_visitor: Visitor, inbox: DevInbox
+) -> None:
+    add(signed_in, "家", HOME)
+    (home_id,) = address_ids(signed_in.get("/account").text)
+    another_visitor.sign_in("13916285730", inbox)
+
+    answer = another_visitor.post_form("/account", f"/account/addresses/{home_id}", {})
+
+    assert answer.status_code == 404

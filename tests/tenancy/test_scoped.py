@@ -188,3 +188,22 @@ async def test_errors_keep_what_was_written_before_them(ids: tuple[str, str]) ->
     async with tenant_transaction(a):
         numbers = [r["number"] for r in await scoped(PriceListVersion, a).select()]
     assert numbers == [1]
+
+
+async def test_a_checkpoint_ends_the_work_so_far_and_the_tenant_carries_on(
+    ids: tuple[str, str], pg_cluster: object
+) -> None:
+    """What the web middleware does at the response's start (PostgreSQL): roll back (a 5xx) or
+    commit, then later work (a background task) still runs as the same tenant."""
+    a, _ = ids
+
+    async with tenant_transaction(a) as transaction:
+        await scoped(PriceListVersion, a).insert(version(1))
+        await transaction.checkpoint(commit=False)
+        await scoped(PriceListVersion, a).insert(version(2))
+        await transaction.checkpoint(commit=True)
+        await scoped(PriceListVersion, a).insert(version(3))
+
+    async with tenant_transaction(a):
+        numbers = sorted(r["number"] for r in await scoped(PriceListVersion, a).select())
+    assert numbers == [2, 3]
