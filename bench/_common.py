@@ -8,6 +8,7 @@ synchronous_commit off, so PostgreSQL figures are an upper bound for a durable i
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import platform
@@ -25,7 +26,7 @@ if str(ROOT) not in sys.path:
 
 HOLDING_SQL = "('offered', 'accepted', 'en_route', 'arrived', 'in_progress')"
 OVERLAP_AUDIT_SQL = (
-    "SELECT count(*) AS pairs FROM booking_booking a JOIN booking_booking b "
+    "SELECT count(*) AS pairs FROM booking_booking a JOIN booking_booking b "  # noqa: S608
     "ON a.provider = b.provider AND a.id < b.id "
     "AND a.hold_start < b.hold_end AND b.hold_start < a.hold_end "
     f"WHERE a.status IN {HOLDING_SQL} AND b.status IN {HOLDING_SQL}"
@@ -229,7 +230,8 @@ async def open_database(
     )
     db.plugins = build_plugin_manager()
     db.tenants = load_tenants(db.settings, db.plugins)
-    await prepare_database(db.settings, db.plugins, db.tenants)
+    with contextlib.redirect_stdout(sys.stderr):  # Piccolo reports migrations on stdout
+        await prepare_database(db.settings, db.plugins, db.tenants)
     for tenant in db.tenants:
         tid = await tenant_row_id(tenant.slug)
         assert tid is not None

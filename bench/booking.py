@@ -37,7 +37,7 @@ from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench._common import (  # noqa: E402
+from bench._common import (
     OVERLAP_AUDIT_SQL,
     ROOT,
     Database,
@@ -46,7 +46,7 @@ from bench._common import (  # noqa: E402
     open_database,
     percentile,
 )
-from bench.metro import COURSE, IDENTITY, new_ids  # noqa: E402
+from bench.metro import COURSE, IDENTITY, new_ids
 
 CENTRE = (31.2304, 121.4737)
 TZ = ZoneInfo("Asia/Shanghai")
@@ -83,7 +83,7 @@ async def seed(db: Database, providers: int, customers: int) -> tuple[list[str],
     created, valid = v(now - timedelta(days=60)), v(now + timedelta(days=300))
     pids, users = new_ids(providers), new_ids(providers + customers)
     fresh = iter(new_ids(providers * 10))
-    rng = random.Random(3)
+    rng = random.Random(3)  # noqa: S311 - a workload, not a secret
     await db.bulk(
         "accounts_user",
         ("id", "tenant", "kind", "locale", "created_at"),
@@ -110,7 +110,11 @@ async def seed(db: Database, providers: int, customers: int) -> tuple[list[str],
     await db.bulk(
         "verification_check",
         ("id", "tenant", "provider", "kind", "status", "started_at", "checked_at", "valid_until"),
-        [(next(fresh), tid, p, k, "passed", created, created, valid) for p in pids for k in IDENTITY],
+        [
+            (next(fresh), tid, p, k, "passed", created, created, valid)
+            for p in pids
+            for k in IDENTITY
+        ],
     )
     since, until = v(date(2025, 1, 1)), v(date(2030, 12, 31))
     await db.bulk(
@@ -233,14 +237,16 @@ async def phase(
     deadline = time.perf_counter() + seconds
 
     async def client(n: int) -> None:
-        rng = random.Random(1000 * clients + n)
+        rng = random.Random(1000 * clients + n)  # noqa: S311
         connection = Connection(port, "jiejia.localhost")
         token = tokens[n]
         while time.perf_counter() < deadline:
             provider = rng.choice(hot) if rng.random() < HOT_SHARE else rng.choice(cold)
             body = json.dumps(
                 {
-                    "items": [{"item": ITEM, "tier": "daily", "intake": {"area_m2": 60, "hours": 2}}],
+                    "items": [
+                        {"item": ITEM, "tier": "daily", "intake": {"area_m2": 60, "hours": 2}}
+                    ],
                     "place": {
                         "address": "上海市黄浦区南京东路 1 号",
                         "point": {"lat": CENTRE[0], "lng": CENTRE[1]},
@@ -307,7 +313,7 @@ def raw_sqlite(seconds: float, synchronous: str, providers: int) -> dict[str, An
         connection.execute("CREATE INDEX booking_provider ON booking (provider, hold_start)")
         pids = new_ids(providers)
         hot, cold = pids[:HOT], pids[HOT:]
-        rng = random.Random(5)
+        rng = random.Random(5)  # noqa: S311
         start_day = first_day()
         booked = tried = 0
         ids = iter(new_ids(2_000_000))
@@ -378,9 +384,7 @@ async def main() -> None:
             ]
         finally:
             stop_server(server)
-        stored = await db.scalar(
-            "SELECT count(*) FROM booking_booking WHERE status = 'offered'"
-        )
+        stored = await db.scalar("SELECT count(*) FROM booking_booking WHERE status = 'offered'")
         result["audit"] = {
             "overlapping_holds": await db.scalar(OVERLAP_AUDIT_SQL),
             "bookings_stored": stored,

@@ -27,8 +27,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench._common import Database, emit, machine, open_database, summary_ms  # noqa: E402
-from bench.metro import NOW, SKILLS, Metro, oracle, skill_ref, utc_at  # noqa: E402
+from bench._common import Database, emit, machine, open_database, summary_ms
+from bench.metro import NOW, SKILLS, Metro, oracle, skill_ref, utc_at
 
 
 def bench_catalog(plugins: Any, tenant: Any) -> Any:
@@ -178,8 +178,29 @@ async def main() -> None:
     parser.add_argument("--owner-url", default="", help="PostgreSQL table owner (migrations)")
     parser.add_argument("--superuser-url", default="", help="PostgreSQL role for bulk loads")
     args = parser.parse_args()
-    sizes = [await run_size(args, n) for n in args.providers]
+    if len(args.providers) == 1:
+        sizes = [await run_size(args, args.providers[0])]
+    else:
+        # One process per size: a fresh interpreter, database and heap for each.
+        sizes = [one_size_in_a_process(n) for n in args.providers]
     emit({"benchmark": "matching", "machine": machine(), "sizes": sizes})
+
+
+def one_size_in_a_process(n: int) -> dict[str, Any]:
+    import json
+    import subprocess
+
+    argv = sys.argv[1:]
+    at = argv.index("--providers") if "--providers" in argv else len(argv)
+    end = at + 1
+    while end < len(argv) and not argv[end].startswith("--"):
+        end += 1
+    command = [sys.executable, __file__, *argv[:at], *argv[end:], "--providers", str(n)]
+    done = subprocess.run(command, capture_output=True, text=True, check=False)  # noqa: S603
+    if done.returncode != 0:
+        sys.stderr.write(done.stderr)
+        raise SystemExit(f"the {n} providers run failed")
+    return dict(json.loads(done.stdout)["sizes"][0])
 
 
 if __name__ == "__main__":

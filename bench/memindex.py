@@ -97,9 +97,9 @@ class MemoryIndex:
         inside = km <= m.radius[idx] + EDGE
         idx, km = idx[inside], km[inside]
         bs, be = m.b_start[idx], m.b_end[idx]
-        overlap = ((bs - BUFFER_MIN < end + BUFFER_MIN) & (start - BUFFER_MIN < be + BUFFER_MIN)).any(
-            axis=1
-        )
+        overlap = (
+            (bs - BUFFER_MIN < end + BUFFER_MIN) & (start - BUFFER_MIN < be + BUFFER_MIN)
+        ).any(axis=1)
         idx, km, bs, be = idx[~overlap], km[~overlap], bs[~overlap], be[~overlap]
         rows = np.arange(len(idx))
         ended = np.where(be <= start, be, -1)

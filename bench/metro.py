@@ -108,7 +108,9 @@ class Metro:
     @classmethod
     def generate(cls, n: int, seed: int = 7) -> Metro:
         rng = np.random.default_rng(seed)
-        ids = [str(uuid.UUID(int=int(rng.integers(0, 2**62)) << 64 | i, version=4)) for i in range(n)]
+        ids = [
+            str(uuid.UUID(int=int(rng.integers(0, 2**62)) << 64 | i, version=4)) for i in range(n)
+        ]
         lat = f32(CENTRE[0] + rng.uniform(-0.2, 0.2, n))
         lng = f32(CENTRE[1] + rng.uniform(-0.235, 0.235, n))
         radius = f32(np.round(rng.uniform(5, 15, n) * 2) / 2)
@@ -226,7 +228,8 @@ class Metro:
         valid = v(NOW + timedelta(days=300))
         counts["verification_check"] = await db.bulk(
             "verification_check",
-            ("id", "tenant", "provider", "kind", "status", "started_at", "checked_at", "valid_until"),
+            ("id", "tenant", "provider", "kind", "status", "started_at", "checked_at",
+             "valid_until"),
             [
                 (
                     next(fresh), tid, pids[i], kind,
@@ -263,7 +266,9 @@ class Metro:
                 if self.trained[i]
             ],
         )
-        address = privacy.seal("上海市黄浦区南京东路 1 号", field="booking.address", tenant_id=tenant_id)
+        address = privacy.seal(
+            "上海市黄浦区南京东路 1 号", field="booking.address", tenant_id=tenant_id
+        )
         rows = []
         for i in range(self.n):
             for j in range(3):

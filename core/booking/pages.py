@@ -71,7 +71,7 @@ class BookingPages(Controller):
             "item": item,
             # An urgent request names nobody until someone accepted (the search is shown).
             "provider": None
-            if view.urgent and view.status == "offered"
+            if view.urgent and not any(s.state == "accepted" and s.at for s in view.steps)
             else cards.get(view.provider_id or ""),
             "review_tags": REVIEW_TAGS,
             "final": view.status in FINAL_STATES,

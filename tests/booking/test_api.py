@@ -188,7 +188,13 @@ async def test_explanations_go_to_staff_and_to_each_provider_about_themselves(
     ranked = staff.json()["candidates"]
     assert [c["providerId"] for c in ranked] == [people.provider_id, people.rival_id]
     factors = ranked[0]["explanation"]["factors"]
-    assert [f["name"] for f in factors] == ["travel", "rating", "quality", "reliability", "fairness"]
+    assert [f["name"] for f in factors] == [
+        "travel",
+        "rating",
+        "quality",
+        "reliability",
+        "fairness",
+    ]
     assert ranked[0]["score"] == pytest.approx(sum(f["points"] for f in factors) / 100, abs=0.01)
     assert ranked[0]["score"] > ranked[1]["score"]
     own = rival.json()["candidates"]
@@ -232,7 +238,9 @@ async def test_another_customers_booking_is_404_and_stays_as_it_was(
     assert api.get(path, headers=as_(people.other_customer)).status_code == 404
     assert api.post(f"{path}/cancel", headers=as_(people.other_customer)).status_code == 404
     assert api.post(f"{path}/accept", headers=as_(people.rival)).status_code == 404
-    assert api.get(f"/api/v1/bookings/{uuid.uuid4()}", headers=as_(people.customer)).status_code == 404
+    assert (
+        api.get(f"/api/v1/bookings/{uuid.uuid4()}", headers=as_(people.customer)).status_code == 404
+    )
     assert api.get("/api/v1/bookings/not-a-booking", headers=as_(people.customer)).status_code in (
         400,
         404,
@@ -401,7 +409,9 @@ async def test_cancelling_early_is_free_and_the_fee_is_shown_before(
 
     assert booking["cancellation"]["feeFen"] == 0
     assert booking["cancellation"]["freeUntil"]
-    cancelled = api.post(f"{path}/cancel", json={"reason": "改天再约"}, headers=as_(people.customer))
+    cancelled = api.post(
+        f"{path}/cancel", json={"reason": "改天再约"}, headers=as_(people.customer)
+    )
 
     assert cancelled.status_code == 200, cancelled.text
     assert cancelled.json()["status"] == "cancelled"
@@ -412,9 +422,9 @@ async def test_cancelling_early_is_free_and_the_fee_is_shown_before(
 
 
 async def test_a_late_cancellation_costs_the_tenants_fee(people: People, api: TestClient) -> None:
+    from core.accounts.schemas import CurrentUser
     from core.booking import service
     from core.booking.views import actors_of, view_booking
-    from core.accounts.schemas import CurrentUser
 
     world = people.world
     booking = book(api, people)
@@ -436,7 +446,9 @@ async def test_a_declined_offer_leaves_the_provider_free(people: People, api: Te
     booking = book(api, people)
     path = f"/api/v1/bookings/{booking['id']}"
 
-    declined = api.post(f"{path}/decline", json={"reason": "那天有事"}, headers=as_(people.provider))
+    declined = api.post(
+        f"{path}/decline", json={"reason": "那天有事"}, headers=as_(people.provider)
+    )
 
     assert declined.status_code == 200, declined.text
     assert declined.json()["status"] == "declined"
@@ -480,10 +492,14 @@ async def test_one_review_per_completed_booking_only_by_its_customer(
         ("start", None),
         ("complete", None),
     ]:
-        assert api.post(f"{path}/{action}", json=body, headers=as_(people.provider)).status_code == 200
+        assert (
+            api.post(f"{path}/{action}", json=body, headers=as_(people.provider)).status_code == 200
+        )
     six = api.post(f"{path}/review", json={"rating": 6}, headers=as_(people.customer))
     stranger = api.post(f"{path}/review", json={"rating": 1}, headers=as_(people.other_customer))
-    first = api.post(f"{path}/review", json={"rating": 4, "text": "不错"}, headers=as_(people.customer))
+    first = api.post(
+        f"{path}/review", json={"rating": 4, "text": "不错"}, headers=as_(people.customer)
+    )
     second = api.post(f"{path}/review", json={"rating": 1}, headers=as_(people.customer))
 
     assert (six.status_code, six.json()["problems"][0]["field"]) == (400, "rating")

@@ -23,20 +23,27 @@ DEEP_90 = "tier=deep&area_m2=90"
 
 
 class Browser:
-    """One person's browser on jiejia: signed in with a session cookie."""
+    """One person on jiejia, signed in with their session cookie (or signed out). The people
+    share one test client; each request carries its person's cookie."""
 
     def __init__(self, client: TestClient, session: str | None = None) -> None:
         self.client = client
-        if session:
-            client.cookies.set("doorstep_session", session, domain="jiejia.localhost")
+        self.session = session
+
+    def _as_me(self) -> None:
+        self.client.cookies.delete("doorstep_session")
+        if self.session:
+            self.client.cookies.set("doorstep_session", self.session, domain="jiejia.localhost")
 
     def get(self, path: str, **kwargs: Any) -> Any:
+        self._as_me()
         return self.client.get(path, **kwargs)
 
     def post(self, page: str, action: str, data: dict[str, Any] | None = None) -> Any:
         """Open ``page``, then post ``data`` to ``action`` with that page's CSRF token."""
-        found = CSRF.search(self.client.get(page).text)
+        found = CSRF.search(self.get(page).text)
         assert found, f"{page} has no form"
+        self._as_me()
         return self.client.post(
             action, data={"_csrf_token": found.group(1), **(data or {})}, follow_redirects=False
         )
@@ -55,17 +62,13 @@ class Cast:
 
 
 @pytest.fixture
-def clients(app) -> Iterator[list[TestClient]]:  # type: ignore[no-untyped-def]
-    made = [TestClient(app, base_url="http://jiejia.localhost") for _ in range(5)]
-    for client in made:
-        client.__enter__()
-    yield made
-    for client in made:
-        client.__exit__(None, None, None)
+def client(app) -> Iterator[TestClient]:  # type: ignore[no-untyped-def]
+    with TestClient(app, base_url="http://jiejia.localhost") as made:
+        yield made
 
 
 @pytest.fixture
-async def cast(db, settings, plugins, tenants, clients) -> Cast:  # type: ignore[no-untyped-def]
+async def cast(db, settings, plugins, tenants, client) -> Cast:  # type: ignore[no-untyped-def]
     world = await make_world(plugins, tenants, settings)
     customer = await world.customer()
     other = await world.person("13916285730", "李娜")
@@ -74,14 +77,20 @@ async def cast(db, settings, plugins, tenants, clients) -> Cast:  # type: ignore
     admin = await world.staff()
     return Cast(
         world=world,
-        customer=Browser(clients[0], await world.session(customer)),
-        other=Browser(clients[1], await world.session(other)),
-        provider=Browser(clients[2], await world.session(await world.user_of(near))),
+        customer=Browser(client, await world.session(customer)),
+        other=Browser(client, await world.session(other)),
+        provider=Browser(client, await world.session(await world.user_of(near))),
         provider_id=near,
         rival_id=far,
-        admin=Browser(clients[3], await world.session(admin)),
-        visitor=Browser(clients[4]),
+        admin=Browser(client, await world.session(admin)),
+        visitor=Browser(client),
     )
+
+
+def shows(html: str, *texts: str) -> None:
+    """Each text is on the page (a short message when not, instead of the whole page)."""
+    missing = [text for text in texts if text not in html]
+    assert not missing, f"not on the page: {missing}"
 
 
 def choose(world: World, **more: str) -> str:
@@ -131,9 +140,8 @@ async def test_the_book_step_shows_addresses_days_times_and_providers_on_one_pag
 
     assert first.status_code == 200
     html = first.text
-    assert "预约全屋保洁" in html and "深度保洁" in html and "房屋面积 90 m²" in html
-    assert "家" in html and "锦绣路1001弄" in html and "公司" in html
-    assert "明天" in html and "今天" in html
+    shows(html, "预约全屋保洁", "深度保洁", "房屋面积 90 平方米")
+    shows(html, "家", "锦绣路1001弄", "公司", "明天", "今天")
     assert re.search(r"<b>14:00</b><small>2 位可约</small>", html)
     assert "¥810.00" in html
     assert re.search(r'<button type="submit" class="button bk-confirm" disabled>', html)

@@ -132,7 +132,9 @@ class World:
             ),
             today=today,
         )
-        await providers.set_skills(profile_id, tid, list(skills), {i.ref for i in self.catalog.items})
+        await providers.set_skills(
+            profile_id, tid, list(skills), {i.ref for i in self.catalog.items}
+        )
         await providers.save_availability(profile_id, tid, hours or EVERY_DAY, [])
         clock = FixedClock(self.now)
         vendor = DemoVerifier(clock=clock)
@@ -210,7 +212,9 @@ class World:
         assert row is not None
         return str(row["user"])
 
-    async def staff(self, email: str = "admin@jiejia.example", roles: tuple[str, ...] = ("admin",)) -> str:
+    async def staff(
+        self, email: str = "admin@jiejia.example", roles: tuple[str, ...] = ("admin",)
+    ) -> str:
         return await create_staff(self.tenant_id, email, STAFF_PASSWORD, list(roles))
 
     async def token(self, user_id: str) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 from typing import Any
 
 import pytest
@@ -228,10 +229,10 @@ async def test_a_customer_repeats_a_booking_weekly_and_ends_the_series(
         "active",
         people.near_id,
     )
-    assert [v["bookingId"] for v in series["visits"]][0] == booking["id"]
+    assert series["visits"][0]["bookingId"] == booking["id"]
     assert len(series["visits"]) + len(series["skipped"]) == 3
     starts = [datetime.fromisoformat(v["startsAt"]) for v in series["visits"]]
-    assert all(b - a in {timedelta(days=7), timedelta(days=14)} for a, b in zip(starts, starts[1:]))
+    assert all(b - a in {timedelta(days=7), timedelta(days=14)} for a, b in pairwise(starts))
     shown = api.get(f"/api/v1/series/{series['id']}", headers=as_(people.customer))
     assert shown.status_code == 200 and shown.json() == series
 

@@ -9,8 +9,6 @@ from typing import Any
 
 import pytest
 
-from core.booking.service import Actor, BookingError, reschedule
-from core.booking.states import CUSTOMER, TransitionError
 from core.booking.series import (
     cancel_series,
     create_series,
@@ -18,6 +16,8 @@ from core.booking.series import (
     repeat_booking,
     view_series,
 )
+from core.booking.service import Actor, BookingError, reschedule
+from core.booking.states import CUSTOMER, TransitionError
 from core.booking.tables import Booking, BookingSeries
 from core.booking.urgent import request_urgent
 from tests.factories import NOW, TOMORROW, World, at, east_of
