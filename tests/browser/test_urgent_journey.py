@@ -60,7 +60,9 @@ async def test_an_urgent_request_is_taken_and_the_customer_sees_it_without_a_rel
         await customer.goto(live_server.url("jiejia", "/services/housekeeping/home_cleaning"))
         await customer.get_by_text("深度保洁", exact=True).first.click()
         await customer.get_by_label("房屋面积").fill("90")
+        await customer.get_by_label("房屋面积").blur()  # its "change" prices once more
         await expect(customer.locator("#quote-total")).to_have_text("¥810.00")
+        await customer.wait_for_load_state("networkidle")  # no price request left to cut off
         await customer.get_by_role("button", name="立即上门").click()
 
         await expect(customer.get_by_role("heading", name="立即上门")).to_be_visible()

@@ -29,6 +29,10 @@ QUIET = {
     "items_suspended": 0,
     "identity_checks_expired": 0,
     "notices_sent": 0,
+    # The urgent-offer job runs in the same pass and reports its own counts.
+    "offers_expired": 0,
+    "urgent_reoffered": 0,
+    "urgent_unanswered": 0,
 }
 
 
