@@ -14,7 +14,9 @@ from playwright.async_api import BrowserContext, Page, expect
 
 from tests.browser.conftest import PHONE, LiveServer, Problems
 
-pytestmark = [pytest.mark.browser, pytest.mark.db]
+# Browser journeys run once, on the default engine (SQLite); the services they drive are
+# covered on both engines by their own db tests.
+pytestmark = pytest.mark.browser
 MOBILE = "13912340088"
 ID_NUMBER = "11010519491231002X"
 ADMIN = ("reviewer@jiejia.example", "review-carefully-2026")

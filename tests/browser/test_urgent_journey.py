@@ -14,7 +14,9 @@ from playwright.async_api import BrowserContext, Page, expect
 from tests.booking.world import World, make_world
 from tests.browser.conftest import PHONE, LiveServer, Problems
 
-pytestmark = [pytest.mark.browser, pytest.mark.db]
+# Browser journeys run once, on the default engine (SQLite); the services they drive are
+# covered on both engines by their own db tests.
+pytestmark = pytest.mark.browser
 LIVE_UPDATE_MS = 10_000
 """The search page asks every 2 s; allow a few rounds."""
 ALL_DAY = {day: ["00:00", "23:59"] for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
