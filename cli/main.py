@@ -13,7 +13,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from cli import accounts, context, prices, tenant, theme
+from cli import accounts, context, dispatch, prices, settle, tenant, theme
 from cli.errors import BAD_INPUT, UserError, err, fail
 
 app = typer.Typer(
@@ -26,13 +26,15 @@ app = typer.Typer(
 app.add_typer(tenant.app, name="tenant")
 app.add_typer(theme.app, name="theme")
 app.add_typer(prices.app, name="prices")
+app.add_typer(dispatch.app, name="dispatch")
+app.add_typer(settle.app, name="settle")
 accounts.register(app)
 plugins_app = typer.Typer(help="Installed plugins.", no_args_is_help=True)
 app.add_typer(plugins_app, name="plugins")
 out = Console(highlight=False, markup=False, soft_wrap=True)
 CORE_COMMANDS = {
     *("demo", "serve", "migrate", "worker", "tenant", "theme", "plugins", "prices"),
-    *("token", "staff", "keys"),
+    *("token", "staff", "keys", "dispatch", "settle"),
 }
 
 

@@ -12,7 +12,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from piccolo.engine.base import Engine
-from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine, TransactionType
 
 from core.settings import Settings
@@ -26,6 +25,11 @@ APPS = (
     "core.verification.piccolo_app",
     "core.notifications.piccolo_app",
     "core.booking.piccolo_app",
+    "core.ledger.piccolo_app",
+    "core.payments.piccolo_app",
+    "core.quality.piccolo_app",
+    "core.safety.piccolo_app",
+    "core.dispatch.piccolo_app",
     "core.tenancy.rls_app",
 )
 """Piccolo apps in migration order; plugins with tables add theirs through their own app.
@@ -47,9 +51,13 @@ def engine_for(settings: Settings, *, owner: bool = False) -> Engine:
             if not is_postgres(settings.database_owner_url):
                 raise ValueError("DATABASE_OWNER_URL must start with postgres:// or postgresql://")
             url = settings.database_owner_url
-        return PostgresEngine(config={"dsn": url})
+        from core.db_pool import PooledPostgresEngine
+
+        return PooledPostgresEngine(config={"dsn": url})
     settings.var_dir.mkdir(parents=True, exist_ok=True)
-    return SQLiteEngine(path=str(settings.sqlite_path))
+    from core.db_pool import PooledSQLiteEngine
+
+    return PooledSQLiteEngine(path=str(settings.sqlite_path), pool_size=settings.database_pool_size)
 
 
 def prepare_sqlite(settings: Settings) -> None:

@@ -233,7 +233,9 @@ def travel_time_estimator(tenant: Tenant) -> TravelTimeEstimator | None:
 
 @hookspec(firstresult=True)
 def route_solver(tenant: Tenant) -> RouteSolver | None:
-    """Return the solver that plans a day's routes. Stops at the first non-None result."""
+    """Return the solver that plans a day's routes. Stops at the first non-None result;
+    core's default (``KitSolver``: PyVRP, or VROOM for skills, pins and breaks) answers last.
+    """
 
 
 # -------------------------------------------------------------------------------------------

@@ -29,6 +29,7 @@ CORE_DEFAULTS = (
     "core.verification.defaults",
     "core.notifications.defaults",
     "core.dispatch.defaults",
+    "core.payments.defaults",
 )
 
 

@@ -39,6 +39,11 @@ class Settings:
         default_factory=lambda: os.environ.get("DATABASE_OWNER_URL", "")
     )
     """The role that owns the tables and runs migrations (PostgreSQL); empty: ``database_url``."""
+    database_pool_size: int = field(
+        default_factory=lambda: int(os.environ.get("DOORSTEP_DB_POOL_SIZE", "") or 8)
+    )
+    """Database connections the web process keeps open at most (PostgreSQL's pool, SQLite's
+    reused connections)."""
     demo: bool = field(default_factory=lambda: os.environ.get("DOORSTEP_DEMO", "") == "1")
     """Demo mode: console channels and dev-only pages are on. Never set in production."""
 

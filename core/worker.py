@@ -23,10 +23,14 @@ async def run_pass(
     """Run each job once, tenant by tenant. Returns how much each did (for logs and tests)."""
     from core.booking.urgent import expire_offers
     from core.catalog.service import build_catalog
+    from core.ledger.settlement import run_due_settlements
     from core.notifications.relay import relay_outbox
+    from core.payments.jobs import run_payment_jobs
     from core.plugins import build_plugin_manager
     from core.privacy import service as privacy
     from core.providers.storage import MediaStore, sweep_orphans
+    from core.quality.jobs import run_quality_jobs
+    from core.safety.jobs import run_safety_jobs
     from core.verification.jobs import run_verification_jobs
 
     use_engine(engine_for(settings))
@@ -43,6 +47,15 @@ async def run_pass(
             report[key] = report.get(key, 0) + count
         catalog = build_catalog(plugins, tenant)[0]
         for key, count in (await expire_offers(plugins, tenant, tenant_id, catalog, now)).items():
+            report[key] = report.get(key, 0) + count
+        for key, count in (await run_safety_jobs(plugins, tenant, str(tenant_id), now)).items():
+            report[key] = report.get(key, 0) + count
+        for key, count in (await run_quality_jobs(plugins, tenant, str(tenant_id), now)).items():
+            report[key] = report.get(key, 0) + count
+        for key, count in (await run_due_settlements(tenant, tenant_id, now)).items():
+            report[key] = report.get(key, 0) + count
+        payments = await run_payment_jobs(settings, plugins, tenant, tenant_id, now)
+        for key, count in payments.items():
             report[key] = report.get(key, 0) + count
         if swept := await sweep_orphans(MediaStore.under(settings.var_dir), tenant_id, now):
             report["media_files_swept"] = report.get("media_files_swept", 0) + swept

@@ -110,6 +110,7 @@ class World:
         """
         from core.accounts.tables import User
         from core.catalog.service import item_requirements
+        from core.privacy import service as privacy
         from core.providers.tables import ProviderProfile, ProviderSkill
         from core.tenancy.scoped import tenant_transaction
         from core.verification.service import IDENTITY_CHECKS, POLICE_FILING, course_for
@@ -189,7 +190,11 @@ class World:
                         tenant=self.tenant_id,
                         provider=pid,
                         kind=code,
-                        number_enc="sealed-elsewhere",
+                        number_enc=privacy.seal(
+                            f"TEST-{code}-{str(pid)[:8]}",
+                            field="certificate.number",
+                            tenant_id=self.tenant_id,
+                        ),
                         issuer="测试发证机关",
                         valid_from=date(2025, 1, 1),
                         valid_until=certificates_until,

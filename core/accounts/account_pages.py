@@ -15,6 +15,7 @@ from core.accounts import profile, rights
 from core.accounts.forms import field, form_of, geocoders_for, signed_in_user, tenant_id_of
 from core.accounts.profile import NotFound
 from core.accounts.service import AccountError
+from core.providers.web import media_store
 from core.tenancy.model import Tenant
 from core.web.auth import clear_session_cookie, signed_in
 from core.web.templating import render_page
@@ -238,9 +239,16 @@ class AccountPages(Controller):
             )
         user = signed_in_user(request)
         try:
-            await rights.delete_account(user.id, await tenant_id_of(tenant))
+            await rights.delete_account(
+                user.id, await tenant_id_of(tenant), store=media_store(request)
+            )
         except NotFound:
             raise NotFoundException() from None
+        except AccountError as exc:
+            errors = {exc.field: exc.reason}
+            return _private(
+                render_page(request, tenant, "accounts/delete.html", {"errors": errors}, 409)
+            )
         response = render_page(request, tenant, "accounts/deleted.html", {"user": None})
         clear_session_cookie(response)
         return _private(response)

@@ -2,7 +2,10 @@
 
 Every clear value in the export goes through ``privacy.reveal`` with the person as reader, so
 the export itself is in the read log. Deletion keeps the row under its random id for the
-records the law requires (payments, ledger), with every personal value gone.
+records the law requires (payments, ledger), with every personal value gone: the person's
+bookings keep their amounts, dates and district, not the address or the note; a provider's
+profile is erased too (``core.providers.erasure``). An account with a booking (or a job)
+still open cannot be deleted until it is done or cancelled.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from core.accounts.profile import live_account
-from core.accounts.service import now_utc, security_event
+from core.accounts.service import AccountError, now_utc, security_event
 from core.accounts.tables import Address, ApiToken, OneTimeCode, Session, User
 from core.db import write_transaction
 from core.privacy import service as privacy
@@ -20,6 +23,8 @@ from core.tenancy.scoped import scoped, within_tenant
 from core.tenancy.tables import TenantRow
 
 EXPORT_FORMAT = "doorstep.personal-data/1"
+SETTLED = ("completed", "closed", "cancelled", "expired", "no_show")
+"""Booking states in which nothing more happens at the person's door."""
 
 
 def _when(value: datetime | None) -> str | None:
@@ -71,6 +76,24 @@ async def export_data(user_id: str, tenant_id: Any, now: datetime | None = None)
                 "createdAt": _when(each["created_at"]),
             }
         )
+    booking_list = []
+    for each in await _bookings(tenant_id, owner):
+        booking_list.append(
+            {
+                "id": str(each["id"]),
+                "status": each["status"],
+                "services": [
+                    {"item": i.get("item"), "tier": i.get("tier")} for i in each["items"] or []
+                ],
+                "startsAt": _when(each["starts_at"]),
+                "totalFen": each["total_fen"],
+                "currency": each["currency"],
+                "address": await reveal(each["address_enc"], "booking.address") or None,
+                "district": each["district"],
+                "note": each["note"] or None,
+                "createdAt": _when(each["created_at"]),
+            }
+        )
     sessions = (
         await scoped(Session, tenant_id)
         .select(Session.created_at, Session.expires_at, Session.ended_at)
@@ -98,6 +121,7 @@ async def export_data(user_id: str, tenant_id: Any, now: datetime | None = None)
             "disabledAt": _when(row["disabled_at"]),
         },
         "addresses": address_list,
+        "bookings": booking_list,
         "sessions": [
             {
                 "createdAt": _when(s["created_at"]),
@@ -128,14 +152,46 @@ async def export_data(user_id: str, tenant_id: Any, now: datetime | None = None)
 
 
 @within_tenant
-async def delete_account(user_id: str, tenant_id: Any, now: datetime | None = None) -> None:
+async def delete_account(
+    user_id: str, tenant_id: Any, now: datetime | None = None, store: Any = None
+) -> None:
     """Anonymise the account: personal values and blind indexes gone, addresses removed, every
     session and token ended. The row stays under its random id, so records that must be kept
     (payments, ledger) still point at a pseudonymous account."""
+    from core.booking.tables import Booking
+    from core.providers.erasure import erase_provider, provider_id_of, remove_files
+
     now = now or now_utc()
     row = await live_account(user_id, tenant_id)
     owner = row["id"]
+    theirs = Booking.customer == owner
+    provider_id = await provider_id_of(tenant_id, owner)
+    if provider_id is not None:
+        theirs = theirs | (Booking.provider == provider_id)
+    open_bookings = await (
+        scoped(Booking, tenant_id).count().where(theirs & Booking.status.not_in(list(SETTLED)))
+    )
+    if open_bookings:
+        raise AccountError(
+            "confirm",
+            "you have bookings still open: cancel them or wait until they are done, "
+            "then delete your account",
+        )
     async with write_transaction():
+        await (
+            scoped(Booking, tenant_id)
+            .update(
+                {
+                    Booking.address_enc: privacy.seal(
+                        "", field="booking.address", tenant_id=tenant_id
+                    ),
+                    Booking.point_enc: privacy.seal("", field="booking.point", tenant_id=tenant_id),
+                    Booking.note: "",
+                }
+            )
+            .where(Booking.customer == owner)
+        )
+        files = await erase_provider(tenant_id, owner)
         await (
             scoped(User, tenant_id)
             .update(
@@ -168,4 +224,30 @@ async def delete_account(user_id: str, tenant_id: Any, now: datetime | None = No
             .update({ApiToken.revoked_at: now})
             .where((ApiToken.user == owner) & ApiToken.revoked_at.is_null())
         )
+    if files and store is not None:
+        remove_files(store, tenant_id, files)
     await security_event(tenant_id, "account_deleted", f"user {owner} deleted their account")
+
+
+async def _bookings(tenant_id: Any, owner: Any) -> list[dict[str, Any]]:
+    """The person's bookings as a customer, oldest first."""
+    from core.booking.tables import Booking
+
+    return list(
+        await scoped(Booking, tenant_id)
+        .select(
+            Booking.id,
+            Booking.status,
+            Booking.items,
+            Booking.starts_at,
+            Booking.total_fen,
+            Booking.currency,
+            Booking.address_enc,
+            Booking.district,
+            Booking.note,
+            Booking.created_at,
+        )
+        .where(Booking.customer == owner)
+        .order_by(Booking.created_at)
+        .output(load_json=True)
+    )

@@ -12,282 +12,52 @@ import uuid
 from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, Response, get, post
 from litestar.di import NamedDependency, Provide
 from litestar.exceptions import (
     ClientException,
     NotFoundException,
     PermissionDeniedException,
 )
-from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
-from core.accounts.forms import geocoders_for, tenant_id_of
-from core.accounts.schemas import CurrentUser
 from core.booking import planning, service, views
+from core.booking.api_support import (
+    REFUSALS,
+    BookingContext,
+    booking_context,
+    explanation_out,
+    item_requests,
+    problems,
+    refusal_handler,
+    refused,
+    summary_out,
+)
 from core.booking.schemas_api import (
-    AdjustmentOut,
-    BookingItemOut,
     BookingOut,
     BookingSummaryOut,
-    CancellationOut,
     CandidateOut,
     CheckInIn,
     CreateBookingIn,
     CreatedReviewOut,
-    ExplanationOut,
-    FactorOut,
     FindProvidersIn,
     FindProvidersOut,
-    ItemIn,
     ListSlotsIn,
     ListSlotsOut,
-    PlaceIn,
     ReasonIn,
     RescheduleIn,
     ReviewIn,
-    ReviewOut,
     SlotOut,
-    StepOut,
-    TransitionOut,
 )
-from core.booking.service import Actor, BookingError, ItemRequest
+from core.booking.service import BookingError
 from core.booking.states import CUSTOMER, PROVIDER, STAFF, TransitionError
-from core.booking.urgent import decline_and_cascade, offer_moved_on
+from core.booking.urgent import decline_and_cascade
 from core.catalog.api import request_problems
-from core.catalog.schemas_api import ProblemOut, ProblemsOut
-from core.matching.service import Candidate
-from core.tenancy.model import Tenant
-from core.web.auth import current_user, signed_in
+from core.web.auth import signed_in
 from core.web.tenant import request_tenant
 
-WIRE_NAMES = {
-    "starts_at": "startsAt",
-    "window_end": "windowEnd",
-    "provider_id": "providerId",
-    "address_id": "place.addressId",
-    "address": "place.address",
-    "day": "day",
-}
-ITEM_FIELDS = ("item", "tier", "intake", "addons")
-REFUSALS = {
-    400: ResponseSpec(data_container=ProblemsOut, description="Bad input, naming each field"),
-    403: ResponseSpec(data_container=ProblemsOut, description="Your role may not do this"),
-    404: ResponseSpec(data_container=ProblemsOut, description="No such booking of yours"),
-    409: ResponseSpec(data_container=ProblemsOut, description="Not allowed in this state"),
-}
-
-
-def _wire(name: str, *, start_name: str, items_prefix: str) -> str:
-    if name == "starts_at" or name == "when":
-        return start_name
-    if name.split(".", 1)[0].split("[", 1)[0] in ITEM_FIELDS:
-        return items_prefix + name
-    return WIRE_NAMES.get(name, name)
-
-
-def problems(
-    exc: BookingError, *, start_name: str = "startsAt", items_prefix: str = ""
-) -> Response[ProblemsOut]:
-    found = [
-        ProblemOut(
-            field=_wire(p.field, start_name=start_name, items_prefix=items_prefix),
-            reason=p.reason,
-        )
-        for p in exc.problems
-    ]
-    detail = "; ".join(f"{p.field}: {p.reason}" for p in found)
-    return Response(
-        ProblemsOut(status_code=exc.status_code, detail=detail, problems=found),
-        status_code=exc.status_code,
-    )
-
-
-def refused(exc: TransitionError) -> Response[ProblemsOut]:
-    """A transition the state or the role does not allow: the reason, as ``status``."""
-    return Response(
-        ProblemsOut(
-            status_code=exc.status_code,
-            detail=exc.reason,
-            problems=[ProblemOut(field="status", reason=exc.reason)],
-        ),
-        status_code=exc.status_code,
-    )
-
-
-def _refusal(_: Request[Any, Any, Any], exc: TransitionError) -> Response[ProblemsOut]:
-    return refused(exc)
-
-
-def _items(given: list[ItemIn] | list[FindProvidersIn] | list[ListSlotsIn]) -> list[ItemRequest]:
-    return [ItemRequest(i.item, i.tier, dict(i.intake), list(i.addons)) for i in given]
-
-
-def _booking_out(view: views.BookingView) -> BookingOut:
-    return BookingOut(
-        id=view.id,
-        status=view.status,
-        role=view.role,
-        vertical=view.vertical,
-        items=[
-            BookingItemOut(
-                item=i.item,
-                tier=i.tier,
-                intake=i.intake,
-                addons=i.addons,
-                total_fen=i.total_fen,
-                duration_minutes=i.duration_minutes,
-            )
-            for i in view.items
-        ],
-        total_fen=view.total_fen,
-        currency=view.currency,
-        starts_at=view.starts_at,
-        ends_at=view.ends_at,
-        window_end=view.window_end,
-        district=view.district,
-        address=view.address,
-        provider_id=view.provider_id,
-        urgent=view.urgent,
-        offer_expires_at=view.offer_expires_at,
-        note=view.note,
-        version=view.version,
-        next_actions=view.actions,
-        cancellation=CancellationOut(
-            fee_fen=view.fee_if_cancelled_now,
-            free_until=view.free_until,
-            charged_fen=view.cancellation_fee_fen,
-        ),
-        can_reschedule=view.can_reschedule,
-        timeline=[StepOut(state=s.state, status=s.status, at=s.at) for s in view.steps],
-        transitions=[
-            TransitionOut(
-                from_state=t.from_state,
-                to_state=t.to_state,
-                actor_role=t.actor_role,
-                reason=t.reason,
-                at=t.at,
-            )
-            for t in (view.transitions if view.role in {STAFF, PROVIDER} else [])
-        ],
-        review=(
-            ReviewOut(
-                rating=view.review.rating,
-                text=view.review.text,
-                tags=view.review.tags,
-                created_at=view.review.created_at,
-            )
-            if view.review
-            else None
-        ),
-        can_review=view.can_review,
-        created_at=view.created_at,
-    )
-
-
-def _summary_out(s: views.BookingSummary) -> BookingSummaryOut:
-    return BookingSummaryOut(
-        id=s.id,
-        status=s.status,
-        vertical=s.vertical,
-        item=s.item,
-        tier=s.tier,
-        total_fen=s.total_fen,
-        currency=s.currency,
-        starts_at=s.starts_at,
-        ends_at=s.ends_at,
-        district=s.district,
-        provider_id=s.provider_id,
-        urgent=s.urgent,
-        offer_expires_at=s.offer_expires_at,
-    )
-
-
-def _explanation(candidate: Candidate) -> ExplanationOut:
-    return ExplanationOut(
-        factors=[
-            FactorOut(name=f.name, detail=f.detail, score=f.score, weight=f.weight, points=f.points)
-            for f in candidate.factors
-        ],
-        adjustments=[
-            AdjustmentOut(code=code, delta=delta, reason=reason)
-            for code, delta, reason in candidate.adjustments
-        ],
-    )
-
-
-class BookingContext:
-    """One API request: the tenant, its row, the caller and the roles they may act in."""
-
-    def __init__(
-        self, request: Request[Any, Any, Any], tenant: Tenant, tenant_id: str, user: CurrentUser
-    ) -> None:
-        self.request = request
-        self.tenant = tenant
-        self.tenant_id = tenant_id
-        self.user = user
-        self.app_context = request.app.state.doorstep
-
-    @property
-    def catalog(self) -> Any:
-        return self.app_context.catalog(self.tenant)
-
-    @property
-    def plugins(self) -> Any:
-        return self.app_context.plugins
-
-    async def actors(self) -> list[Actor]:
-        found = await views.actors_of(self.user, self.tenant_id)
-        if not found:
-            raise PermissionDeniedException("your role does not work with bookings")
-        return found
-
-    async def place(self, given: PlaceIn) -> planning.Place:
-        point = (given.point.lat, given.point.lng) if given.point else None
-        return await planning.resolve_place(
-            self.user.id,
-            self.tenant_id,
-            geocoders_for(self.request, self.tenant),
-            address_id=given.address_id,
-            address=given.address,
-            point=point,
-            district=given.district,
-        )
-
-    async def actor_for(self, booking_id: uuid.UUID) -> Actor:
-        try:
-            booking = await service.load(self.tenant_id, str(booking_id))
-        except KeyError:
-            raise
-        except LookupError:
-            raise NotFoundException() from None
-        actors = await self.actors()
-        try:
-            return views.actor_in(booking, actors)
-        except KeyError:
-            raise
-        except LookupError:
-            if offer_moved_on(booking, actors):  # an urgent offer they answered too late
-                raise TransitionError(service.OFFER_TIMED_OUT) from None
-            raise NotFoundException() from None
-
-    async def view(self, booking_id: uuid.UUID) -> BookingOut:
-        try:
-            found = await views.view_booking(
-                self.tenant, self.tenant_id, str(booking_id), await self.actors()
-            )
-        except KeyError:
-            raise
-        except LookupError:
-            raise NotFoundException() from None
-        return _booking_out(found)
-
-
-async def booking_context(request: Request[Any, Any, Any]) -> BookingContext:
-    tenant = request_tenant(request)
-    user = current_user(request)
-    assert user is not None  # the signed_in guard ran
-    return BookingContext(request, tenant, await tenant_id_of(tenant), user)
+_items = item_requests
+"""Kept under this name for ``api_urgent``."""
 
 
 class BookingApi(Controller):
@@ -298,7 +68,7 @@ class BookingApi(Controller):
         "tenant": Provide(request_tenant, sync_to_thread=False),
         "ctx": Provide(booking_context),
     }
-    exception_handlers = {ClientException: request_problems, TransitionError: _refusal}
+    exception_handlers = {ClientException: request_problems, TransitionError: refusal_handler}
 
     @post(
         "/providers/search",
@@ -312,7 +82,7 @@ class BookingApi(Controller):
     ) -> Response[Any]:
         """Best first. Customers see who could come; staff also see each score's explanation;
         a provider sees only themselves, with their own explanation."""
-        items = _items([data])
+        items = item_requests([data])
         try:
             place = await ctx.place(data.place)
             quotes, ranked = await planning.find_providers(
@@ -343,7 +113,7 @@ class BookingApi(Controller):
                         distance_km=c.distance_km,
                         travel_minutes=c.travel_minutes,
                         score=c.score if explained else None,
-                        explanation=_explanation(c) if explained else None,
+                        explanation=explanation_out(c) if explained else None,
                     )
                     for n, c in enumerate(ranked, start=1)
                     if c.provider_id in cards
@@ -370,7 +140,7 @@ class BookingApi(Controller):
                 ctx.tenant,
                 ctx.tenant_id,
                 ctx.catalog,
-                _items([data]),
+                item_requests([data]),
                 place,
                 data.day,
                 provider_id=data.provider_id,
@@ -410,7 +180,7 @@ class BookingApi(Controller):
                 ctx.catalog,
                 ctx.user.id,
                 service.BookingRequest(
-                    items=_items(data.items),
+                    items=item_requests(data.items),
                     starts_at=data.starts_at,
                     address=place.address,
                     point=place.point,
@@ -445,7 +215,7 @@ class BookingApi(Controller):
             provider_id=str(provider_id) if provider_id else None,
             vertical=vertical,
         )
-        return [_summary_out(s) for s in found]
+        return [summary_out(s) for s in found]
 
     @get(
         "/bookings/{booking_id:uuid}",

@@ -19,7 +19,13 @@ from litestar.exceptions import ClientException, NotFoundException, PermissionDe
 from litestar.params import FromPath, JSONBody
 
 from core.booking import series, urgent, views
-from core.booking.api import REFUSALS, BookingContext, _items, booking_context, problems
+from core.booking.api_support import (
+    REFUSALS,
+    BookingContext,
+    booking_context,
+    item_requests,
+    problems,
+)
 from core.booking.schemas_api import ItemIn, PlaceIn
 from core.booking.service import Actor, BookingError, BookingRequest
 from core.booking.states import CUSTOMER, STAFF
@@ -223,7 +229,7 @@ class UrgentApi(Controller):
                 ctx.catalog,
                 ctx.user.id,
                 BookingRequest(
-                    items=_items(data.items),
+                    items=item_requests(data.items),
                     starts_at=datetime.now(UTC),
                     address=place.address,
                     point=place.point,
@@ -306,7 +312,7 @@ class UrgentApi(Controller):
                     ctx.catalog,
                     ctx.user.id,
                     BookingRequest(
-                        items=_items(data.items),
+                        items=item_requests(data.items),
                         starts_at=data.starts_at,
                         address=place.address,
                         point=place.point,

@@ -32,7 +32,7 @@ from core.booking.forms import (
 )
 from core.booking.service import BookingError, ItemRequest
 from core.booking.views import ProviderCard, provider_cards
-from core.catalog.pricing import Quote
+from core.catalog.pricing import Quote, QuoteProblem
 from core.catalog.schemas import ServiceItem
 from core.tenancy.model import Tenant
 from core.web.auth import require_kind
@@ -221,7 +221,7 @@ class BookPages(Controller):
             place = await planning.saved_place(user.id, tenant_id, one(form, "address"))
             start = moment(one(form, "start"))
             if start is None:
-                raise BookingError([service.QuoteProblem("starts_at", "choose a time")])
+                raise BookingError([QuoteProblem("starts_at", "choose a time")])
             booking_id = await service.create_booking(
                 app_context.plugins,
                 tenant,

@@ -21,6 +21,7 @@ from core.booking.forms import REVIEW_TAGS, Wording, local_moment, one, wording,
 from core.booking.service import Actor, BookingError
 from core.booking.states import FINAL_STATES, TransitionError
 from core.catalog.pricing import QuoteProblem
+from core.dispatch.views import arrival_window
 from core.tenancy.model import Tenant
 from core.web.auth import require_kind
 from core.web.templating import render_page
@@ -75,6 +76,7 @@ class BookingPages(Controller):
             else cards.get(view.provider_id or ""),
             "review_tags": REVIEW_TAGS,
             "final": view.status in FINAL_STATES,
+            "arrival": await arrival_window(tenant_id, view.id, view.status, now),
         }
 
     @get("/")

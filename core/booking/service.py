@@ -22,10 +22,16 @@ from core.booking.states import (
 from core.booking.tables import Booking, BookingTransition, Review
 from core.catalog.model import TenantCatalog
 from core.catalog.pricing import Quote, QuoteError, QuoteProblem
-from core.catalog.service import quote_now
+from core.catalog.service import VisitItem, quote_visit
 from core.db import is_unique_or_exclusion_violation, write_transaction
 from core.dispatch.schemas import great_circle_km
-from core.matching.service import JobRequest, find_candidates, serves_area
+from core.matching.service import (
+    Candidate,
+    JobRequest,
+    find_candidates,
+    serves_area,
+    still_clear,
+)
 from core.notifications.outbox import enqueue
 from core.privacy import service as privacy
 from core.providers.tables import ProviderProfile
@@ -83,6 +89,8 @@ class BookingRequest:
     """A provider the customer chose; None means "best available"."""
     urgent: bool = False
     note: str = ""
+    complimentary: bool = False
+    """A free re-service granted for a complaint (``core.quality``): the customer pays nothing."""
 
 
 async def _quotes(
@@ -93,25 +101,21 @@ async def _quotes(
     if not request.items:
         raise BookingError([QuoteProblem("items", "choose at least one service")])
     verticals = set()
-    for n, wanted in enumerate(request.items):
-        try:
-            quotes.append(
-                await quote_now(
-                    plugins,
-                    tenant,
-                    catalog,
-                    item=wanted.item,
-                    tier=wanted.tier,
-                    intake=wanted.intake,
-                    when=request.starts_at,
-                    addons=wanted.addons,
-                    now=now,
-                )
-            )
-            verticals.add(wanted.item.split(".", 1)[0])
-        except QuoteError as exc:
+    priced = await quote_visit(
+        plugins,
+        tenant,
+        catalog,
+        [VisitItem(w.item, w.tier, w.intake, w.addons) for w in request.items],
+        when=request.starts_at,
+        now=now,
+    )
+    for n, (wanted, found) in enumerate(zip(request.items, priced, strict=True)):
+        if isinstance(found, QuoteError):
             prefix = f"items[{n}]." if len(request.items) > 1 else ""
-            problems += [QuoteProblem(prefix + p.field, p.reason) for p in exc.problems]
+            problems += [QuoteProblem(prefix + p.field, p.reason) for p in found.problems]
+            continue
+        quotes.append(found)
+        verticals.add(wanted.item.split(".", 1)[0])
     if len(verticals) > 1:
         problems.append(QuoteProblem("items", "book services of one kind together"))
     if problems:
@@ -219,16 +223,27 @@ async def create_booking(
     buffer = timedelta(minutes=tenant.config.policies.booking.travel_buffer_minutes)
     ends_at = request.starts_at + timedelta(minutes=duration)
     booking_id = str(uuid.uuid4())
-    ranked: list[str] = []
-    if request.provider_id is None:
-        # Rank before the write path (reads only): the single writer then holds its lock just
-        # to confirm the best provider still fits and to insert.
-        found = await find_candidates(plugins, tenant, tenant_id, catalog, job, now=now)
-        if not found:
+    # Every rule is checked before the write path (reads only): the single writer then holds
+    # its lock just to confirm the provider's time is still clear and to insert.
+    if request.provider_id is not None:
+        ranked = await find_candidates(
+            plugins,
+            tenant,
+            tenant_id,
+            catalog,
+            job,
+            now=now,
+            only=request.provider_id,
+            ranking=False,
+        )
+        if not ranked:
+            raise BookingError([QuoteProblem("provider_id", CHOSEN_CANNOT)], 409)
+    else:
+        ranked = await find_candidates(plugins, tenant, tenant_id, catalog, job, now=now)
+        if not ranked:
             if not await serves_area(tenant_id, job.item_ref, job.point, job.district):
                 raise BookingError([QuoteProblem("address", OUTSIDE_AREA)])
             raise BookingError([QuoteProblem("starts_at", NOBODY_THEN)], 409)
-        ranked = [c.provider_id for c in found]
     taken: set[str] = set()
     for attempt in range(BEST_AVAILABLE_ATTEMPTS):
         provider_id: str | None = None
@@ -259,7 +274,7 @@ async def create_booking(
                         items=[
                             _item_record(w, q) for w, q in zip(request.items, quotes, strict=True)
                         ],
-                        total_fen=sum(q.total_fen for q in quotes),
+                        total_fen=0 if request.complimentary else sum(q.total_fen for q in quotes),
                         currency=tenant.config.currency,
                         address_enc=privacy.seal(
                             request.address.strip(), field="booking.address", tenant_id=tenant_id
@@ -311,6 +326,7 @@ BEST_AVAILABLE_ATTEMPTS = 4
 """How many providers a "best available" booking tries when concurrent bookings take them."""
 CONFIRM_TRIES = 5
 NOBODY_THEN = "no provider can come then; choose another time"
+CHOSEN_CANNOT = "this provider cannot come then; choose another time"
 
 
 async def _confirm(
@@ -321,25 +337,21 @@ async def _confirm(
     job: JobRequest,
     now: datetime,
     chosen: str | None,
-    ranked: list[str],
+    ranked: list[Candidate],
     taken: set[str],
 ) -> str:
-    """Inside the write transaction: the provider who still fits now (every rule checked
-    again). The chosen one, or the best of the ranking made just before; if the first few no
-    longer fit, the ranking is made again here."""
+    """Inside the write transaction: the provider whose time is still clear now. Every rule
+    was checked by the ranking made just before; what concurrent bookings change (holds and
+    the travel between jobs) is checked again here. The chosen one, or the best of the
+    ranking; if the first few are no longer clear, the ranking is made again here."""
     if chosen is not None:
-        if await find_candidates(plugins, tenant, tenant_id, catalog, job, now=now, only=chosen):
+        if ranked and await still_clear(tenant, tenant_id, ranked[0], job):
             return chosen
-        raise BookingError(
-            [QuoteProblem("provider_id", "this provider cannot come then; choose another time")],
-            409,
-        )
-    for provider_id in [p for p in ranked if p not in taken][:CONFIRM_TRIES]:
-        if await find_candidates(
-            plugins, tenant, tenant_id, catalog, job, now=now, only=provider_id
-        ):
-            return provider_id
-        taken.add(provider_id)
+        raise BookingError([QuoteProblem("provider_id", CHOSEN_CANNOT)], 409)
+    for candidate in [c for c in ranked if c.provider_id not in taken][:CONFIRM_TRIES]:
+        if await still_clear(tenant, tenant_id, candidate, job):
+            return candidate.provider_id
+        taken.add(candidate.provider_id)
     again = await find_candidates(plugins, tenant, tenant_id, catalog, job, now=now, exclude=taken)
     if not again:
         raise BookingError([QuoteProblem("starts_at", NOBODY_THEN)], 409)
@@ -525,14 +537,22 @@ def _check_geofence(
     radius = tenant.config.policies.booking.geofence_m
     if position is None:
         raise TransitionError("share your location to check in at the address", 400)
-    lat, lng = privacy.unseal(
-        booking["point_enc"], field="booking.point", tenant_id=tenant_id
-    ).split(",")
-    metres = great_circle_km(float(lat), float(lng), *position) * 1000
+    metres = metres_from_address(tenant_id, booking, position)
     if metres > radius:
         raise TransitionError(
             f"you are {metres:.0f} m from the address; check in within {radius} m", 400
         )
+
+
+def metres_from_address(
+    tenant_id: str, booking: dict[str, Any], position: tuple[float, float]
+) -> float:
+    """Great-circle metres from ``position`` to the booking's address: the one distance rule
+    of check-in (the geofence) and of the safety watch (``core.safety``)."""
+    lat, lng = privacy.unseal(
+        booking["point_enc"], field="booking.point", tenant_id=tenant_id
+    ).split(",")
+    return great_circle_km(float(lat), float(lng), *position) * 1000
 
 
 def cancellation_fee(tenant: Tenant, booking: dict[str, Any], role: str, now: datetime) -> int:
@@ -546,6 +566,21 @@ def cancellation_fee(tenant: Tenant, booking: dict[str, Any], role: str, now: da
     if booking["starts_at"] - now >= timedelta(hours=policy.free_until_hours):
         return 0
     return min(policy.late_fee_fen, int(booking["total_fen"]))
+
+
+def move_refusal(
+    tenant: Tenant, booking: dict[str, Any], role: str, now: datetime
+) -> TransitionError | None:
+    """Why ``role`` may not move this booking now (None: they may): only the customer (or
+    staff), only while offered or accepted, and a customer only within the free period."""
+    if role not in {CUSTOMER, STAFF}:
+        return TransitionError(f"a {role} cannot move a booking; the customer can", 403)
+    if booking["status"] not in {"offered", "accepted"}:
+        return TransitionError(f"a booking that is {booking['status']} cannot be moved")
+    free = timedelta(hours=tenant.config.policies.cancellation.free_until_hours)
+    if role == CUSTOMER and booking["starts_at"] - now < free:
+        return TransitionError("too close to the start to move it; cancel instead", 400)
+    return None
 
 
 @within_tenant
@@ -568,14 +603,9 @@ async def reschedule(
     try:
         async with write_transaction():
             booking = await load(tenant_id, booking_id)
-            role = role_in(booking, actor)
-            if role not in {CUSTOMER, STAFF}:
-                raise TransitionError(f"a {role} cannot move a booking; the customer can", 403)
-            if booking["status"] not in {"offered", "accepted"}:
-                raise TransitionError(f"a booking that is {booking['status']} cannot be moved")
-            free = timedelta(hours=tenant.config.policies.cancellation.free_until_hours)
-            if actor.role == CUSTOMER and booking["starts_at"] - now < free:
-                raise TransitionError("too close to the start to move it; cancel instead", 400)
+            refusal = move_refusal(tenant, booking, role_in(booking, actor), now)
+            if refusal is not None:
+                raise refusal
             lead = timedelta(minutes=tenant.config.policies.booking.lead_time_minutes)
             if new_start < now + lead:
                 raise BookingError([QuoteProblem("starts_at", "too soon or in the past")])
@@ -612,6 +642,7 @@ async def reschedule(
                 now=now,
                 ignore_booking=booking_id,
                 only=str(booking["provider"]),
+                ranking=False,
             )
             if not candidates:
                 raise BookingError(

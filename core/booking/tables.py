@@ -21,6 +21,7 @@ from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
 from core.accounts.tables import User
+from core.privacy.service import register_sealed
 from core.providers.tables import ProviderProfile
 from core.tenancy.tables import TenantRow
 
@@ -101,3 +102,7 @@ class Review(Table, tablename="booking_review"):
     text = Text(default="")
     tags = Varchar(length=200, default="")
     created_at = Timestamptz(default=TimestamptzNow())
+
+
+register_sealed(Booking, "address_enc", "booking.address")
+register_sealed(Booking, "point_enc", "booking.point")

@@ -241,7 +241,7 @@ async def _offer(
                                 Booking.updated_at: now,
                             }
                         )
-                        .where((Booking.id == booking_id) & (Booking.version == booking["version"]))
+                        .where(_this(tenant_id, booking_id, booking["version"]))
                         .returning(Booking.id)
                     )
                     if not changed:
@@ -277,7 +277,7 @@ async def _give_up(tenant_id: str, booking: dict[str, Any], now: datetime) -> Ca
                 Booking.updated_at: now,
             }
         )
-        .where((Booking.id == booking_id) & (Booking.version == booking["version"]))
+        .where(_this(tenant_id, booking_id, booking["version"]))
         .returning(Booking.id)
     )
     if not changed:
@@ -353,7 +353,7 @@ async def expire_offers(
                         Booking.updated_at: now,
                     }
                 )
-                .where((Booking.id == booking["id"]) & (Booking.version == booking["version"]))
+                .where(_this(tenant_id, booking["id"], booking["version"]))
                 .returning(Booking.id)
             )
             if not changed:
@@ -495,6 +495,11 @@ async def urgent_progress(
         final=phase in {"unanswered", "cancelled"}
         or status in {"in_progress", "completed", "closed"},
     )
+
+
+def _this(tenant_id: str, booking_id: Any, version: int) -> Any:
+    """The booking, in this tenant, if nobody moved it since it was read (optimistic)."""
+    return (Booking.tenant == tenant_id) & (Booking.id == booking_id) & (Booking.version == version)
 
 
 def _list(value: Any) -> list[Any]:

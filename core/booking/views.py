@@ -13,7 +13,14 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from core.accounts.schemas import CurrentUser
-from core.booking.service import Actor, _items, cancellation_fee, load, role_in
+from core.booking.service import (
+    Actor,
+    _items,
+    cancellation_fee,
+    load,
+    move_refusal,
+    role_in,
+)
 from core.booking.states import (
     ACTIVE_STATES,
     CUSTOMER,
@@ -28,6 +35,7 @@ from core.providers.service import public_name
 from core.providers.storage import signed_url
 from core.providers.tables import ProviderMedia, ProviderProfile
 from core.tenancy.model import Tenant
+from core.tenancy.scoped import scoped
 
 TIMELINE = ("requested", "offered", "accepted", "en_route", "arrived", "in_progress", "completed")
 """The steps a customer watches; other states (cancelled, declined...) end or pause it."""
@@ -253,7 +261,11 @@ async def view_booking(
         window_end=booking["window_end"],
         district=booking["district"],
         address=await _address_for(tenant_id, booking, actor, reveal),
-        provider_id=str(booking["provider"]) if booking["provider"] else None,
+        provider_id=(
+            str(booking["provider"])
+            if booking["provider"] and names_provider(booking, role, _accepted(records))
+            else None
+        ),
         urgent=bool(booking["urgent"]),
         offer_expires_at=booking["offer_expires_at"],
         note=booking["note"],
@@ -263,11 +275,7 @@ async def view_booking(
             cancellation_fee(tenant, booking, role, now) if "cancelled" in actions else 0
         ),
         free_until=booking["starts_at"] - free if role == CUSTOMER else None,
-        can_reschedule=(
-            role in {CUSTOMER, STAFF}
-            and status in {"offered", "accepted"}
-            and (role == STAFF or booking["starts_at"] - now >= free)
-        ),
+        can_reschedule=move_refusal(tenant, booking, role, now) is None,
         actions=actions,
         steps=timeline(status, records),
         transitions=records,
@@ -275,6 +283,21 @@ async def view_booking(
         can_review=role == CUSTOMER and status in {"completed", "closed"} and review is None,
         created_at=booking["created_at"],
     )
+
+
+AFTER_ACCEPTANCE = frozenset({*ACTIVE_STATES, "completed", "closed", "no_show"})
+"""States a booking reaches only after its provider accepted it."""
+
+
+def names_provider(booking: dict[str, Any], role: str, accepted: bool) -> bool:
+    """Whether ``role`` may see who the booking's provider is. An urgent request is offered to
+    one provider after another: its customer learns who comes once one accepted (``accepted``:
+    the booking was accepted), never who is being asked."""
+    return role != CUSTOMER or not booking["urgent"] or accepted
+
+
+def _accepted(records: list[TransitionRecord]) -> bool:
+    return any(r.to_state == "accepted" for r in records)
 
 
 # --- lists ------------------------------------------------------------------------------------
@@ -297,8 +320,9 @@ class BookingSummary:
     offer_expires_at: datetime | None
 
 
-def _summary(row: dict[str, Any]) -> BookingSummary:
+def _summary(row: dict[str, Any], role: str = STAFF) -> BookingSummary:
     items = _items(row)
+    named = names_provider(row, role, row["status"] in AFTER_ACCEPTANCE)
     return BookingSummary(
         id=str(row["id"]),
         status=row["status"],
@@ -310,7 +334,7 @@ def _summary(row: dict[str, Any]) -> BookingSummary:
         starts_at=row["starts_at"],
         ends_at=row["ends_at"],
         district=row["district"],
-        provider_id=str(row["provider"]) if row["provider"] else None,
+        provider_id=str(row["provider"]) if row["provider"] and named else None,
         urgent=bool(row["urgent"]),
         offer_expires_at=row["offer_expires_at"],
     )
@@ -351,29 +375,33 @@ async def list_bookings(
 ) -> list[BookingSummary]:
     """A customer's own bookings, a provider's assigned jobs, or (staff) every booking of the
     tenant, filtered; the latest start first. Summaries carry the district, never the address."""
-    where: Any = Booking.tenant == tenant_id
+    query = scoped(Booking, tenant_id).select(*SUMMARY_COLUMNS)
+    where: list[Any] = []
     if actor.role == CUSTOMER:
-        where &= Booking.customer == actor.user_id
+        where.append(Booking.customer == actor.user_id)
     elif actor.role == PROVIDER:
-        where &= Booking.provider == actor.provider_id
+        where.append(Booking.provider == actor.provider_id)
     elif actor.role != STAFF:
         return []
     if status:
-        where &= Booking.status == status
+        where.append(Booking.status == status)
     if day is not None:
         start, end = local_day_bounds(tenant, day)
-        where &= (Booking.starts_at >= start) & (Booking.starts_at < end)
+        where += [Booking.starts_at >= start, Booking.starts_at < end]
     if provider_id:
-        where &= Booking.provider == provider_id
+        where.append(Booking.provider == provider_id)
+        if actor.role == CUSTOMER:
+            # Filtering must not tell a customer who is being asked for an urgent request.
+            where.append(
+                (Booking.urgent == False)  # noqa: E712 - a column comparison
+                | Booking.status.is_in(sorted(AFTER_ACCEPTANCE))
+            )
     if vertical:
-        where &= Booking.vertical == vertical
-    rows = (
-        await Booking.select(*SUMMARY_COLUMNS)
-        .where(where)
-        .order_by(Booking.starts_at, ascending=False)
-        .limit(limit)
-    )
-    return [_summary(r) for r in rows]
+        where.append(Booking.vertical == vertical)
+    for condition in where:
+        query = query.where(condition)
+    rows = await query.order_by(Booking.starts_at, ascending=False).limit(limit)
+    return [_summary(r, actor.role) for r in rows]
 
 
 @dataclass(frozen=True)

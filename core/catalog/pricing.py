@@ -144,11 +144,15 @@ def quote(
     prices: Mapping[str, int] | None = None,
     price_list_version: int = 0,
     currency: str = "CNY",
+    visit_others_fen: int = 0,
+    visit_last: bool = True,
 ) -> Quote:
     """Price one service for one tenant.
 
     ``hooks`` is the tenant's ``TenantHooks``; ``prices`` maps tier refs to the tenant's current
-    list prices (missing ones fall back to the catalogue's). Raises ``QuoteError``.
+    list prices (missing ones fall back to the catalogue's). ``visit_others_fen`` and
+    ``visit_last``: this item's place in a booking of several (``QuoteRequest``; the catalogue's
+    ``quote_visit`` sets them). Raises ``QuoteError``.
     """
     service = catalog.item(item)
     if service is None:
@@ -188,6 +192,8 @@ def quote(
         addons=chosen,
         unit_price_fen=unit_price,
         quantity=quantity,
+        visit_others_fen=visit_others_fen,
+        visit_last=visit_last,
     )
     base: Money | None = hooks.base_price(request=request)
     if base is None:

@@ -155,6 +155,12 @@ class QuoteRequest(Frozen, frozen=True, kw_only=True):
     unit_price_fen: int
     """The tenant's current list price per unit for this tier."""
     quantity: int = 1
+    visit_others_fen: int = 0
+    """Several items in one booking (one visit): what the visit's items priced before this one
+    come to, adjustments included. 0 for a booking of one item."""
+    visit_last: bool = True
+    """Whether this is the visit's last (or only) item: charges that apply once per visit (a
+    minimum charge, a call-out fee) go on it, judged on ``visit_others_fen`` + this item."""
 
 
 class PriceAdjustment(Frozen, frozen=True, kw_only=True):

@@ -21,6 +21,7 @@ from core.plugins import DoorstepPluginManager
 from core.tenancy.loader import TenantProblem
 from core.tenancy.model import Tenant
 from core.tenancy.scoped import scoped, tenant_transaction
+from core.tenancy.service import tenant_row_id
 from core.tenancy.tables import TenantRow
 from core.verification.certificates import certificate_label
 from core.verification.schemas import CertificationRequirement
@@ -90,10 +91,10 @@ class PriceList:
 
 
 async def _tenant_id(tenant: Tenant) -> Any:
-    row = await TenantRow.select(TenantRow.id).where(TenantRow.slug == tenant.slug).first()
-    if row is None:
+    found = await tenant_row_id(tenant.slug)
+    if found is None:
         raise LookupError(f"tenant {tenant.slug!r} has no row yet: run 'doorstep migrate'")
-    return row["id"]
+    return found
 
 
 async def price_list(tenant: Tenant, now: datetime, version: int | None = None) -> PriceList:
@@ -110,9 +111,7 @@ async def price_list(tenant: Tenant, now: datetime, version: int | None = None) 
         ]
         if not versions:
             return PriceList(version=0, prices={}, recent_changes=[])
-        rows = await scoped(TierPrice, tenant_id).select(
-            TierPrice.version, TierPrice.tier_ref, TierPrice.price_fen, TierPrice.previous_fen
-        )
+        rows = await _tier_prices(tenant_id, [v["id"] for v in versions])
     by_id = {v["id"]: v for v in versions}
     prices: dict[str, tuple[int, int]] = {}
     changes: list[PriceChange] = []
@@ -139,6 +138,31 @@ async def price_list(tenant: Tenant, now: datetime, version: int | None = None) 
     return PriceList(
         version=max(v["number"] for v in versions), prices=latest, recent_changes=recent
     )
+
+
+_version_rows: dict[tuple[str, str], list[dict[str, Any]]] = {}
+"""The tier prices of each price-list version: a version is written with its prices in one
+transaction and never changed, so they are read once per process. The versions themselves are
+read on every call: a new version (a price change, from any process) is seen at once."""
+
+
+async def _tier_prices(tenant_id: Any, version_ids: list[Any]) -> list[dict[str, Any]]:
+    keys = [(str(tenant_id), str(v)) for v in version_ids]
+    missing = [v for v, key in zip(version_ids, keys, strict=True) if key not in _version_rows]
+    if missing:
+        fetched: dict[tuple[str, str], list[dict[str, Any]]] = {
+            (str(tenant_id), str(v)): [] for v in missing
+        }
+        for row in (
+            await scoped(TierPrice, tenant_id)
+            .select(
+                TierPrice.version, TierPrice.tier_ref, TierPrice.price_fen, TierPrice.previous_fen
+            )
+            .where(TierPrice.version.is_in(missing))
+        ):
+            fetched[(str(tenant_id), str(row["version"]))].append(row)
+        _version_rows.update(fetched)
+    return [row for key in keys for row in _version_rows[key]]
 
 
 async def change_prices(
@@ -296,6 +320,61 @@ async def _write_version(
         ]
     )
     return number
+
+
+@dataclass(frozen=True)
+class VisitItem:
+    """One item of a booking, as the customer asked for it."""
+
+    item: str
+    tier: str
+    intake: Mapping[str, Any]
+    addons: list[str] | None = None
+
+
+async def quote_visit(
+    plugins: DoorstepPluginManager,
+    tenant: Tenant,
+    catalog: TenantCatalog,
+    items: list[VisitItem],
+    *,
+    when: datetime | None,
+    now: datetime | None = None,
+) -> list[Quote | QuoteError]:
+    """Quotes for the items of one visit (one booking) at the prices in force now, read once.
+
+    Each item is priced knowing what the visit's earlier items come to and whether it is the
+    last (``QuoteRequest.visit_others_fen``, ``visit_last``), so a charge that applies once per
+    visit (a minimum charge) is applied once, on the whole visit. One result per item: its
+    quote, or the ``QuoteError`` naming its problems."""
+    now = now or datetime.now(UTC)
+    prices = await price_list(tenant, now)
+    hooks = plugins.for_tenant(tenant)
+    results: list[Quote | QuoteError] = []
+    others = 0
+    for n, wanted in enumerate(items):
+        try:
+            found = quote(
+                catalog,
+                hooks,
+                item=wanted.item,
+                tier=wanted.tier,
+                intake=wanted.intake,
+                when=when,
+                now=now,
+                addons=wanted.addons,
+                prices=prices.prices,
+                price_list_version=prices.version,
+                currency=tenant.config.currency,
+                visit_others_fen=others,
+                visit_last=n == len(items) - 1,
+            )
+        except QuoteError as exc:
+            results.append(exc)
+            continue
+        others += found.total_fen
+        results.append(found)
+    return results
 
 
 async def quote_now(

@@ -1,12 +1,12 @@
-"""Core's default dispatch adapters: the great-circle travel-time estimator and the demo
-geocoder (both answer last, after any plugin's)."""
+"""Core's default dispatch adapters: the travel-time estimator (great circle, or the tenant's
+OSRM server), the route solver and the demo geocoder (all answer last, after any plugin's)."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
 from core.dispatch.demo_geocoder import DemoGeocoder
-from core.dispatch.schemas import Geocoder, TravelTimeEstimator
+from core.dispatch.schemas import Geocoder, RouteSolver, TravelTimeEstimator
 from core.hookspecs import hookimpl
 
 if TYPE_CHECKING:
@@ -15,7 +15,19 @@ if TYPE_CHECKING:
 
 @hookimpl(trylast=True)
 def travel_time_estimator(tenant: Tenant) -> TravelTimeEstimator:
+    osrm = tenant.config.policies.dispatch.osrm_url
+    if osrm:
+        from core.dispatch.osrm import OsrmTravelTime
+
+        return OsrmTravelTime(osrm)
     return TravelTimeEstimator(speed_kmh=tenant.config.travel_speed_kmh)
+
+
+@hookimpl(trylast=True)
+def route_solver(tenant: Tenant) -> RouteSolver:
+    from core.dispatch.solvers import KitSolver
+
+    return KitSolver()
 
 
 @hookimpl(trylast=True)

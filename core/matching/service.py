@@ -25,6 +25,7 @@ from core.privacy import service as privacy
 from core.providers.service import works_at
 from core.providers.tables import ProviderProfile, ProviderSkill
 from core.tenancy.model import Tenant
+from core.tenancy.schema import BookingPolicy
 from core.tenancy.scoped import within_tenant
 from core.verification.service import course_for, eligibility, load_checks_many
 
@@ -70,6 +71,8 @@ class Candidate:
     distance_km: float
     factors: list[Factor]
     adjustments: list[tuple[str, float, str]]
+    home: tuple[float, float] | None = None
+    """Where the provider sets out from when no job comes before (``home_point``)."""
 
 
 def travel_minutes(a: tuple[float, float], b: tuple[float, float], speed_kmh: float) -> float:
@@ -111,14 +114,45 @@ def fits(
     buffer: timedelta,
     speed_kmh: float,
     tz: ZoneInfo,
+    home: tuple[float, float] | None,
+    unknown_minutes: float,
 ) -> tuple[bool, float]:
     """Working for the whole job, no overlapping hold, and enough time to travel from the
-    previous job and to the next. Returns (fits, minutes of travel to the job)."""
+    previous job (or ``home``) and to the next. Returns (fits, minutes of travel to the job)."""
     start = job.starts_at
     end = start + timedelta(minutes=job.duration_minutes)
     local_start, local_end = start.astimezone(tz), (end - timedelta(minutes=1)).astimezone(tz)
     if not (works_at(profile, local_start) and works_at(profile, local_end)):
         return False, 0.0
+    return clear_of(bookings, home, job, buffer, speed_kmh, unknown_minutes)
+
+
+def home_point(
+    profile: dict[str, Any], policy: BookingPolicy, district: str
+) -> tuple[float, float] | None:
+    """Where the provider sets out from when no job comes before: their circle's centre; for a
+    provider serving districts only, the centre of the job's district (the tenant's
+    ``district_centres``), or None when the tenant gives none (``district_travel_minutes``
+    then)."""
+    if profile["area_lat"] is not None and profile["area_lng"] is not None:
+        return float(profile["area_lat"]), float(profile["area_lng"])
+    centre = policy.district_centres.get(district)
+    return (float(centre[0]), float(centre[1])) if centre else None
+
+
+def clear_of(
+    bookings: DayBookings,
+    home: tuple[float, float] | None,
+    job: JobRequest,
+    buffer: timedelta,
+    speed_kmh: float,
+    unknown_minutes: float,
+) -> tuple[bool, float]:
+    """No overlapping hold, and time to travel from the previous job (or ``home``; from an
+    unknown place, ``unknown_minutes``) and on to the next. Returns (clear, minutes of travel
+    to the job)."""
+    start = job.starts_at
+    end = start + timedelta(minutes=job.duration_minutes)
     hold_start, hold_end = start - buffer, end + buffer
     before = after = None
     for row in bookings.rows:
@@ -128,8 +162,10 @@ def fits(
             before = row
         if row["starts_at"] >= end and (after is None or row["starts_at"] < after["starts_at"]):
             after = row
-    origin = bookings.point(before) if before else (profile["area_lat"], profile["area_lng"])
-    minutes = travel_minutes(origin, job.point, speed_kmh) if origin[0] is not None else 0.0
+    origin = bookings.point(before) if before else home
+    minutes = (
+        travel_minutes(origin, job.point, speed_kmh) if origin is not None else unknown_minutes
+    )
     if before and before["ends_at"] + timedelta(minutes=minutes) > start:
         return False, minutes
     if (
@@ -222,9 +258,12 @@ async def find_candidates(
     radius_km: float | None = None,
     ignore_booking: str | None = None,
     only: str | None = None,
+    ranking: bool = True,
 ) -> list[Candidate]:
     """Every provider who can do the job, best first, each with an explanation of the score.
-    ``only``: just this provider (is the one the customer chose still able to come?)."""
+    ``only``: just this provider (is the one the customer chose still able to come?).
+    ``ranking=False``: the caller needs eligibility only, not the order: the reliability
+    factor is not looked up (every score carries its prior, 0.9)."""
     now = now or datetime.now(UTC)
     refs = job.item_refs
     items = [catalog.item(ref) for ref in refs]
@@ -270,29 +309,15 @@ async def find_candidates(
     course = course_for(plugins, tenant, item.vertical)
     # Certificates run through a local date: the job's date is the tenant's, not UTC's.
     job_date = job.starts_at.astimezone(tz).date()
-    day_start = datetime.combine(job.starts_at.astimezone(tz).date(), time(0), tz).astimezone(UTC)
+    day_start = _local_day_start(tenant, job.starts_at)
     day_end = day_start + timedelta(days=1)
-    bookings = await Booking.select(
-        Booking.id,
-        Booking.provider,
-        Booking.starts_at,
-        Booking.ends_at,
-        Booking.hold_start,
-        Booking.hold_end,
-        Booking.point_enc,
-    ).where(
-        (Booking.tenant == tenant_id)
-        & Booking.provider.is_in([p["id"] for p in profiles])
-        & Booking.status.is_in(list(HOLDING_STATES))
-        & (Booking.hold_end > day_start - timedelta(hours=12))
-        & (Booking.hold_start < day_end + timedelta(hours=12))
+    by_provider = await _bookings_around(
+        tenant_id, [p["id"] for p in profiles], day_start, ignore_booking
     )
-    by_provider: dict[str, list[dict[str, Any]]] = {}
-    for row in bookings:
-        if ignore_booking is None or str(row["id"]) != ignore_booking:
-            by_provider.setdefault(str(row["provider"]), []).append(row)
-    reliability = await _reliability(
-        tenant_id, [p["id"] for p in profiles], now - timedelta(days=90)
+    reliability = (
+        await _reliability(tenant_id, [p["id"] for p in profiles], now - timedelta(days=90))
+        if ranking
+        else {}
     )
     hooks = plugins.for_tenant(tenant)
     found: list[Candidate] = []
@@ -316,7 +341,17 @@ async def find_candidates(
         ):
             continue
         day = DayBookings(by_provider.get(pid, []), tenant_id)
-        ok, minutes = fits(day, profile, job, buffer, tenant.config.travel_speed_kmh, tz)
+        home = home_point(profile, policy, job.district)
+        ok, minutes = fits(
+            day,
+            profile,
+            job,
+            buffer,
+            tenant.config.travel_speed_kmh,
+            tz,
+            home,
+            policy.district_travel_minutes,
+        )
         if not ok:
             continue
         load_today = sum(1 for row in day.rows if day_start <= row["starts_at"] < day_end)
@@ -366,10 +401,80 @@ async def find_candidates(
             sum(f.points for f in factors) + sum(round(d * 100, 1) for _, d, _ in adjustments)
         ) / 100
         found.append(
-            Candidate(pid, round(score, 4), round(minutes, 1), round(km, 2), factors, adjustments)
+            Candidate(
+                pid,
+                round(score, 4),
+                round(minutes, 1),
+                round(km, 2),
+                factors,
+                adjustments,
+                home,
+            )
         )
     found.sort(key=lambda c: (-c.score, c.travel_minutes, c.provider_id))
     return found
+
+
+async def _bookings_around(
+    tenant_id: Any, provider_ids: list[Any], day_start: datetime, ignore_booking: str | None
+) -> dict[str, list[dict[str, Any]]]:
+    """The providers' holding bookings of the job's local day, half a day either side."""
+    rows = await Booking.select(
+        Booking.id,
+        Booking.provider,
+        Booking.starts_at,
+        Booking.ends_at,
+        Booking.hold_start,
+        Booking.hold_end,
+        Booking.point_enc,
+    ).where(
+        (Booking.tenant == tenant_id)
+        & Booking.provider.is_in(provider_ids)
+        & Booking.status.is_in(list(HOLDING_STATES))
+        & (Booking.hold_end > day_start - timedelta(hours=12))
+        & (Booking.hold_start < day_start + timedelta(hours=36))
+    )
+    by_provider: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        if ignore_booking is None or str(row["id"]) != ignore_booking:
+            by_provider.setdefault(str(row["provider"]), []).append(row)
+    return by_provider
+
+
+def _local_day_start(tenant: Tenant, moment: datetime) -> datetime:
+    tz = ZoneInfo(tenant.config.timezone)
+    return datetime.combine(moment.astimezone(tz).date(), time(0), tz).astimezone(UTC)
+
+
+@within_tenant
+async def still_clear(
+    tenant: Tenant,
+    tenant_id: str,
+    candidate: Candidate,
+    job: JobRequest,
+    ignore_booking: str | None = None,
+) -> bool:
+    """Inside the write transaction, just before the hold is written: the candidate (found by
+    ``find_candidates`` a moment ago) still has no overlapping hold and the time to travel
+    from the previous job and to the next. The part of eligibility concurrent bookings change,
+    in one query; the single writer (SQLite) or the exclusion constraint (PostgreSQL) makes it
+    final."""
+    policy = tenant.config.policies.booking
+    rows = await _bookings_around(
+        tenant_id,
+        [candidate.provider_id],
+        _local_day_start(tenant, job.starts_at),
+        ignore_booking,
+    )
+    ok, _ = clear_of(
+        DayBookings(rows.get(candidate.provider_id, []), tenant_id),
+        candidate.home,
+        job,
+        timedelta(minutes=policy.travel_buffer_minutes),
+        tenant.config.travel_speed_kmh,
+        policy.district_travel_minutes,
+    )
+    return ok
 
 
 async def serves_area(

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 from piccolo.engine.postgres import PostgresEngine
 
 from core.booking.schemas import BookingEvent
-from core.booking.states import CUSTOMER
+from core.booking.states import CUSTOMER, PROVIDER
 from core.db import write_transaction
 from core.notifications.bookings import (
     REMINDER_LEADS_HOURS,
@@ -207,7 +207,7 @@ class OutboxRelay:
         payload = event["payload"]
         payload = json.loads(payload) if isinstance(payload, str) else dict(payload or {})
         kind = event["kind"]
-        if kind not in {"booking.transition", "booking.reminder"}:
+        if kind not in {"booking.transition", "booking.reminder", "dispatch.arrival"}:
             return
         booking = await booking_facts(self.tenant, self.tenant_id, str(payload["booking_id"]))
         if booking is None:
@@ -224,6 +224,10 @@ class OutboxRelay:
             if booking.status == "accepted" and (payload.get("to") == "accepted" or rescheduled):
                 await self.schedule_reminders(event["id"], booking)
             notices = transition_notices(payload, booking)
+        elif kind == "dispatch.arrival":  # a day plan moved this booking's arrival window
+            notices = [Notice(CUSTOMER, "arrival_window"), Notice(PROVIDER, "arrival_window")]
+            extra["window_start"] = datetime.fromisoformat(payload["window_start"])
+            extra["window_end"] = datetime.fromisoformat(payload["window_end"])
         else:
             notices = reminder_notices(payload, booking)
             extra["lead_hours"] = int(payload.get("lead_hours", 0))

@@ -27,6 +27,7 @@ from core.providers.web import (
     ProviderRequest,
     day,
     go,
+    into_join,
     not_found,
     provider_request,
     text,
@@ -56,6 +57,7 @@ class CheckPages(Controller):
     include_in_schema = False
     guards = [signed_in]
     dependencies = {"tenant": Provide(request_tenant, sync_to_thread=False)}
+    exception_handlers = {NotAProvider: into_join}
 
     @get(["/identity", "/certificates", "/police", "/training", "/submit"])
     async def step(
@@ -221,6 +223,7 @@ class ProviderStatusPages(Controller):
     include_in_schema = False
     guards = [signed_in]
     dependencies = {"tenant": Provide(request_tenant, sync_to_thread=False)}
+    exception_handlers = {NotAProvider: into_join}
 
     @get("/")
     async def workspace(

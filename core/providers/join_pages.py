@@ -26,6 +26,7 @@ from core.providers.web import (
     ProviderRequest,
     decimal,
     go,
+    into_join,
     not_found,
     provider_request,
     text,
@@ -49,6 +50,7 @@ class JoinPages(Controller):
     include_in_schema = False
     guards = [signed_in]
     dependencies = {"tenant": Provide(request_tenant, sync_to_thread=False)}
+    exception_handlers = {NotAProvider: into_join}
 
     @get("/")
     async def join(

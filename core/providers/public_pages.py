@@ -18,11 +18,17 @@ from core.providers.public import public_profile
 from core.providers.service import public_name
 from core.providers.storage import PUBLIC_TTL, is_stored, signature_ok, signed_url
 from core.providers.tables import ProviderMedia, ProviderProfile
-from core.providers.web import media_store, not_found, private, provider_request
+from core.providers.web import (
+    NotAProvider,
+    into_join,
+    media_store,
+    not_found,
+    private,
+    provider_request,
+)
 from core.tenancy.model import Tenant
 from core.verification import trust
 from core.verification.certificates import CERTIFICATE_TYPES
-from core.verification.service import load_checks, local_date
 from core.web.auth import require_kind
 from core.web.templating import render_page
 from core.web.tenant import request_tenant
@@ -109,15 +115,16 @@ class PublicProviderPages(Controller):
         context: dict[str, Any] = {"now": now, "cert_labels": CERTIFICATE_TYPES}
         try:
             read = trust.read(code, now, tenant_id=tenant_id)
-            state = await load_checks(tenant_id, read.profile_id)
+            found = await trust.provider_verdict(
+                tenant, tenant_id, read.profile_id, now, read.booking_id
+            )
         except (trust.TrustCodeError, LookupError) as exc:
             reason = str(exc)
             context["invalid"] = (
                 "expired" if "expired" in reason else "other" if "another" in reason else "forged"
             )
             return private(render_page(request, tenant, "providers/trust_check.html", context))
-        context["verdict"] = trust.verdict(state, now, None, local_date(tenant, now))
-        context["booking_id"] = read.booking_id
+        context["verdict"] = found
         context["provider"] = await _face_of(tenant, tenant_id, read.profile_id, now)
         context["expires_at"] = read_expiry(code)
         return private(render_page(request, tenant, "providers/trust_check.html", context))
@@ -128,23 +135,34 @@ class TrustCodePages(Controller):
     include_in_schema = False
     guards = [require_kind("provider")]
     dependencies = {"tenant": Provide(request_tenant, sync_to_thread=False)}
+    exception_handlers = {NotAProvider: into_join}
 
     @get("/trust-code")
     async def trust_code(
-        self, request: Request[Any, Any, Any], tenant: NamedDependency[Tenant]
+        self,
+        request: Request[Any, Any, Any],
+        tenant: NamedDependency[Tenant],
+        booking: FromQuery[str] = "",
     ) -> Response[Any]:
-        """The provider's QR for the door: valid five minutes, refreshed before it lapses."""
+        """The provider's QR for the door: valid five minutes, refreshed before it lapses.
+        Shown from a job (``?booking=``), it carries the booking, and the customer's scan says
+        whether this is the provider assigned to it; a booking that is not this provider's
+        job under way now is a 404."""
         page = await provider_request(request, tenant)
         now = datetime.now(UTC)
-        code = trust.issue(page.tenant_id, page.profile_id, "", now)
+        if booking and not await trust.is_assigned(page.tenant_id, booking, page.profile_id):
+            raise not_found()
+        code = trust.issue(page.tenant_id, page.profile_id, booking, now)
         url = str(request.base_url).rstrip("/") + f"/t/{code}"
-        state = await load_checks(page.tenant_id, page.profile_id)
         context = {
             "step": "trust",
             "code_url": url,
             "qr": trust.qr_svg(url),
             "ttl_seconds": int(trust.TTL.total_seconds()),
-            "verdict": trust.verdict(state, now, None, local_date(tenant, now)),
+            "verdict": await trust.provider_verdict(
+                tenant, page.tenant_id, page.profile_id, now, booking
+            ),
+            "booking_id": booking,
         }
         return page.render("providers/trust_code.html", context)
 

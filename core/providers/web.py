@@ -30,6 +30,13 @@ class NotAProvider(Exception):
     """The signed-in account has no provider profile here yet."""
 
 
+def into_join(request: Request[Any, Any, Any], exc: NotAProvider) -> Response[Any]:
+    """A page or form of the provider workspace opened by an account that is not a provider
+    (a customer, a staff member): to the start of joining, which makes a customer a provider
+    in onboarding and tells a staff account, with a 403, that it cannot become one."""
+    return go(JOIN)
+
+
 @dataclass
 class ProviderRequest:
     """One request of a signed-in provider: who, where, and their onboarding state."""

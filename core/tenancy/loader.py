@@ -276,6 +276,12 @@ def _semantic_problems(
         problem("currency", f"unknown ISO 4217 currency {config.currency!r}")
     if usable("travel_speed_kmh") and not 1 <= config.travel_speed_kmh <= 120:
         problem("travel_speed_kmh", "must be between 1 and 120")
+    if usable("policies"):
+        for name, (lat, lng) in config.policies.booking.district_centres.items():
+            if not (-90 <= lat <= 90 and -180 <= lng <= 180):
+                problem(f"policies.booking.district_centres.{name}", "not a [lat, lng] point")
+        if not 0 <= config.policies.booking.district_travel_minutes <= 240:
+            problem("policies.booking.district_travel_minutes", "must be between 0 and 240")
     if usable("commission"):
         if not 0 <= config.commission.default_bps <= 10_000:
             problem("commission.default_bps", "must be between 0 and 10000 basis points")

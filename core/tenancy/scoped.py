@@ -22,8 +22,8 @@ from __future__ import annotations
 import functools
 import inspect
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager, suppress
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager, suppress
 from contextvars import ContextVar
 from typing import Any, Generic, ParamSpec, TypeVar
 
@@ -296,28 +296,86 @@ async def secret_lookup(secret_hash: str) -> AsyncIterator[None]:
 
 
 @asynccontextmanager
-async def _owned_transaction(engine: PostgresEngine, tid: uuid.UUID) -> AsyncIterator[Any]:
+async def tenant_transaction_of(slug: str) -> AsyncIterator[TenantTransaction | None]:
+    """``tenant_transaction`` of the tenant called ``slug`` (a web request knows its tenant by
+    its host), or ``None`` (no scope) while it has no row. On PostgreSQL the row is looked up
+    on the transaction's own connection: a request costs one connection, not two."""
+    engine = _engine()
+    fresh = _active.get() is None and isinstance(engine, PostgresEngine)
+    if fresh and engine.current_transaction.get() is None:
+        async with _owned_transaction(engine, slug=slug) as handle:
+            with _known_as(slug, handle):
+                yield handle
+        return
+    from core.tenancy.service import tenant_row_id
+
+    tenant_id = await tenant_row_id(slug)
+    if tenant_id is None:
+        yield None
+        return
+    async with tenant_transaction(tenant_id) as handle:
+        with _known_as(slug, handle):
+            yield handle
+
+
+_known: ContextVar[tuple[str, uuid.UUID] | None] = ContextVar("doorstep_tenant_slug", default=None)
+
+
+@contextmanager
+def _known_as(slug: str, handle: TenantTransaction | None) -> Iterator[None]:
+    token = _known.set((slug, handle.tenant_id)) if handle is not None else None
+    try:
+        yield
+    finally:
+        if token is not None:
+            _known.reset(token)
+
+
+def known_tenant_id(slug: str) -> str | None:
+    """The row id of the tenant called ``slug`` when this task runs in its
+    ``tenant_transaction_of`` (a request of that tenant): no query needed."""
+    known = _known.get()
+    return str(known[1]) if known is not None and known[0] == slug else None
+
+
+@asynccontextmanager
+async def _owned_transaction(
+    engine: PostgresEngine, tid: uuid.UUID | None = None, slug: str | None = None
+) -> AsyncIterator[Any]:
+    """A new transaction with the tenant setting: of ``tid``, or of the tenant called ``slug``
+    (yields None, and sets no scope, when there is no such tenant)."""
     import asyncpg
 
     transaction = engine.transaction()
     await transaction.__aenter__()
-    handle = TenantTransaction(tid, transaction)
+    token = None
     try:
-        await transaction.connection.execute("SELECT set_config($1, $2, true)", SETTING, str(tid))
+        connection = transaction.connection
+        if slug is not None:
+            found = await connection.fetchval(
+                "SELECT set_config($1, id::text, true) FROM doorstep_tenant WHERE slug = $2",
+                SETTING,
+                slug,
+            )
+            tid = uuid.UUID(found) if found else None
+            token = _active.set(tid) if tid is not None else None
+        else:
+            await connection.execute("SELECT set_config($1, $2, true)", SETTING, str(tid))
+        handle = TenantTransaction(tid, transaction) if tid is not None else None
         yield handle
     except Exception:
         # A scope, not a unit of work: what the block wrote before an error stays, as on SQLite
         # where each write_transaction commits on its own (wrong-code counters, security
         # events). After a database error the transaction is aborted and this rolls back.
         with suppress(asyncpg.PostgresError, asyncpg.InterfaceError):
-            await handle._end(commit=True)
+            await transaction.transaction.commit()
         raise
     except BaseException:  # cancelled: leave nothing half-done
         with suppress(asyncpg.PostgresError, asyncpg.InterfaceError):
-            await handle._end(commit=False)
+            await transaction.transaction.rollback()
         raise
     else:
-        await handle._end(commit=True)
+        await transaction.transaction.commit()
     finally:
         try:
             if engine.pool:
@@ -326,6 +384,8 @@ async def _owned_transaction(engine: PostgresEngine, tid: uuid.UUID) -> AsyncIte
                 await transaction.connection.close()
         finally:
             engine.current_transaction.reset(transaction.context)
+            if token is not None:
+                _active.reset(token)
 
 
 def within_tenant(func: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:

@@ -24,5 +24,9 @@ async def sync_tenant_rows(tenants: Iterable[Tenant]) -> list[str]:
 
 
 async def tenant_row_id(slug: str) -> str | None:
+    from core.tenancy.scoped import known_tenant_id
+
+    if (known := known_tenant_id(slug)) is not None:
+        return known  # inside a request of this tenant: its row is already known
     row = await TenantRow.select(TenantRow.id).where(TenantRow.slug == slug).first()
     return str(row["id"]) if row else None

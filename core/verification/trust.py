@@ -10,6 +10,7 @@ import base64
 import hashlib
 import hmac
 import io
+import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, Literal
@@ -18,6 +19,7 @@ import segno
 
 from core.privacy import service as privacy
 from core.tenancy.model import Tenant
+from core.tenancy.scoped import scoped, within_tenant
 from core.verification.service import (
     IDENTITY_CHECKS,
     POLICE_FILING,
@@ -88,6 +90,9 @@ class Verdict:
     reasons: list[str]
     """Codes: ``suspended``, ``check:face_match``, ``certificate_expired:health_certificate``,
     ``certificate_expiring:health_certificate``, ``item_suspended``, ``not_assigned``."""
+    assigned: bool | None = None
+    """For a code shown from a job: whether this provider is the booking's, under way now
+    (None: a code without a booking)."""
 
 
 def verdict(
@@ -123,8 +128,8 @@ def verdict(
     if assigned is False:
         red.append("not_assigned")
     if red:
-        return Verdict("red", red + yellow)
-    return Verdict("yellow" if yellow else "green", yellow)
+        return Verdict("red", red + yellow, assigned)
+    return Verdict("yellow" if yellow else "green", yellow, assigned)
 
 
 async def provider_verdict(
@@ -132,11 +137,38 @@ async def provider_verdict(
     tenant_id: Any,
     profile_id: str,
     now: datetime,
-    assigned: bool | None = None,
+    booking_id: str = "",
 ) -> Verdict:
-    """The verdict a customer sees when scanning this provider's code at ``now``."""
+    """The verdict a customer sees when scanning this provider's code at ``now``: the live
+    checks and, for a code shown from a job, whether the booking is this provider's now."""
     state = await load_checks(tenant_id, profile_id)
+    assigned = await is_assigned(tenant_id, booking_id, profile_id) if booking_id else None
     return verdict(state, now, assigned, today=local_date(tenant, now))
+
+
+@within_tenant
+async def is_assigned(tenant_id: Any, booking_id: str, profile_id: str) -> bool:
+    """Whether ``booking_id`` is one of this tenant's bookings, assigned to this provider and
+    under way (accepted, on the way, arrived or in progress): a booking reassigned since, a
+    cancelled or finished one, or another tenant's, is not."""
+    from core.booking.states import ACTIVE_STATES
+    from core.booking.tables import Booking
+
+    try:
+        wanted = uuid.UUID(booking_id)
+    except ValueError:
+        return False
+    found = (
+        await scoped(Booking, tenant_id)
+        .select(Booking.provider, Booking.status)
+        .where(Booking.id == wanted)
+        .first()
+    )
+    return (
+        found is not None
+        and str(found["provider"]) == str(profile_id)
+        and found["status"] in ACTIVE_STATES
+    )
 
 
 def _certificate_reasons(certs: list[dict[str, Any]], today: date) -> list[str]:

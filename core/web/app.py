@@ -31,12 +31,24 @@ from core.catalog import pages as catalog_pages
 from core.catalog.admin import PriceAdmin
 from core.catalog.api import CatalogApi
 from core.db import engine_for, use_engine
+from core.dispatch import pages as dispatch_pages
+from core.ledger import pages as ledger_pages
+from core.ledger.api import LedgerApi
 from core.notifications.ics import booking_ics
+from core.payments import api as payments_api
+from core.payments import pages as payments_pages
+from core.payments.standin.pages import StandinPages
 from core.plugins import DoorstepPluginManager, build_plugin_manager
 from core.privacy import service as privacy
 from core.providers import admin_pages as provider_admin
 from core.providers import checks_pages, join_pages, public_pages
 from core.providers.api import ProviderApi
+from core.quality import pages as quality_pages
+from core.quality import staff_pages as quality_console
+from core.quality.api import QualityApi
+from core.safety import admin_pages as safety_admin
+from core.safety import pages as safety_pages
+from core.safety.api import SafetyApi
 from core.settings import Settings, get_settings
 from core.tenancy.registry import TenantRegistry
 from core.web import api, assets, pages
@@ -135,6 +147,8 @@ class DoorstepPlugin(InitPlugin):
             booking_pages.BookingPages,
             job_pages.JobPages,
             booking_admin.BookingAdminPages,
+            dispatch_pages.ProviderRoutePage,
+            dispatch_pages.DispatchBoard,
             catalog_pages.CatalogPages,
             accounts_pages.SignInPages,
             account_pages.AccountPages,
@@ -148,6 +162,25 @@ class DoorstepPlugin(InitPlugin):
             public_pages.TrustCodePages,
             provider_admin.ProviderAdminPages,
             ProviderApi,
+            QualityApi,
+            quality_pages.ComplaintPages,
+            quality_pages.ProviderQualityPages,
+            quality_pages.PublicQualityPages,
+            quality_console.ComplaintConsole,
+            quality_console.AppealConsole,
+            quality_console.SpotCheckConsole,
+            quality_console.QualityDashboard,
+            SafetyApi,
+            safety_pages.SosPage,
+            safety_pages.SafetyPages,
+            safety_admin.SafetyAdminPages,
+            payments_api.PaymentApi,
+            payments_api.payment_notification,
+            payments_pages.PaymentPages,
+            StandinPages,
+            LedgerApi,
+            ledger_pages.EarningsPages,
+            ledger_pages.FinancePages,
             booking_ics,
             api.health,
             assets.site_css,
@@ -157,6 +190,8 @@ class DoorstepPlugin(InitPlugin):
             assets.core_file,
             *plugin_routers(self.app_context.plugins),
         ]
+        app_config.on_startup.append(self._open_pools)
+        app_config.on_shutdown.append(self._close_pools)
         app_config.middleware.append(TenantMiddleware(self.app_context))
         app_config.middleware.append(TenantTransactionMiddleware(self.app_context))
         app_config.middleware.append(AuthMiddleware(self.app_context))
@@ -166,7 +201,9 @@ class DoorstepPlugin(InitPlugin):
             cookie_httponly=True,
             cookie_samesite="lax",
             # The API authenticates with bearer tokens only, never cookies: no CSRF there.
-            exclude=["/api/", "/health", "/schema"],
+            # Gateways post notifications server to server, signed (checked by the provider).
+            # An SOS must not be lost to a stale page: its ticket stands in (core.safety.pages).
+            exclude=["/api/", "/health", "/schema", "/payments/notify/", "/safety/sos"],
         )
         app_config.exception_handlers[HTTPException] = _error_page
         app_config.exception_handlers[Exception] = _error_page
@@ -185,6 +222,18 @@ class DoorstepPlugin(InitPlugin):
             ],
         )
         return app_config
+
+    async def _open_pools(self) -> None:
+        from core.db_pool import start_pools
+        from core.tenancy.tables import TenantRow
+
+        await start_pools(TenantRow._meta.db, self.app_context.settings.database_pool_size)
+
+    async def _close_pools(self) -> None:
+        from core.db_pool import close_pools
+        from core.tenancy.tables import TenantRow
+
+        await close_pools(TenantRow._meta.db)
 
 
 def csrf_secret() -> str:

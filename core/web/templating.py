@@ -28,6 +28,7 @@ from markupsafe import escape
 
 from core.i18n.catalogs import build_translations
 from core.i18n.formatting import format_money, format_when
+from core.safety.ticket import for_page as sos_ticket
 from core.tenancy.model import Tenant
 from core.web.tenant import request_locale
 
@@ -127,6 +128,7 @@ class TemplateStore:
             when=lambda moment, fmt="medium": format_when(
                 moment, tenant.config.timezone, locale, fmt
             ),
+            sos_ticket=lambda user, booking_id="": sos_ticket(tenant.slug, user, booking_id),
         )
         return env
 

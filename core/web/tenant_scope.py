@@ -18,8 +18,7 @@ from litestar.exceptions import HTTPException
 from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
-from core.tenancy.scoped import tenant_transaction
-from core.tenancy.service import tenant_row_id
+from core.tenancy.scoped import tenant_transaction_of
 from core.web.tenant import PUBLIC_OPT, resolve_tenant
 
 if TYPE_CHECKING:
@@ -34,12 +33,14 @@ class TenantTransactionMiddleware(ASGIMiddleware):
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
         tenant = resolve_tenant(self.app_context, scope) if scope["type"] == "http" else None
-        tenant_id = await tenant_row_id(tenant.slug) if tenant is not None else None
-        if tenant_id is None:
-            # No tenant row yet (not migrated): no scope, so no tenant data either.
+        if tenant is None:
             await next_app(scope, receive, send)
             return
-        async with tenant_transaction(tenant_id) as transaction:
+        async with tenant_transaction_of(tenant.slug) as transaction:
+            if transaction is None:
+                # No tenant row yet (not migrated): no scope, so no tenant data either.
+                await next_app(scope, receive, send)
+                return
 
             async def send_after_commit(message: Message) -> None:
                 if message["type"] == "http.response.start":

@@ -54,17 +54,19 @@ def required_certifications(tenant: Tenant, item: ServiceItem) -> list[Certifica
 
 @hookimpl
 def price_adjustments(tenant: Tenant, request: QuoteRequest, base: Money) -> list[PriceAdjustment]:
-    """The minimum charge: a small job is topped up to the tenant's minimum for one visit."""
-    if request.item.vertical != SLUG:
+    """The minimum charge: a small visit is topped up to the tenant's minimum, once per visit
+    (on its last item, judged on the whole visit when a booking has several items)."""
+    if request.item.vertical != SLUG or not request.visit_last:
         return []
     config = tenant.vertical_config(SLUG, HousekeepingConfig)
-    if base.amount_fen >= config.minimum_charge_fen:
+    visit_fen = request.visit_others_fen + base.amount_fen
+    if visit_fen >= config.minimum_charge_fen:
         return []
     return [
         PriceAdjustment(
             code="housekeeping.minimum_charge",
             reason={"zh_CN": "最低消费补足", "en": "Top-up to the minimum charge"},
-            amount=Money(config.minimum_charge_fen - base.amount_fen, base.currency),
+            amount=Money(config.minimum_charge_fen - visit_fen, base.currency),
             priority=900,
         )
     ]

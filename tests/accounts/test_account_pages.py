@@ -229,3 +229,68 @@ async def test_an_empty_form_for_someone_elses_address_is_still_not_found(
     answer = another_visitor.post_form("/account", f"/account/addresses/{home_id}", {})
 
     assert answer.status_code == 404
+
+
+async def wangs_id(rows: Rows) -> str:
+    async with tenant_transaction(rows.jiejia):
+        return str((await User.select(User.id).where(User.kind == "customer").first())["id"])  # type: ignore[index]
+
+
+async def test_the_export_holds_the_persons_bookings(rows: Rows, signed_in: Visitor) -> None:
+    from tests.providers.conftest import booking_for
+
+    booking_id = await booking_for(
+        rows.jiejia, None, status="closed", customer_id=await wangs_id(rows), note="请带鞋套"
+    )
+
+    data = json.loads(signed_in.post_form("/account", "/account/export", {}).content)
+
+    (booking,) = data["bookings"]
+    assert booking["id"] == booking_id and booking["status"] == "closed"
+    assert (booking["totalFen"], booking["currency"]) == (30000, "CNY")
+    assert booking["address"] == "上海市黄浦区南京东路1号" and booking["note"] == "请带鞋套"
+
+
+async def test_deleting_keeps_the_money_records_without_the_address_or_the_note(
+    rows: Rows, signed_in: Visitor
+) -> None:
+    from core.booking.tables import Booking
+    from core.privacy import service as privacy
+    from tests.providers.conftest import booking_for
+
+    user_id = await wangs_id(rows)
+    booking_id = await booking_for(
+        rows.jiejia, None, status="closed", customer_id=user_id, note="门口有狗，请先打电话"
+    )
+
+    done = signed_in.post_form("/account/delete", "/account/delete", {"confirm": "yes"})
+
+    assert done.status_code == 200 and "账户已注销" in done.text
+    async with tenant_transaction(rows.jiejia):
+        kept = await Booking.select().where(Booking.id == booking_id).first()
+    assert kept is not None  # the record of what was paid stays, under the random account id
+    assert (str(kept["customer"]), kept["total_fen"], kept["status"]) == (user_id, 30000, "closed")
+    assert kept["district"] == "黄浦区" and kept["note"] == ""
+    for column, field in (("address_enc", "booking.address"), ("point_enc", "booking.point")):
+        assert privacy.unseal(kept[column], field=field, tenant_id=rows.jiejia) == ""
+
+
+async def test_an_account_with_a_booking_still_open_cannot_be_deleted(
+    rows: Rows, signed_in: Visitor
+) -> None:
+    from core.booking.tables import Booking
+    from tests.providers.conftest import booking_for
+
+    user_id = await wangs_id(rows)
+    booking_id = await booking_for(rows.jiejia, None, status="accepted", customer_id=user_id)
+
+    refused = signed_in.post_form("/account/delete", "/account/delete", {"confirm": "yes"})
+
+    assert refused.status_code == 409
+    assert "您还有未完成的订单：请先取消或等待服务完成，再注销账户" in refused.text
+    async with tenant_transaction(rows.jiejia):
+        user = await User.select().where(User.id == user_id).first()
+        booking = await Booking.select().where(Booking.id == booking_id).first()
+    assert user is not None and user["deleted_at"] is None and user["phone_enc"]
+    assert booking is not None and booking["address_enc"] and booking["status"] == "accepted"
+    assert signed_in.get("/account").status_code == 200  # still signed in

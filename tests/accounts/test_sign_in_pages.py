@@ -313,3 +313,41 @@ async def test_a_role_or_tenant_smuggled_into_a_form_changes_nothing(
     page = visitor.get("/account")
     assert 'value="王小明"' in page.text and "/admin/users" not in page.text
     assert await seen_by(rows.jiejia, Session.count()) >= 1
+
+
+async def test_staff_of_every_role_sign_in_with_a_password_kept_as_an_argon2_hash(
+    rows: Rows, visitor: Visitor
+) -> None:
+    for n, role in enumerate(service.STAFF_ROLES):
+        await service.create_staff(rows.jiejia, f"s{n}@jiejia.test", f"long password {n}", [role])
+
+    async with tenant_transaction(rows.jiejia):
+        stored = await User.select(User.roles, User.password_hash).where(User.kind == "staff")
+    assert sorted(r["roles"] for r in stored) == sorted(service.STAFF_ROLES)
+    for row in stored:
+        assert row["password_hash"].startswith("$argon2id$")
+        assert "long password" not in row["password_hash"]
+    for n, _role in enumerate(service.STAFF_ROLES):
+        assert await service.check_password(rows.jiejia, f"s{n}@jiejia.test", f"long password {n}")
+
+
+async def test_an_agency_operator_signs_in_on_every_tenants_host(
+    rows: Rows, visitor: Visitor, wanjia_visitor: Visitor
+) -> None:
+    operator = await service.create_staff(
+        None, "ops@agency.test", "correct horse battery", [], "赵丽", kind="operator"
+    )
+
+    for browser, tenant_id in ((visitor, rows.jiejia), (wanjia_visitor, rows.wanjia)):
+        done = browser.post_form(
+            "/staff/signin",
+            "/staff/signin",
+            {"email": "ops@agency.test", "password": "correct horse battery"},
+            follow_redirects=False,
+        )
+        assert done.status_code == 303, done.text
+        session = browser.session
+        assert session is not None
+        assert (await service.session_user(session, tenant_id)).id == operator  # type: ignore[union-attr]
+    # each session works on the host it was made on only
+    assert await service.session_user(visitor.session or "", rows.wanjia) is None

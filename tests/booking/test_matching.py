@@ -9,16 +9,18 @@ candidate's explanation adds up to its score.
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date, timedelta
 from typing import Any
 
 import pytest
+from msgspec.structs import replace
 
 from core.booking.service import Actor, transition
 from core.booking.states import PROVIDER
 from core.hookspecs import hookimpl
 from core.matching.schemas import MatchCandidate, ScoreAdjustment
-from core.matching.service import available_slots
+from core.matching.service import available_slots, find_candidates, travel_minutes
 from core.plugins import build_plugin_manager
 from core.tenancy.scoped import tenant_transaction
 from core.verification.tables import IdentityCheck
@@ -104,6 +106,32 @@ async def test_inside_the_districts(jiejia: World) -> None:
     assert await ids(jiejia, district="静安区") == [provider]
     assert await ids(jiejia, district="徐汇区") == []
     assert await ids(jiejia, district="") == []
+
+
+async def test_a_districts_only_provider_travels_from_the_districts_centre(
+    jiejia: World,
+) -> None:
+    """With no circle there is no base: the travel counted (and kept free) starts at the
+    centre of the job's district from the tenant's ``district_centres``, or is the tenant's
+    ``district_travel_minutes`` when it names no centre; never 0."""
+    await jiejia.provider(radius_km=None, districts=["黄浦区"])
+    job = await jiejia.job(district="黄浦区", starts_at=TEN)
+    [unknown] = await jiejia.candidates(job)
+    assert unknown.travel_minutes == jiejia.tenant.config.policies.booking.district_travel_minutes
+    assert unknown.travel_minutes > 0
+
+    centre = east_of(jiejia.centre, 5)
+    booking = replace(jiejia.tenant.config.policies.booking, district_centres={"黄浦区": centre})
+    config = replace(
+        jiejia.tenant.config, policies=replace(jiejia.tenant.config.policies, booking=booking)
+    )
+    tenant = dataclasses.replace(jiejia.tenant, config=config)
+    async with tenant_transaction(jiejia.tenant_id):
+        [known] = await find_candidates(
+            jiejia.plugins, tenant, jiejia.tenant_id, jiejia.catalog, job, now=NOW
+        )
+    expected = travel_minutes(centre, jiejia.centre, tenant.config.travel_speed_kmh)
+    assert known.travel_minutes == round(expected, 1) and 10 < known.travel_minutes < 30
 
 
 async def test_the_area_is_the_circle_and_the_districts_together(jiejia: World) -> None:

@@ -52,6 +52,7 @@ class Browser:
 @dataclass
 class Cast:
     world: World
+    client: TestClient
     customer: Browser
     other: Browser
     provider: Browser
@@ -77,6 +78,7 @@ async def cast(db, settings, plugins, tenants, client) -> Cast:  # type: ignore[
     admin = await world.staff()
     return Cast(
         world=world,
+        client=client,
         customer=Browser(client, await world.session(customer)),
         other=Browser(client, await world.session(other)),
         provider=Browser(client, await world.session(await world.user_of(near))),
@@ -407,3 +409,18 @@ async def test_the_board_is_for_staff_only(cast: Cast) -> None:
     assert cast.customer.get("/admin/bookings").status_code == 403
     assert cast.visitor.get("/admin/bookings", follow_redirects=False).status_code in (302, 303)
     assert cast.admin.get(f"/admin/bookings/{DEEP}").status_code == 404
+
+
+async def test_the_pages_speak_english_too(cast: Cast) -> None:
+    booking_id = book(cast)
+    cast.client.cookies.set("doorstep_lang", "en", domain="jiejia.localhost")
+    try:
+        step = cast.customer.get(choose(cast.world)).text
+        status = cast.customer.get(f"/bookings/{booking_id}").text
+        job = cast.provider.get(f"/provider/jobs/{booking_id}").text
+    finally:
+        cast.client.cookies.delete("doorstep_lang")
+
+    shows(step, "Book Whole-home cleaning", "Start time", "1 free", "Confirm booking")
+    shows(status, "Waiting for the provider", "Cancelling now is free.", "Sent to the provider")
+    shows(job, "Why this offer came to you", "Travel time", "Accept", "Decline")

@@ -230,6 +230,32 @@ async def test_several_items_are_priced_and_timed_together(jiejia: World) -> Non
     assert moved["ends_at"] - moved["starts_at"] == timedelta(minutes=510)
 
 
+async def test_the_minimum_charge_applies_once_per_visit_not_per_item(jiejia: World) -> None:
+    """Jiejia's minimum is 99 yuan a visit. Two hours of daily cleaning (90 yuan) alone is
+    topped up by 9 yuan; booked with a kitchen clean (199 yuan) the visit is well above the
+    minimum, so nothing is added to either item."""
+    await jiejia.provider(["housekeeping.home_cleaning", "housekeeping.kitchen_cleaning"])
+    customer = await jiejia.customer()
+    small = ItemRequest("housekeeping.home_cleaning", "daily", {"area_m2": 40, "hours": 2})
+    kitchen = ItemRequest("housekeeping.kitchen_cleaning", "standard", {})
+
+    alone = await jiejia.booking(
+        await jiejia.book(customer, jiejia.request(at(TOMORROW, "09:00"), items=[small]))
+    )
+    together = await jiejia.booking(
+        await jiejia.book(customer, jiejia.request(at(DAY_AFTER, "09:00"), items=[small, kitchen]))
+    )
+
+    def lines(row: dict[str, Any]) -> list[list[str]]:
+        items = row["items"] if isinstance(row["items"], list) else json.loads(row["items"])
+        return [[line["code"] for line in i["quote"]["lines"]] for i in items]
+
+    assert alone["total_fen"] == 9_900
+    assert lines(alone) == [["base", "housekeeping.minimum_charge"]]
+    assert together["total_fen"] == 9_000 + 19_900
+    assert lines(together) == [["base"], ["base"]]
+
+
 async def test_several_items_need_a_provider_who_does_them_all(jiejia: World) -> None:
     await jiejia.provider(["housekeeping.home_cleaning"])
     await jiejia.provider(["housekeeping.kitchen_cleaning"])

@@ -110,6 +110,16 @@ async def test_an_urgent_request_goes_round_the_providers_and_the_customer_follo
 
     offer = api.get(f"/api/v1/bookings/{booking_id}", headers=as_(people.near))
     assert offer.status_code == 200 and offer.json()["nextActions"] == ["accepted", "declined"]
+    # The customer's own view and list do not say who is being asked either.
+    own = api.get(f"/api/v1/bookings/{booking_id}", headers=as_(people.customer))
+    assert own.status_code == 200 and own.json()["providerId"] is None
+    assert people.near_id not in own.text
+    listed = api.get("/api/v1/bookings", headers=as_(people.customer))
+    assert [b["providerId"] for b in listed.json()] == [None]
+    probe = api.get(
+        "/api/v1/bookings", params={"providerId": people.near_id}, headers=as_(people.customer)
+    )
+    assert probe.status_code == 200 and probe.json() == []
 
     await time_out(world)
     late = api.post(f"/api/v1/bookings/{booking_id}/accept", headers=as_(people.near))
@@ -128,6 +138,8 @@ async def test_an_urgent_request_goes_round_the_providers_and_the_customer_follo
     assert body["provider"]["providerId"] == people.far_id
     assert body["provider"]["displayName"] == "赵阿姨"
     assert 40 <= body["etaMinutes"] <= 45
+    own = api.get(f"/api/v1/bookings/{booking_id}", headers=as_(people.customer))
+    assert own.json()["providerId"] == people.far_id  # accepted: now the customer knows
 
 
 async def test_only_its_customer_follows_an_urgent_request(people: People, api: TestClient) -> None:

@@ -20,6 +20,11 @@ pytestmark = pytest.mark.browser
 MOBILE = "13912340088"
 ID_NUMBER = "11010519491231002X"
 ADMIN = ("reviewer@jiejia.example", "review-carefully-2026")
+WIDEST = """() => [...document.querySelectorAll("body *")]
+  .map(el => [el.tagName + "." + el.className + "#" + el.id,
+              Math.round(el.getBoundingClientRect().right)])
+  .filter(x => x[1] > window.innerWidth).slice(0, 15)"""
+"""The elements that stick out past the phone's width (named in the failure message)."""
 
 
 @pytest.fixture
@@ -57,7 +62,7 @@ def picture(path: Path, size: tuple[int, int], colour: tuple[int, int, int]) -> 
 async def shot(page: Page, artifacts: Path, name: str) -> None:
     """A full-page screenshot, after checking nothing makes the page wider than the phone."""
     scroll = await page.evaluate("document.documentElement.scrollWidth")
-    wide = await page.evaluate(Path("/tmp/prov/widest.js").read_text()) if scroll > 390 else []
+    wide = await page.evaluate(WIDEST) if scroll > PHONE["viewport"]["width"] else []
     assert scroll <= PHONE["viewport"]["width"], f"{page.url} is {scroll}px wide: {wide}"
     await page.evaluate("window.scrollTo(0, 0)")
     await page.screenshot(path=str(artifacts / f"provider-{name}.png"), full_page=True)

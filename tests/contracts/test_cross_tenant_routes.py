@@ -38,7 +38,7 @@ from litestar.testing import TestClient
 from tests.factories import NOW, TOMORROW, World, at, make_world
 from tests.tenant_access import all_tenants
 
-EXPECTED_ROUTE_METHODS = 236
+EXPECTED_ROUTE_METHODS = 384
 """Every (path, method) pair of ``app.routes`` (OPTIONS included). When you add a route: make
 sure its path parameters are known (``PARAMETERS`` or a ``*_id`` matching a tenant table), then
 update this number."""
@@ -103,6 +103,8 @@ async def seed(world: World, people: Person) -> Side:
     from core.accounts.schemas import STAFF_ROLES
     from core.accounts.service import AccountError
     from core.catalog.service import change_prices, sync_config_prices
+    from core.payments.cash import Cash
+    from core.payments.service import start_payment
     from core.privacy import service as privacy
     from core.tenancy.scoped import tenant_transaction
     from core.verification import trust
@@ -144,7 +146,45 @@ async def seed(world: World, people: Person) -> Side:
         side.customer, world.request(at(TOMORROW, "10:00"), provider_id=side.provider)
     )
     side.trust_code = trust.issue(tid, side.provider, side.booking, datetime.now(UTC))
+    await start_payment(
+        {"cash": Cash(world.tenant, {})},
+        world.tenant,
+        tid,
+        side.booking,
+        side.customer,
+        "cash",
+        description="walk",
+        base_url=f"http://{world.tenant.config.hosts[0]}",
+        now=datetime.now(UTC),
+    )
+    await _safety_objects(world, side)
+    await _dispatch_plan(world)
     return side
+
+
+async def _safety_objects(world: World, side: Side) -> None:
+    """An SOS incident (with its evidence, alerts and the snapshot) and an emergency contact."""
+    from core.safety import contacts, service
+    from core.tenancy.scoped import tenant_transaction
+
+    await contacts.add_contact(side.tenant_id, side.customer, "紧急联系人", "13700009999")
+    async with tenant_transaction(side.tenant_id):
+        await service.raise_sos(
+            world.plugins,
+            world.tenant,
+            side.tenant_id,
+            service.Raiser(side.customer, "customer"),
+            booking_id=side.booking,
+            now=NOW,
+        )
+
+
+async def _dispatch_plan(world: World) -> None:
+    """The day plan of the booking's day (its routes and stops)."""
+    from core.dispatch import service
+
+    tools = service.adapters(world.plugins, world.tenant)
+    await service.plan_day(world.tenant, world.tenant_id, TOMORROW, tools, now=NOW)
 
 
 async def read_back(side: Side) -> list[tuple[str, str]]:
@@ -226,6 +266,7 @@ PARAMETERS: dict[str, Callable[[Walk], list[Value]]] = {
     "path": lambda ctx: [Value("swagger")],
     "profile_id": lambda ctx: _table_ids(ctx, "profile", "providers_profile"),
     "provider_id": lambda ctx: _table_ids(ctx, "profile", "providers_profile"),
+    "method": lambda ctx: [Value("wechat_pay"), Value("cash")],
 }
 """Path parameters that are not ``<table>_id``: the values to try (B's where B has one)."""
 

@@ -72,14 +72,15 @@ class NamedSolver(RouteSolver):
 
 
 def test_hook_route_solver(jiejia: Tenant, garden: Tenant) -> None:
-    """No solver unless a plugin offers one; with several, the most recently registered wins."""
-    assert host().for_tenant(jiejia).route_solver() is None
+    """Core's kit solver unless a plugin offers one; with several, the most recently
+    registered wins."""
+    assert host().for_tenant(jiejia).route_solver().identifier == "kit"
 
     pm = host(
         vertical_plugin(GARDENING_VERTICAL, route_solver=lambda tenant: NamedSolver("garden_vrp")),
     )
     assert pm.for_tenant(garden).route_solver().identifier == "garden_vrp"
-    assert pm.for_tenant(jiejia).route_solver() is None
+    assert pm.for_tenant(jiejia).route_solver().identifier == "kit"
 
     pm = host(
         vertical_plugin(GARDENING_VERTICAL, route_solver=lambda tenant: NamedSolver("garden_vrp")),

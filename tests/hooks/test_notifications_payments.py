@@ -46,9 +46,9 @@ def test_hook_notification_channels(jiejia: Tenant, garden: Tenant) -> None:
     assert set(channels(pm, jiejia)) == {"console", "email"}
 
 
-class Alipay(PaymentProvider):
-    identifier = "alipay"
-    label = {"zh_CN": "支付宝", "en": "Alipay"}
+class UnionPay(PaymentProvider):
+    identifier = "unionpay"
+    label = {"zh_CN": "云闪付", "en": "UnionPay"}
 
 
 class GardenDeposit(PaymentProvider):
@@ -57,18 +57,20 @@ class GardenDeposit(PaymentProvider):
 
 
 def test_hook_payment_providers(jiejia: Tenant, wanjia: Tenant, garden: Tenant) -> None:
-    """Checkout lists a vertical's payment method only where that vertical is enabled."""
+    """Core's four methods are always offered; a vertical's payment method only where that
+    vertical is enabled."""
     pm = host(
         vertical_plugin(GARDENING_VERTICAL, payment_providers=lambda tenant: [GardenDeposit]),
-        plugin("alipay", payment_providers=lambda tenant: [Alipay]),
+        plugin("unionpay", payment_providers=lambda tenant: [UnionPay]),
     )
 
     def methods(tenant: Tenant) -> list[str]:
         return [p.identifier for p in concatenated(pm.for_tenant(tenant).payment_providers())]
 
-    assert methods(garden) == ["alipay", "gardening.deposit"]
-    assert methods(jiejia) == ["alipay"]
-    assert methods(wanjia) == ["alipay"]
+    core = ["wechat_pay", "alipay", "card", "cash"]
+    assert methods(garden) == ["unionpay", "gardening.deposit", *core]
+    assert methods(jiejia) == ["unionpay", *core]
+    assert methods(wanjia) == ["unionpay", *core]
     # the hook returns classes; core builds one per tenant with its settings block
     provider = concatenated(pm.for_tenant(garden).payment_providers())[1](garden, {"ratio": 30})
     assert provider.tenant is garden and provider.settings == {"ratio": 30}

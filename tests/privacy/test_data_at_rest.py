@@ -47,6 +47,9 @@ def demo_people_values() -> list[str]:
         for seq, person in enumerate(providers, start=1):
             phone(person.phone)
             values += [person.name, id_number_of(slug, person, seq)]
+            if person.centre:  # the address given for the identity check
+                street = person.centre.split("区", 1)[-1]
+                values += [person.centre, street]
     return values
 
 

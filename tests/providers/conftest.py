@@ -174,10 +174,12 @@ async def make_provider(
     skills: tuple[str, ...] = ("housekeeping.home_cleaning",),
     health_until: date | None = None,
     activate: bool = True,
+    trained: bool = True,
     now: datetime | None = None,
 ) -> Made:
     """A provider who did every step (through the services), checks passed, certificates
-    approved, training passed and, with ``activate``, approved by an admin."""
+    approved, training passed and, with ``activate``, approved by an admin. Without
+    ``trained``: every step but the training course, not submitted for review."""
     from core.accounts.profile import ensure_customer
     from core.catalog.service import build_catalog
     from core.providers import service, storage
@@ -254,6 +256,8 @@ async def make_provider(
         await verification.review_police_filing(
             tenant, tenant_id, profile_id, approve=True, reason="", now=now
         )
+    if not trained:
+        return Made(profile_id=profile_id, user_id=user_id)
     for course in needs.courses:
         answers = {q.key: q.answer for q in course.quiz}
         await verification.take_quiz(tenant_id, profile_id, course, answers, now=now)
@@ -261,3 +265,48 @@ async def make_provider(
     if activate:
         await verification.review_provider(tenant_id, profile_id, approve=True, reason="", now=now)
     return Made(profile_id=profile_id, user_id=user_id)
+
+
+async def booking_for(
+    tenant_id: str,
+    provider_id: str | None,
+    *,
+    status: str = "accepted",
+    starts: datetime | None = None,
+    customer_id: str | None = None,
+    note: str = "",
+) -> str:
+    """A booking of ``customer_id`` (default: a new customer), assigned to ``provider_id`` in
+    ``status`` (written straight to the table: the booking pipeline has its own tests);
+    returns its id."""
+    from core.accounts.tables import User
+    from core.booking.tables import Booking
+    from core.privacy import service as privacy
+    from core.tenancy.scoped import tenant_transaction
+
+    starts = starts or datetime(2026, 3, 11, 2, 0, tzinfo=UTC)
+    async with tenant_transaction(tenant_id):
+        if customer_id is None:
+            customer = User(tenant=tenant_id, kind="customer", locale="zh_CN")
+            await customer.save()
+            customer_id = str(customer.id)
+        booking = Booking(
+            tenant=tenant_id,
+            customer=customer_id,
+            provider=provider_id,
+            status=status,
+            vertical="housekeeping",
+            total_fen=30000,
+            address_enc=privacy.seal(
+                "上海市黄浦区南京东路1号", field="booking.address", tenant_id=tenant_id
+            ),
+            point_enc=privacy.seal("31.2304,121.4737", field="booking.point", tenant_id=tenant_id),
+            district="黄浦区",
+            starts_at=starts,
+            ends_at=starts + timedelta(hours=3),
+            hold_start=starts - timedelta(minutes=30),
+            hold_end=starts + timedelta(hours=3, minutes=30),
+            note=note,
+        )
+        await booking.save()
+    return str(booking.id)

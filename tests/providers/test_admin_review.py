@@ -203,3 +203,31 @@ async def test_a_police_filing_is_confirmed_in_the_console(
         rows.wanjia, IdentityCheck.select().where(IdentityCheck.kind == "police_filing")
     )
     assert check[0]["status"] == "passed"
+
+
+async def test_the_file_of_a_factory_provider_opens_with_numbers_masked(
+    rows, plugins, tenants, settings, wanjia_phone
+) -> None:
+    """Providers made straight in the tables (tests/factories.py: no name, no identity record,
+    no filing record) open in the console like any other, every vertical's certificates
+    masked; revealing one is audited."""
+    from tests.factories import make_world
+
+    world = await make_world(plugins, tenants, settings, "wanjia")
+    profile_id = await world.provider([item.ref for item in world.catalog.items])
+    await sign_in_admin(wanjia_phone, rows.wanjia)
+    path = f"/admin/providers/{profile_id}"
+
+    page = wanjia_phone.get(path)
+
+    assert page.status_code == 200, page.text
+    certs = await within(rows.wanjia, Certificate.select(Certificate.id, Certificate.number_enc))
+    assert certs, "the factory approved the skills' certificates"
+    numbers = [
+        privacy.unseal(c["number_enc"], field="certificate.number", tenant_id=rows.wanjia)
+        for c in certs
+    ]
+    assert all(number not in page.text for number in numbers)
+    shown = wanjia_phone.post(path, f"{path}/reveal", {"what": f"certificate:{certs[0]['id']}"})
+    assert shown.status_code == 200 and numbers[0] in shown.text
+    assert await within(rows.wanjia, PersonalDataRead.count()) == 1

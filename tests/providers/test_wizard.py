@@ -47,6 +47,40 @@ async def test_joining_needs_a_signed_in_phone(phone: Browser) -> None:
     assert answer.headers["location"].startswith("/signin?next=%2Fprovider%2Fjoin")
 
 
+async def test_a_customer_posting_a_step_is_sent_to_join_first_and_nothing_is_saved(
+    phone: Browser, inbox, rows
+) -> None:
+    phone.sign_in(PHONE, inbox)  # a customer: never opened /provider/join
+
+    for action, data in (
+        ("/provider/join/profile", {"name": "王秀兰"}),
+        ("/provider/join/skills", {"skill": "housekeeping.deep_cleaning"}),
+        ("/provider/join/hours", {"on_mon": "1"}),
+        ("/provider/join/identity", {"id_number": ID_NUMBER}),
+        ("/provider/join/submit", {}),
+    ):
+        answer = phone.post("/account", action, data, follow_redirects=False)
+        assert answer.status_code == 303, (action, answer.status_code)
+        assert answer.headers["location"] == "/provider/join"
+
+    assert await within(rows.jiejia, ProviderProfile.count()) == 0
+    assert await within(rows.jiejia, IdentityRecord.count()) == 0
+
+
+async def test_staff_posting_a_step_are_told_they_cannot_become_providers(
+    phone: Browser, rows
+) -> None:
+    from tests.providers.test_admin_review import sign_in_admin
+
+    await sign_in_admin(phone, rows.jiejia)
+
+    answer = phone.post("/admin/providers", "/provider/join/profile", {"name": "周主管"})
+
+    assert answer.status_code == 403
+    assert "此账户不能成为服务者" in answer.text
+    assert await within(rows.jiejia, ProviderProfile.count()) == 0
+
+
 async def test_a_new_provider_starts_on_the_profile_step_with_the_phone_verified(
     phone: Browser, inbox, rows
 ) -> None:
@@ -384,3 +418,22 @@ async def test_every_step_reads_in_english_on_request(phone: Browser, inbox, row
         assert "保存并继续" not in page.text and "继续" not in page.text.split("<main")[1], step
     status = phone.get("/provider/status")
     assert "Verification status" in status.text and "Onboarding" in status.text
+
+
+async def test_submitting_before_the_training_is_passed_leads_to_the_course(
+    phone: Browser, inbox, rows, plugins, jiejia, store
+) -> None:
+    """The training gate: every other step done, the course not passed, nothing goes to
+    review, and the admin has nobody to activate."""
+    from tests.providers.conftest import make_provider
+
+    await make_provider(plugins, jiejia, rows.jiejia, store, phone=PHONE, trained=False)
+    phone.sign_in(PHONE, inbox)
+
+    answer = phone.post(
+        "/provider/join/submit", "/provider/join/submit", {}, follow_redirects=False
+    )
+
+    assert answer.status_code == 303
+    assert answer.headers["location"] == "/provider/join/training"
+    assert (await profile_row(rows.jiejia))["status"] == "onboarding"

@@ -207,3 +207,17 @@ async def test_a_checkpoint_ends_the_work_so_far_and_the_tenant_carries_on(
     async with tenant_transaction(a):
         numbers = sorted(r["number"] for r in await scoped(PriceListVersion, a).select())
     assert numbers == [2, 3]
+
+
+async def test_a_tenant_is_found_by_its_slug_for_its_requests(ids: tuple[str, str]) -> None:
+    from core.tenancy.scoped import tenant_transaction_of
+
+    a, _ = ids
+    async with tenant_transaction_of("jiejia") as transaction:
+        assert transaction is not None and transaction.tenant_id == uuid.UUID(a)
+        assert active_tenant() == uuid.UUID(a)
+        await scoped(PriceListVersion, a).insert(version(1))
+    async with tenant_transaction_of("nobody") as nothing:
+        assert nothing is None and active_tenant() is None
+    async with tenant_transaction(a):
+        assert await scoped(PriceListVersion, a).count() == 1

@@ -12,6 +12,7 @@ import pytest
 from core.providers.service import set_status
 from core.verification import trust
 from core.verification.jobs import run_certificate_expiry, run_identity_recheck
+from tests.providers.conftest import booking_for
 from tests.verification.conftest import NOW, Kit
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -196,11 +197,74 @@ async def test_the_verdict_is_red_when_an_identity_check_lapsed(wanjia_kit: Kit)
 
 
 @pytest.mark.db
-async def test_the_verdict_is_red_for_a_provider_not_assigned_to_the_booking(wanjia_kit: Kit):
+async def test_the_verdict_says_whether_this_is_the_booking_s_provider(wanjia_kit: Kit):
+    provider = await cleaner_and_plumber(wanjia_kit)
+    other = await cleaner_and_plumber(wanjia_kit)
+    mine = await booking_for(wanjia_kit.tenant_id, provider, status="arrived")
+    theirs = await booking_for(wanjia_kit.tenant_id, other, status="accepted")
+    now = days_before(100)
+
+    def verdict_for(booking_id: str):  # type: ignore[no-untyped-def]
+        return trust.provider_verdict(
+            wanjia_kit.tenant, wanjia_kit.tenant_id, provider, now, booking_id
+        )
+
+    assigned = await verdict_for(mine)
+    assert (assigned.colour, assigned.reasons, assigned.assigned) == ("green", [], True)
+    wrong = await verdict_for(theirs)
+    assert (wrong.colour, wrong.reasons, wrong.assigned) == ("red", ["not_assigned"], False)
+    plain = await verdict_for("")
+    assert (plain.colour, plain.assigned) == ("green", None)
+
+
+@pytest.mark.db
+async def test_a_booking_no_longer_under_way_is_not_the_provider_s(wanjia_kit: Kit):
     provider = await cleaner_and_plumber(wanjia_kit)
 
+    statuses = {
+        "offered": False,
+        "completed": False,
+        "closed": False,
+        "cancelled": False,
+        "no_show": False,
+        "accepted": True,
+        "en_route": True,
+        "arrived": True,
+        "in_progress": True,
+    }
+    for day, (status, under_way) in enumerate(statuses.items()):
+        booking_id = await booking_for(  # a day apart: one provider's holds never overlap
+            wanjia_kit.tenant_id, provider, status=status, starts=days_before(200 + day)
+        )
+        found = await trust.is_assigned(wanjia_kit.tenant_id, booking_id, provider)
+        assert found is under_way, status
+
+
+@pytest.mark.db
+async def test_another_tenants_booking_is_never_the_provider_s(wanjia_kit: Kit, jiejia_kit: Kit):
+    provider = await cleaner_and_plumber(wanjia_kit)
+    elsewhere = await jiejia_kit.provider([CLEANING])
+    booking_id = await booking_for(jiejia_kit.tenant_id, elsewhere)
+
+    assert not await trust.is_assigned(wanjia_kit.tenant_id, booking_id, provider)
+    assert not await trust.is_assigned(wanjia_kit.tenant_id, booking_id, elsewhere)
+
+
+@pytest.mark.db
+async def test_at_the_door_of_a_booking_a_lapsed_certificate_still_turns_the_verdict(
+    wanjia_kit: Kit,
+):
+    """Frozen time: the assigned provider's health certificate lapses the day before the
+    visit; the verdict at the door is yellow (one item left), not green, and says whose job
+    it is."""
+    provider = await cleaner_and_plumber(wanjia_kit)
+    booking_id = await booking_for(wanjia_kit.tenant_id, provider, starts=days_before(-1))
+    at_the_door = days_before(-1)
+    await lapse(wanjia_kit, at_the_door)
+
     found = await trust.provider_verdict(
-        wanjia_kit.tenant, wanjia_kit.tenant_id, provider, days_before(100), assigned=False
+        wanjia_kit.tenant, wanjia_kit.tenant_id, provider, at_the_door, booking_id
     )
 
-    assert (found.colour, found.reasons) == ("red", ["not_assigned"])
+    assert (found.colour, found.assigned) == ("yellow", True)
+    assert "certificate_expired:health_certificate" in found.reasons

@@ -1,0 +1,1 @@
+"""The ledger: double-entry journals per tenant, settlement, statements, reconciliation."""

@@ -1,0 +1,1 @@
+"""Safety: the location trail, "are you OK?" checks, SOS incidents and their escalation."""
