@@ -25,6 +25,7 @@ async def run_pass(
     from core.catalog.service import build_catalog
     from core.ledger.settlement import run_due_settlements
     from core.notifications.relay import relay_outbox
+    from core.payments.gateways import use_runtime as use_payment_runtime
     from core.payments.jobs import run_payment_jobs
     from core.plugins import build_plugin_manager
     from core.privacy import service as privacy
@@ -36,6 +37,7 @@ async def run_pass(
     use_engine(engine_for(settings))
     privacy.configure(settings)
     plugins = plugins or build_plugin_manager()
+    use_payment_runtime(settings, plugins)
     now = now or datetime.now(UTC)
     created = await sync_tenant_rows(registry)
     report = {"tenants_registered": len(created)}

@@ -10,7 +10,9 @@ One pass per tenant (``relay_outbox``):
 2. **Handle** each event by kind: ``booking.transition`` calls the ``booking_event`` hook
    (once per event), schedules the 24 h and 1 h reminders when a booking is accepted or moved,
    and sends the messages ``core.notifications.bookings`` picks; ``booking.reminder`` sends
-   the reminders of a booking that is still on. Unknown kinds are marked done.
+   the reminders of a booking that is still on; ``quality.*`` events (complaints, penalty
+   steps, appeals) send what ``core.notifications.quality`` picks. Unknown kinds are marked
+   done.
 3. **Send** each message through the tenant's channels in the YAML's order, falling back to
    the next channel when one fails, and record a ``Delivery`` per (event, recipient,
    template): a re-delivered event never sends a message twice.
@@ -24,6 +26,7 @@ from __future__ import annotations
 import json
 import logging
 import uuid
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
@@ -47,6 +50,7 @@ from core.notifications.bookings import (
 )
 from core.notifications.channels import Message, NotificationChannel
 from core.notifications.outbox import enqueue
+from core.notifications.quality import QUALITY_EVENTS, quality_messages
 from core.notifications.tables import Delivery, OutboxEvent
 from core.notifications.templates import NotificationTemplates
 from core.tenancy.scoped import scoped, tenant_transaction
@@ -207,6 +211,9 @@ class OutboxRelay:
         payload = event["payload"]
         payload = json.loads(payload) if isinstance(payload, str) else dict(payload or {})
         kind = event["kind"]
+        if kind in QUALITY_EVENTS:
+            await self.deliver_quality(event["id"], kind, payload)
+            return
         if kind not in {"booking.transition", "booking.reminder", "dispatch.arrival"}:
             return
         booking = await booking_facts(self.tenant, self.tenant_id, str(payload["booking_id"]))
@@ -234,6 +241,23 @@ class OutboxRelay:
         for notice in notices:
             try:
                 await self.send(event["id"], booking, notice, extra)
+            except Undeliverable as exc:
+                problems.append(str(exc))
+        if problems:
+            raise Undeliverable("; ".join(problems))
+
+    async def deliver_quality(self, event_id: Any, kind: str, payload: dict[str, Any]) -> None:
+        """A complaint's, a penalty step's or an appeal's messages, each sent once."""
+        problems = []
+        for message in await quality_messages(self.tenant, self.tenant_id, kind, payload):
+            try:
+                await self.send_to(
+                    event_id,
+                    message.user_id,
+                    message.audience,
+                    message.template,
+                    lambda locale, m=message: m.context(self.tenant, self.catalog, locale),
+                )
             except Undeliverable as exc:
                 problems.append(str(exc))
         if problems:
@@ -295,7 +319,35 @@ class OutboxRelay:
         user_id = booking.user_of(notice.audience)
         if user_id is None:
             return
-        if await self._delivered(event_id, user_id, notice.template):
+
+        def context(locale: str) -> dict[str, Any]:
+            return {
+                "audience": notice.audience,
+                "item": booking.item_label(self.tenant, self.catalog, locale),
+                "starts_at": booking.starts_at,
+                "ends_at": booking.ends_at,
+                "provider_name": booking.provider_name,
+                "district": booking.district,
+                "address": booking.address_for(notice.audience, self.tenant_id),
+                "price_fen": booking.total_fen,
+                "link": booking_link(self.tenant, booking.id, notice.audience),
+                "calendar_link": calendar_link(self.tenant, booking.id),
+                **extra,
+            }
+
+        await self.send_to(event_id, user_id, notice.audience, notice.template, context)
+
+    async def send_to(
+        self,
+        event_id: Any,
+        user_id: str,
+        audience: str,
+        template: str,
+        context_for: Callable[[str], dict[str, Any]],
+    ) -> None:
+        """``template`` to ``user_id`` through the first channel that reaches them, in their
+        language (``context_for(locale)`` gives the template's variables); once per event."""
+        if await self._delivered(event_id, user_id, template):
             self.report.already_sent += 1
             return
         contact = await contact_of(self.tenant_id, user_id)
@@ -303,27 +355,13 @@ class OutboxRelay:
             return
         config = self.tenant.config
         locale = contact.locale if contact.locale in config.locales else config.default_locale
-        context = {
-            "audience": notice.audience,
-            "item": booking.item_label(self.tenant, self.catalog, locale),
-            "starts_at": booking.starts_at,
-            "ends_at": booking.ends_at,
-            "provider_name": booking.provider_name,
-            "district": booking.district,
-            "address": booking.address_for(notice.audience, self.tenant_id),
-            "price_fen": booking.total_fen,
-            "link": booking_link(self.tenant, booking.id, notice.audience),
-            "calendar_link": calendar_link(self.tenant, booking.id),
-            **extra,
-        }
+        context = context_for(locale)
         failures = []
         for channel in self.channels:
             to = contact.address(channel.address_kind)
             if not to:
                 continue
-            text = self.templates.render(
-                self.tenant, locale, notice.template, channel.identifier, context
-            )
+            text = self.templates.render(self.tenant, locale, template, channel.identifier, context)
             message = Message(to=to, subject=text.subject, body=text.body, locale=locale)
             try:
                 await channel.send(message)
@@ -332,21 +370,16 @@ class OutboxRelay:
                 log.warning(
                     "channel %s could not send %s (%s)",
                     channel.identifier,
-                    notice.template,
+                    template,
                     type(exc).__name__,
                 )
                 continue
-            await self._record(event_id, user_id, notice.template, channel.identifier)
+            await self._record(event_id, user_id, template, channel.identifier)
             self.report.sent += 1
             return
         if failures:
-            raise Undeliverable(
-                f"{notice.template} to the {notice.audience}: {', '.join(failures)}"
-            )
-        who = "customer" if notice.audience == CUSTOMER else "provider"
-        log.warning(
-            "no channel of %s reaches the %s for %s", self.tenant.slug, who, notice.template
-        )
+            raise Undeliverable(f"{template} to the {audience}: {', '.join(failures)}")
+        log.warning("no channel of %s reaches the %s for %s", self.tenant.slug, audience, template)
 
     async def _delivered(self, event_id: Any, recipient: Any, template: str) -> bool:
         return bool(

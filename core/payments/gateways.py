@@ -21,6 +21,8 @@ if TYPE_CHECKING:
 
 NOTIFY_PREFIX = "/payments/notify/"
 
+_runtime: list[tuple[Settings, DoorstepPluginManager]] = []
+
 
 def notify_path(identifier: str) -> str:
     return f"{NOTIFY_PREFIX}{identifier}"
@@ -61,3 +63,27 @@ def enabled_methods(
             transport = gateway.transport(method.provider)
         methods[method.provider] = cls(tenant, values, transport=transport)
     return methods
+
+
+def use_runtime(settings: Settings, plugins: DoorstepPluginManager) -> None:
+    """Where this process's payment methods come from when no request is at hand (after-sales
+    refunds, the worker): set by ``create_app`` and the worker."""
+    _runtime[:] = [(settings, plugins)]
+
+
+def methods_for(tenant: Tenant) -> dict[str, PaymentProvider]:
+    """The tenant's methods without a request (the runtime's settings, else the environment's)."""
+    if _runtime:
+        settings, plugins = _runtime[0]
+    else:
+        from core.plugins import build_plugin_manager
+        from core.settings import get_settings
+
+        settings, plugins = get_settings(), build_plugin_manager()
+    return enabled_methods(settings, plugins, tenant)
+
+
+def tenant_base_url(tenant: Tenant) -> str:
+    """The tenant's own site, for gateway URLs made without a request."""
+    host = tenant.config.hosts[0] if tenant.config.hosts else "localhost"
+    return f"https://{host}"

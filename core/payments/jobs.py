@@ -1,5 +1,6 @@
 """The payments job of the worker: ask the gateways about payments still pending, so a
-notification that never arrived is applied anyway (exactly once, like any other)."""
+notification that never arrived is applied anyway (exactly once, like any other), and ask
+again about refunds left pending when a gateway did not answer."""
 
 from __future__ import annotations
 
@@ -7,8 +8,9 @@ import logging
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from core.payments.gateways import enabled_methods
+from core.payments.gateways import enabled_methods, tenant_base_url
 from core.payments.provider import GatewayError, GatewayEvent, NotificationRejected, PaymentProvider
+from core.payments.refunds import retry_pending_refunds
 from core.payments.service import apply_event, order_of
 from core.payments.tables import Payment
 from core.tenancy.model import Tenant
@@ -37,9 +39,10 @@ async def run_payment_jobs(
     methods = enabled_methods(settings, plugins, tenant)
     if not methods:
         return {}
-    host = tenant.config.hosts[0] if tenant.config.hosts else "localhost"
-    counts = await check_pending(
-        methods, tenant, str(tenant_id), base_url=f"https://{host}", now=now
+    base = tenant_base_url(tenant)
+    counts = await check_pending(methods, tenant, str(tenant_id), base_url=base, now=now)
+    counts.update(
+        await retry_pending_refunds(methods, tenant, str(tenant_id), base_url=base, now=now)
     )
     return {key: count for key, count in counts.items() if count}  # a quiet pass says nothing
 

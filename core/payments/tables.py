@@ -10,16 +10,20 @@ from __future__ import annotations
 
 import uuid
 
-from piccolo.columns import UUID, BigInt, ForeignKey, Integer, Timestamptz, Varchar
+from piccolo.columns import UUID, BigInt, ForeignKey, Integer, Text, Timestamptz, Varchar
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
 from core.accounts.tables import User
 from core.booking.tables import Booking
+from core.privacy.service import register_sealed
 from core.tenancy.tables import TenantRow
 
 
 class Payment(Table, tablename="payments_payment"):
+    """At most one payment of a booking is ``pending`` or ``captured`` at a time (a partial
+    unique index): paying twice by two methods at once is refused, not credited twice."""
+
     id = UUID(primary_key=True, default=uuid.uuid4)
     tenant = ForeignKey(references=TenantRow, null=False, index=True)
     booking = ForeignKey(references=Booking, null=False, index=True)
@@ -72,3 +76,22 @@ class Refund(Table, tablename="payments_refund"):
     gateway_ref = Varchar(length=80, default="")
     created_at = Timestamptz(default=TimestamptzNow())
     completed_at = Timestamptz(null=True, default=None)
+
+
+class Invoice(Table, tablename="payments_invoice"):
+    """The customer's invoice details (发票抬头 and 税号) for one captured payment; asked
+    again, the details are replaced. The title may be a person's name: encrypted at rest."""
+
+    id = UUID(primary_key=True, default=uuid.uuid4)
+    tenant = ForeignKey(references=TenantRow, null=False, index=True)
+    payment = ForeignKey(references=Payment, null=False, index=True)
+    kind = Varchar(length=12, default="personal")
+    """``personal`` (个人) or ``company`` (单位, with a tax id)."""
+    title_enc = Text()
+    tax_id = Varchar(length=20, default="")
+    """统一社会信用代码 (18 characters) of a company; empty for a person."""
+    created_at = Timestamptz(default=TimestamptzNow())
+    updated_at = Timestamptz(default=TimestamptzNow())
+
+
+register_sealed(Invoice, "title_enc", "invoice.title")

@@ -3,6 +3,7 @@ rotate keys without downtime."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -192,6 +193,9 @@ async def rotate(batch_size: int = 500, progress: Callable[[str, int], None] | N
                 done += count
                 if progress:
                     progress(sealed.field, done)
+                # Let the loop's other work (requests, readers) run between batches: on the
+                # in-loop SQLite engine a statement never yields by itself.
+                await asyncio.sleep(0)
     log.info("key rotation re-encrypted %d values", done)
     return done
 

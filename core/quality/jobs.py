@@ -20,7 +20,7 @@ from core.quality.rules import OPEN_STATES
 from core.quality.tables import Complaint
 from core.quality.thread import add_message
 from core.tenancy.model import Tenant
-from core.tenancy.scoped import within_tenant
+from core.tenancy.scoped import scoped, within_tenant
 
 EVENT_LOOKBACK = timedelta(days=14)
 
@@ -66,8 +66,10 @@ async def complaint_clocks(tenant: Tenant, tenant_id: str, now: datetime) -> dic
                     now=now,
                 )
             if added:
-                await Complaint.update({Complaint.reminders: ",".join([*sent, *added])}).where(
-                    Complaint.id == row["id"]
+                await (
+                    scoped(Complaint, tenant_id)
+                    .update({Complaint.reminders: ",".join([*sent, *added])})
+                    .where(Complaint.id == row["id"])
                 )
     return counts
 

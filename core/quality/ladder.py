@@ -20,7 +20,7 @@ from core.providers.tables import ProviderProfile
 from core.quality.rules import QualityError
 from core.quality.tables import PenaltyEvent, Sanction
 from core.tenancy.model import Tenant
-from core.tenancy.scoped import within_tenant
+from core.tenancy.scoped import scoped, within_tenant
 
 LEVELS = ("warning", "suspension", "removal")
 EVENT_KINDS = ("lateness", "no_show", "upheld_complaint", "rudeness", "failed_spot_check")
@@ -49,7 +49,9 @@ async def record_event(
     """Inside a write transaction: points for ``kind``. False if ``dedupe`` was recorded
     before (every source records idempotently) or the tenant gives the kind no points."""
     points = points_for(tenant, kind)
-    if points <= 0 or await PenaltyEvent.exists().where(PenaltyEvent.dedupe == dedupe):
+    if points <= 0 or await scoped(PenaltyEvent, tenant_id).exists().where(
+        PenaltyEvent.dedupe == dedupe
+    ):
         return False
     await PenaltyEvent.insert(
         PenaltyEvent(
@@ -134,12 +136,16 @@ async def apply_ladder(
         )
         ours = profile is not None and profile["status_reason"].startswith("quality:")
         if profile is not None and (profile["status"] == "active" or ours):
-            await ProviderProfile.update(
-                {
-                    ProviderProfile.status: "suspended" if level == "suspension" else "removed",
-                    ProviderProfile.status_reason: f"quality:{level}:{sanction.id}",
-                }
-            ).where(ProviderProfile.id == provider_id)
+            await (
+                scoped(ProviderProfile, tenant_id)
+                .update(
+                    {
+                        ProviderProfile.status: "suspended" if level == "suspension" else "removed",
+                        ProviderProfile.status_reason: f"quality:{level}:{sanction.id}",
+                    }
+                )
+                .where(ProviderProfile.id == provider_id)
+            )
     await enqueue(
         tenant_id,
         "quality.sanction",
@@ -156,9 +162,11 @@ async def _restore(tenant_id: str, provider_id: Any, sanction_id: str) -> None:
         .first()
     )
     if profile is not None and profile["status_reason"].endswith(f":{sanction_id}"):
-        await ProviderProfile.update(
-            {ProviderProfile.status: "active", ProviderProfile.status_reason: ""}
-        ).where(ProviderProfile.id == provider_id)
+        await (
+            scoped(ProviderProfile, tenant_id)
+            .update({ProviderProfile.status: "active", ProviderProfile.status_reason: ""})
+            .where(ProviderProfile.id == provider_id)
+        )
 
 
 @within_tenant
@@ -172,7 +180,11 @@ async def end_served_suspensions(tenant_id: str, now: datetime) -> int:
             & (Sanction.ends_at <= now)
         )
         for row in due:
-            await Sanction.update({Sanction.status: "served"}).where(Sanction.id == row["id"])
+            await (
+                scoped(Sanction, tenant_id)
+                .update({Sanction.status: "served"})
+                .where(Sanction.id == row["id"])
+            )
             await _restore(tenant_id, row["provider"], str(row["id"]))
     return len(due)
 
@@ -265,15 +277,19 @@ async def appeal(
             raise QualityError("sanction", "this step has already been appealed", 409)
         if now > row["appeal_until"]:
             raise QualityError("sanction", "the window to appeal this step has closed", 409)
-        await Sanction.update(
-            {
-                Sanction.appeal_enc: privacy.seal(
-                    body, field="sanction.appeal", tenant_id=tenant_id
-                ),
-                Sanction.appealed_at: now,
-                Sanction.appeal_decision: "pending",
-            }
-        ).where(Sanction.id == sanction_id)
+        await (
+            scoped(Sanction, tenant_id)
+            .update(
+                {
+                    Sanction.appeal_enc: privacy.seal(
+                        body, field="sanction.appeal", tenant_id=tenant_id
+                    ),
+                    Sanction.appealed_at: now,
+                    Sanction.appeal_decision: "pending",
+                }
+            )
+            .where(Sanction.id == sanction_id)
+        )
 
 
 @within_tenant
@@ -314,7 +330,12 @@ async def decide_appeal(
                     (PenaltyEvent.tenant == tenant_id) & PenaltyEvent.id.is_in(events)
                 )
             await _restore(tenant_id, row["provider"], sanction_id)
-        await Sanction.update(values).where(Sanction.id == sanction_id)
+        await scoped(Sanction, tenant_id).update(values).where(Sanction.id == sanction_id)
+        await enqueue(
+            tenant_id,
+            "quality.appeal_decided",
+            {"sanction_id": sanction_id, "decision": values[Sanction.appeal_decision]},
+        )
 
 
 async def pending_appeals(tenant_id: str) -> list[dict[str, Any]]:

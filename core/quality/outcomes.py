@@ -28,7 +28,7 @@ from core.quality.service import (
 from core.quality.tables import Complaint
 from core.quality.thread import add_message, clean_body
 from core.tenancy.model import Tenant
-from core.tenancy.scoped import within_tenant
+from core.tenancy.scoped import scoped, within_tenant
 
 
 @dataclass(frozen=True)
@@ -245,6 +245,7 @@ async def pay_remedies(
                 int(row["refund_fen"]),
                 currency,
                 key=f"complaint:{complaint_id}:refund:{int(row['refund_fen'])}",
+                now=now,
             )
         )
     if int(row["compensation_fen"]):
@@ -261,7 +262,11 @@ async def pay_remedies(
         )
     status = next((s for s in statuses if s != remedies.DONE), remedies.DONE)
     async with write_transaction():
-        await Complaint.update({Complaint.money_status: status}).where(Complaint.id == complaint_id)
+        await (
+            scoped(Complaint, tenant_id)
+            .update({Complaint.money_status: status})
+            .where(Complaint.id == complaint_id)
+        )
     return status
 
 

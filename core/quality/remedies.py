@@ -2,67 +2,55 @@
 excellent providers' bonus through the ledger (``core.ledger.service``, event keys make every
 post happen once), and the refund to the original payment method (``core.payments``).
 
-The refund waits (``awaiting_payments``) until the payments domain offers a refund by booking:
-today's ``refund_payment`` needs the request's payment methods and base URL. The worker's
-``settle_awaiting`` posts what waits once it can: nothing granted is lost."""
+The refund goes through ``core.payments.refunds.refund_booking`` (no request needed; one
+refund per key, however often it is retried). It waits (``awaiting_payments``) while nothing
+of the booking is captured yet or the gateway has not answered; the worker's
+``settle_awaiting`` tries again: nothing granted is lost. A refund the gateway or the payment
+refuses is ``refund_refused``: staff see it on the complaint, nothing is retried blindly."""
 
 from __future__ import annotations
 
-import importlib
-import inspect
-from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
-
-from core.money import Money
 
 AWAITING_LEDGER = "awaiting_ledger"
 AWAITING_PAYMENTS = "awaiting_payments"
 DONE = "done"
 LEDGER_REFUSED = "ledger_refused"
-
-
-def _function(module: str, name: str) -> Callable[..., Any] | None:
-    try:
-        found = importlib.import_module(module)
-    except ImportError:
-        return None
-    function = getattr(found, name, None)
-    return function if callable(function) else None
-
-
-async def _call(function: Callable[..., Any], **values: Any) -> Any:
-    """Call with the keyword arguments the function takes (the services are still settling
-    their signatures); a missing required argument raises TypeError like any wrong call."""
-    accepted = inspect.signature(function).parameters
-    takes_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in accepted.values())
-    given = {k: v for k, v in values.items() if takes_any or k in accepted}
-    result = function(**given)
-    return await result if inspect.isawaitable(result) else result
+REFUND_REFUSED = "refund_refused"
 
 
 async def refund(
-    tenant: Any, tenant_id: str, booking_id: str, amount_fen: int, currency: str, key: str
+    tenant: Any,
+    tenant_id: str,
+    booking_id: str,
+    amount_fen: int,
+    currency: str,
+    key: str,
+    now: datetime | None = None,
 ) -> str:
-    """Refund ``amount_fen`` of the booking's payment to its original method."""
-    function = _function("core.payments.service", "refund_booking") or _function(
-        "core.payments.service", "refund"
-    )
-    if function is None:
-        return AWAITING_PAYMENTS
-    await _call(
-        function,
-        tenant=tenant,
-        tenant_id=tenant_id,
-        booking_id=booking_id,
-        amount=Money(amount_fen, currency),
-        amount_fen=amount_fen,
-        reason="complaint",
-        key=key,
-        event_key=key,
-        idempotency_key=key,
-    )
-    return DONE
+    """Refund the booking's payment to its original method up to ``amount_fen`` in all for the
+    complaint (once per key; a complaint reopened and granted more refunds the difference)."""
+    from core.payments.refunds import refund_booking
+    from core.payments.service import PaymentError
+
+    complaint = key.split(":refund:", 1)[0]  # "complaint:<id>", the refunds' common reason
+    try:
+        row = await refund_booking(
+            tenant,
+            tenant_id,
+            booking_id,
+            amount_fen,
+            key=key,
+            reason=complaint,
+            now=now or datetime.now(UTC),
+            cumulative=True,
+        )
+    except PaymentError as exc:
+        return AWAITING_PAYMENTS if exc.field == "booking" else REFUND_REFUSED
+    if row["status"] == "succeeded":
+        return DONE
+    return AWAITING_PAYMENTS if row["status"] == "pending" else REFUND_REFUSED
 
 
 async def compensate(

@@ -17,7 +17,7 @@ from core.providers.tables import ProviderProfile
 from core.quality import remedies
 from core.quality.tables import PenaltyEvent, ProviderQuality, Reward, SpotCheck
 from core.tenancy.model import Tenant
-from core.tenancy.scoped import within_tenant
+from core.tenancy.scoped import scoped, within_tenant
 
 RATING_PRIOR_MEAN, RATING_PRIOR_WEIGHT = 4.5, 5
 SPOT_CHECK_PRIOR = 0.8
@@ -174,7 +174,7 @@ async def rank_providers(tenant: Tenant, tenant_id: str, now: datetime) -> int:
         period = now.astimezone(ZoneInfo(tenant.config.timezone)).strftime("%Y-%m")
         for pid in sorted(excellent) if policy.bonus_fen > 0 else []:
             dedupe = f"bonus:{pid}:{period}"
-            if not await Reward.exists().where(Reward.dedupe == dedupe):
+            if not await scoped(Reward, tenant_id).exists().where(Reward.dedupe == dedupe):
                 await Reward.insert(
                     Reward(
                         tenant=tenant_id,
@@ -207,7 +207,11 @@ async def post_awaiting_rewards(tenant: Tenant, tenant_id: str) -> int:
         )
         if status == remedies.DONE:
             async with write_transaction():
-                await Reward.update({Reward.status: remedies.DONE}).where(Reward.id == row["id"])
+                await (
+                    scoped(Reward, tenant_id)
+                    .update({Reward.status: remedies.DONE})
+                    .where(Reward.id == row["id"])
+                )
             posted += 1
     return posted
 

@@ -28,7 +28,7 @@ from core.quality.rules import CATEGORIES, CHANNELS, OPEN_STATES, QualityError, 
 from core.quality.tables import Complaint, ComplaintEvidence
 from core.quality.thread import add_message, clean_body
 from core.tenancy.model import Tenant
-from core.tenancy.scoped import within_tenant
+from core.tenancy.scoped import scoped, within_tenant
 
 COMPLAINABLE = frozenset(
     {"accepted", "en_route", "arrived", "in_progress", "completed", "closed", "no_show"}
@@ -360,9 +360,8 @@ async def evidence_key(tenant_id: str, complaint_id: str, evidence_id: str, acto
 
 async def _bump(row: dict[str, Any], values: dict[Any, Any], now: datetime) -> None:
     changed = (
-        await Complaint.update(
-            {**values, Complaint.version: row["version"] + 1, Complaint.updated_at: now}
-        )
+        await scoped(Complaint, row["tenant"])
+        .update({**values, Complaint.version: row["version"] + 1, Complaint.updated_at: now})
         .where((Complaint.id == row["id"]) & (Complaint.version == row["version"]))
         .returning(Complaint.id)
     )
@@ -409,3 +408,5 @@ async def respond(
                 {Complaint.first_response_at: now, Complaint.status: "investigating"},
                 now,
             )
+        if kind == "reply":
+            await enqueue(tenant_id, "quality.complaint_replied", {"complaint_id": complaint_id})

@@ -22,7 +22,7 @@ from core.quality.score import refresh_provider
 from core.quality.tables import Retraining, SpotCheck
 from core.tenancy.model import Tenant
 from core.tenancy.schema import QualityQuestion
-from core.tenancy.scoped import within_tenant
+from core.tenancy.scoped import scoped, within_tenant
 from core.verification.service import course_for, lift_suspension, suspend_skills
 from core.verification.tables import TrainingResult
 
@@ -164,15 +164,19 @@ async def complete(
         if task["status"] != "open":
             raise QualityError("task", "this check has already been done", 409)
         score, marks = mark(form_for(tenant, task["kind"], task["vertical"]), answers)
-        await SpotCheck.update(
-            {
-                SpotCheck.status: "done",
-                SpotCheck.answers: marks,
-                SpotCheck.score: score,
-                SpotCheck.completed_by: inspector_id,
-                SpotCheck.completed_at: now,
-            }
-        ).where(SpotCheck.id == task_id)
+        await (
+            scoped(SpotCheck, tenant_id)
+            .update(
+                {
+                    SpotCheck.status: "done",
+                    SpotCheck.answers: marks,
+                    SpotCheck.score: score,
+                    SpotCheck.completed_by: inspector_id,
+                    SpotCheck.completed_at: now,
+                }
+            )
+            .where(SpotCheck.id == task_id)
+        )
         pid = str(task["provider"])
         passed = score >= tenant.config.policies.quality.spot_check_pass_score
         course = None
@@ -222,8 +226,10 @@ async def release_retrained(tenant_id: str, now: datetime) -> int:
                 & (TrainingResult.passed_at >= row["assigned_at"])
             )
             if passed:
-                await Retraining.update({Retraining.released_at: now}).where(
-                    Retraining.id == row["id"]
+                await (
+                    scoped(Retraining, tenant_id)
+                    .update({Retraining.released_at: now})
+                    .where(Retraining.id == row["id"])
                 )
                 released += 1
         for provider in {row["provider"] for row in open_rows}:

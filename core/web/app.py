@@ -37,6 +37,7 @@ from core.ledger.api import LedgerApi
 from core.notifications.ics import booking_ics
 from core.payments import api as payments_api
 from core.payments import pages as payments_pages
+from core.payments.gateways import use_runtime as use_payment_runtime
 from core.payments.standin.pages import StandinPages
 from core.plugins import DoorstepPluginManager, build_plugin_manager
 from core.privacy import service as privacy
@@ -257,4 +258,5 @@ def create_app(
     app_context = AppContext(settings=settings, plugins=plugins, tenants=tenants)
     use_engine(engine_for(settings))
     privacy.configure(settings)
+    use_payment_runtime(settings, plugins)
     return Litestar(plugins=[DoorstepPlugin(app_context)], debug=False)

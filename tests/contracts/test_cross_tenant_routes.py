@@ -27,7 +27,8 @@ import re
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -98,7 +99,7 @@ class Side:
         return self.world.tenant_id
 
 
-async def seed(world: World, people: Person) -> Side:
+async def seed(world: World, people: Person, var_dir: Path) -> Side:
     from core.accounts import profile, service
     from core.accounts.schemas import STAFF_ROLES
     from core.accounts.service import AccountError
@@ -159,6 +160,7 @@ async def seed(world: World, people: Person) -> Side:
     )
     await _safety_objects(world, side)
     await _dispatch_plan(world)
+    await _complaint(world, side, var_dir)
     return side
 
 
@@ -177,6 +179,31 @@ async def _safety_objects(world: World, side: Side) -> None:
             booking_id=side.booking,
             now=NOW,
         )
+
+
+async def _complaint(world: World, side: Side, var_dir: Path) -> None:
+    """A served booking of the customer's, complained about with a photo (the complaint, its
+    evidence and the booking's thread)."""
+    from core.quality import service
+    from tests.quality.world import photo, serve
+
+    served = await serve(
+        world,
+        provider=side.provider,
+        customer=side.customer,
+        start=at(TOMORROW + timedelta(days=2), "10:00"),
+    )
+    await service.create_complaint(
+        world.tenant,
+        side.tenant_id,
+        service.evidence_store(var_dir),
+        served.booking,
+        served.as_customer,
+        category="quality",
+        description="厨房没有打扫干净",
+        photos=[photo()],
+        now=at(TOMORROW + timedelta(days=3), "10:00"),
+    )
 
 
 async def _dispatch_plan(world: World) -> None:
@@ -497,7 +524,8 @@ def test_the_walk_covers_every_route(app: Litestar) -> None:
 async def walk(db, app, plugins, tenants, settings) -> Walk:  # type: ignore[no-untyped-def]
     a_world = await make_world(plugins, tenants, settings, "jiejia")
     b_world = await make_world(plugins, tenants, settings, "wanjia")
-    a, b = await seed(a_world, A_PEOPLE), await seed(b_world, B_PEOPLE)
+    a = await seed(a_world, A_PEOPLE, settings.var_dir)
+    b = await seed(b_world, B_PEOPLE, settings.var_dir)
     await read_back(a)
     await read_back(b)
     config = b_world.tenant.config

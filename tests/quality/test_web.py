@@ -195,3 +195,17 @@ async def test_another_tenants_complaint_answers_like_one_that_does_not_exist(
         assert client.get(path).status_code == 404
     listed = client.get("/api/v1/complaints", headers=staff).json()
     assert cid not in {c["id"] for c in listed}
+
+
+async def test_the_home_page_leads_to_the_public_figures_and_providers_to_their_own(
+    served_now: Served, client: TestClient
+) -> None:
+    home = client.get("/")
+    assert home.text.count('href="/quality"') == 2  # the home page's promise and the footer
+
+    world = served_now.world
+    session = await start_session(served_now.provider_user, world.tenant_id)
+    client.cookies.set("doorstep_session", session, domain="jiejia.localhost")
+    for page in ("/provider/jobs", "/provider/status"):
+        assert 'href="/provider/quality"' in client.get(page).text, page
+    assert "我的服务质量" in client.get("/provider/quality").text

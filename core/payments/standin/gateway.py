@@ -10,6 +10,7 @@ The orders they know live in memory: a stand-in, not a bank.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import secrets
 import time
@@ -45,6 +46,19 @@ class StandinOrder:
     paid: bool = False
     txn: str = ""
     refunded_fen: int = 0
+    refunds: dict[str, int] = field(default_factory=dict)
+    """Refund number -> fen. As the real gateways document, a refund asked again with the
+    same number refunds once (the answer repeats the first one)."""
+
+    def take_refund(self, number: str, amount: int) -> bool:
+        """Record a refund once per number; False when it would exceed what was paid."""
+        if number in self.refunds:
+            return self.refunds[number] == amount
+        if not self.paid or self.refunded_fen + amount > self.amount_fen:
+            return False
+        self.refunds[number] = amount
+        self.refunded_fen += amount
+        return True
 
 
 class StandinGateway:
@@ -131,10 +145,10 @@ class StandinGateway:
             body = json.loads(request.content)
             order = self.orders.get(str(body.get("out_trade_no")))
             amount = int(body["amount"]["refund"])
-            if order is None or not order.paid or order.refunded_fen + amount > order.amount_fen:
+            number = str(body["out_refund_no"])
+            if order is None or not order.take_refund(number, amount):
                 return self._wechat_answer(400, {"code": "INVALID_REQUEST", "message": "退款"})
-            order.refunded_fen += amount
-            refund_id = f"5030{secrets.randbelow(10**12):012d}"
+            refund_id = f"5030{int(hashlib.sha256(number.encode()).hexdigest(), 16) % 10**12:012d}"
             answer = {
                 "refund_id": refund_id,
                 "out_refund_no": body["out_refund_no"],
@@ -182,11 +196,11 @@ class StandinGateway:
             return self._alipay_answer(node_name, node)
         if method == "alipay.trade.refund":
             amount = alipay.fen_of(str(biz.get("refund_amount", "0")))
-            if not order.paid or order.refunded_fen + amount > order.amount_fen:
+            number = str(biz.get("out_request_no") or order.out_trade_no)
+            if not order.take_refund(number, amount):
                 return self._alipay_answer(
                     node_name, {"code": "40004", "sub_code": "ACQ.REFUND_AMT_NOT_EQUAL_TOTAL"}
                 )
-            order.refunded_fen += amount
             node = {
                 "code": "10000",
                 "msg": "Success",
@@ -289,9 +303,8 @@ class StandinGateway:
             body = json.loads(request.content)
             order = self.orders.get(str(body.get("order_id")))
             amount = int(body.get("amount_fen", 0))
-            if order is None or not order.paid or order.refunded_fen + amount > order.amount_fen:
+            if order is None or not order.take_refund(str(body.get("refund_id")), amount):
                 return self._card_answer(400, {"status": "failed"})
-            order.refunded_fen += amount
             return self._card_answer(200, {"id": f"re_{body['refund_id']}", "status": "succeeded"})
         return self._card_answer(404, {"error": "not found"})
 
