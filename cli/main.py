@@ -13,7 +13,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from cli import accounts, context, dispatch, prices, settle, tenant, theme
+from cli import accounts, context, dispatch, prices, reconcile, settle, tenant, theme
 from cli.errors import BAD_INPUT, UserError, err, fail
 
 app = typer.Typer(
@@ -28,13 +28,14 @@ app.add_typer(theme.app, name="theme")
 app.add_typer(prices.app, name="prices")
 app.add_typer(dispatch.app, name="dispatch")
 app.add_typer(settle.app, name="settle")
+app.add_typer(reconcile.app, name="reconcile")
 accounts.register(app)
 plugins_app = typer.Typer(help="Installed plugins.", no_args_is_help=True)
 app.add_typer(plugins_app, name="plugins")
 out = Console(highlight=False, markup=False, soft_wrap=True)
 CORE_COMMANDS = {
     *("demo", "serve", "migrate", "worker", "tenant", "theme", "plugins", "prices"),
-    *("token", "staff", "keys", "dispatch", "settle"),
+    *("token", "staff", "keys", "dispatch", "settle", "reconcile"),
 }
 
 

@@ -17,6 +17,7 @@ async def seed_demo(
     from core.accounts.demo import seed_demo_accounts
     from core.privacy import service as privacy
     from core.providers.demo import seed_demo_providers
+    from core.quality.demo import seed_demo_quality
 
     privacy.configure(settings or get_settings())
     created = await sync_tenant_rows(registry)
@@ -24,4 +25,7 @@ async def seed_demo(
     providers = await seed_demo_providers(
         registry, plugins or build_plugin_manager(), settings or get_settings()
     )
-    return f"{len(registry)} tenants ({len(created)} new); {people}; {providers}"
+    quality = await seed_demo_quality(
+        registry, plugins or build_plugin_manager(), settings or get_settings()
+    )
+    return f"{len(registry)} tenants ({len(created)} new); {people}; {providers}; {quality}"

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from fpdf import FPDF
 
-from core.ledger.statements import ProviderStatement
+from core.ledger.statements import PlatformStatement, ProviderStatement
 from core.safety.packet import SC_INDEX, cjk_font
 
 COLUMNS = ("booking", "date", "gross", "commission", "fees", "adjustments", "net")
@@ -29,7 +29,7 @@ def yuan(fen: int) -> str:
     return f"{Decimal(fen) / 100:.2f}"
 
 
-def _rows(statement: ProviderStatement, timezone: str) -> list[list[str]]:
+def _rows(statement: ProviderStatement | PlatformStatement, timezone: str) -> list[list[str]]:
     zone = ZoneInfo(timezone)
     rows = []
     for line in statement.lines:
@@ -59,8 +59,9 @@ def _rows(statement: ProviderStatement, timezone: str) -> list[list[str]]:
     return rows
 
 
-def statement_csv(statement: ProviderStatement, timezone: str) -> str:
-    """One row per booking and a total row; amounts in yuan with two decimals."""
+def statement_csv(statement: ProviderStatement | PlatformStatement, timezone: str) -> str:
+    """One row per booking and a total row; amounts in yuan with two decimals (a provider's
+    statement, or the platform's with every provider's bookings)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(COLUMNS)

@@ -205,3 +205,51 @@ class FinancePages(Controller):
             "settlements": await recent_settlements(tenant_id),
         }
         return render_admin(request, tenant, "admin/finance.html", context)
+
+
+class PlatformStatementPages(Controller):
+    """The tenant's platform statement for a month: every booking with gross, commission,
+    fees and the provider's net, and the platform's totals (HTML and CSV)."""
+
+    path = "/admin/finance/statement"
+    include_in_schema = False
+    guards = [require_roles(*FINANCE_ROLES)]
+    dependencies = {"tenant": Provide(request_tenant, sync_to_thread=False)}
+
+    @get("/")
+    async def statement(
+        self,
+        request: Request[Any, Any, Any],
+        tenant: NamedDependency[Tenant],
+        month: FromQuery[str | None] = None,
+    ) -> Response[Any]:
+        tenant_id = await tenant_id_of(tenant)
+        now = datetime.now(UTC)
+        first, start, end = month_bounds(tenant, month, now)
+        this_month = now.astimezone(ZoneInfo(tenant.config.timezone)).date().replace(day=1)
+        months = [(this_month - timedelta(days=31 * n)).replace(day=1) for n in range(12)]
+        context = {
+            "statement": await platform_statement(tenant_id, start, end),
+            "month": first.strftime("%Y-%m"),
+            "months": [m.strftime("%Y-%m") for m in months],
+        }
+        return render_admin(request, tenant, "admin/platform_statement.html", context)
+
+    @get("/csv")
+    async def statement_csv(
+        self,
+        request: Request[Any, Any, Any],
+        tenant: NamedDependency[Tenant],
+        month: FromQuery[str | None] = None,
+    ) -> Response[Any]:
+        tenant_id = await tenant_id_of(tenant)
+        first, start, end = month_bounds(tenant, month, datetime.now(UTC))
+        statement = await platform_statement(tenant_id, start, end)
+        name = f"platform-statement-{first:%Y-%m}.csv"
+        return _private(
+            Response(
+                statement_csv(statement, tenant.config.timezone),
+                media_type="text/csv; charset=utf-8",
+                headers={"content-disposition": f'attachment; filename="{name}"'},
+            )
+        )

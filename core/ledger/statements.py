@@ -194,6 +194,20 @@ class PlatformStatement:
     providers_payable: int = 0
     deposits_held: int = 0
     owed_by_providers: int = 0
+    lines: list[StatementLine] = field(default_factory=list)
+    """Every booking with money in the period: gross, commission, fees, adjustments and the
+    provider's net (what the platform keeps of a booking is its commission)."""
+
+    @property
+    def totals(self) -> Totals:
+        out = Totals()
+        for line in self.lines:
+            out.gross += line.gross
+            out.commission += line.commission
+            out.fees += line.fees
+            out.adjustments += line.adjustments
+            out.net += line.net
+        return out
 
 
 @within_tenant
@@ -233,6 +247,8 @@ async def platform_statement(tenant_id: Any, start: datetime, end: datetime) -> 
             out.compensation += amount
         elif kind == "payout":
             out.paid_out += amount
+    per_booking = await booking_lines(tenant_id, [j for j in journals if j["booking"]])
+    out.lines = sorted(per_booking.values(), key=lambda line: (line.first_at, line.booking_id))
     sums = await raw_sums(tenant_id, until=end)
     for name, value in sorted(sums.items()):
         if name.startswith("provider_payable:"):

@@ -1,5 +1,6 @@
 """The customer's payment pages: checkout (choose a method), the result (paid, waiting, or
-closed; a WeChat Pay QR code while waiting) and the receipt (PDF). Mobile-first, zh-CN and
+closed; a WeChat Pay QR code while waiting), the receipt (PDF) and the invoice (the title and
+tax id the customer gives, then a PDF). Mobile-first, zh-CN and
 English. Thin: ``service`` decides what can be paid, ``views`` who may see what."""
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from core.payments import service
 from core.payments.api import base_url, methods_of
 from core.payments.clock import utc_now
 from core.payments.gateways import is_standin
+from core.payments.invoices import invoice_of, save_invoice
 from core.payments.receipts import receipt_pdf
 from core.payments.refunds import refunds_of
 from core.payments.service import PaymentError
@@ -160,13 +162,10 @@ class PaymentPages(Controller):
         }
         return _private(render_page(request, tenant, "payments/result.html", context))
 
-    @get("/receipt/{payment_id:uuid}")
-    async def receipt(
-        self,
-        request: Request[Any, Any, Any],
-        tenant: NamedDependency[Tenant],
-        payment_id: FromPath[uuid.UUID],
-    ) -> Response[Any]:
+    async def _captured(
+        self, request: Request[Any, Any, Any], tenant: Tenant, payment_id: uuid.UUID
+    ) -> tuple[str, dict[str, Any], dict[str, Any]]:
+        """The signed-in customer's captured payment and its booking; 404 otherwise."""
         tenant_id = await tenant_id_of(tenant)
         try:
             payment, booking, actor = await payment_for(
@@ -176,6 +175,22 @@ class PaymentPages(Controller):
             raise NotFoundException() from None
         if actor.role != CUSTOMER or payment["status"] != "captured":
             raise NotFoundException()
+        return tenant_id, payment, booking
+
+    async def _pdf(
+        self,
+        request: Request[Any, Any, Any],
+        tenant: Tenant,
+        payment_id: uuid.UUID,
+        *,
+        invoice: bool,
+    ) -> Response[Any]:
+        tenant_id, payment, booking = await self._captured(request, tenant, payment_id)
+        details = None
+        if invoice:
+            details = await invoice_of(tenant_id, payment["id"])
+            if details is None:
+                raise NotFoundException()
         locale = request_locale(request, tenant)
         provider = methods_of(request, tenant).get(payment["method"])
         refunds = [
@@ -189,9 +204,91 @@ class PaymentPages(Controller):
             service_name(request, tenant, booking, locale),
             provider,
             refunds,
+            details,
         )
         response = Response(pdf, media_type="application/pdf")
+        kind = "invoice" if invoice else "receipt"
         response.headers["content-disposition"] = (
-            f'inline; filename="receipt-{payment["out_trade_no"][:12]}.pdf"'
+            f'inline; filename="{kind}-{payment["out_trade_no"][:12]}.pdf"'
         )
         return _private(response)
+
+    @get("/receipt/{payment_id:uuid}")
+    async def receipt(
+        self,
+        request: Request[Any, Any, Any],
+        tenant: NamedDependency[Tenant],
+        payment_id: FromPath[uuid.UUID],
+    ) -> Response[Any]:
+        return await self._pdf(request, tenant, payment_id, invoice=False)
+
+    async def _invoice_form(
+        self,
+        request: Request[Any, Any, Any],
+        tenant: Tenant,
+        payment_id: uuid.UUID,
+        given: dict[str, str] | None = None,
+        problem: str = "",
+    ) -> Response[Any]:
+        tenant_id, payment, booking = await self._captured(request, tenant, payment_id)
+        saved = await invoice_of(tenant_id, payment["id"])
+        values = given or {
+            "kind": saved["kind"] if saved else "personal",
+            "title": saved["title"] if saved else "",
+            "tax_id": saved["tax_id"] if saved else "",
+        }
+        context = {
+            "payment": payment,
+            "booking": booking,
+            "saved": saved is not None and given is None,
+            "values": values,
+            "problem": problem,
+        }
+        page = render_page(
+            request, tenant, "payments/invoice.html", context, 400 if problem else 200
+        )
+        return _private(page)
+
+    @get("/invoice/{payment_id:uuid}")
+    async def invoice_form(
+        self,
+        request: Request[Any, Any, Any],
+        tenant: NamedDependency[Tenant],
+        payment_id: FromPath[uuid.UUID],
+    ) -> Response[Any]:
+        return await self._invoice_form(request, tenant, payment_id)
+
+    @post("/invoice/{payment_id:uuid}")
+    async def give_invoice(
+        self,
+        request: Request[Any, Any, Any],
+        tenant: NamedDependency[Tenant],
+        payment_id: FromPath[uuid.UUID],
+    ) -> Response[Any]:
+        tenant_id, payment, _ = await self._captured(request, tenant, payment_id)
+        form = await request.form()
+        given = {name: str(form.get(name) or "") for name in ("kind", "title", "tax_id")}
+        try:
+            await save_invoice(
+                tenant_id,
+                payment["id"],
+                signed_in_user(request).id,
+                given["kind"],
+                given["title"],
+                given["tax_id"],
+                now=utc_now(),
+            )
+        except LookupError:
+            raise NotFoundException() from None
+        except PaymentError as exc:
+            return await self._invoice_form(request, tenant, payment_id, given, exc.field)
+        return Redirect(path=f"/pay/invoice/{payment['id']}", status_code=303)
+
+    @get("/invoice/{payment_id:uuid}/pdf")
+    async def invoice_pdf(
+        self,
+        request: Request[Any, Any, Any],
+        tenant: NamedDependency[Tenant],
+        payment_id: FromPath[uuid.UUID],
+    ) -> Response[Any]:
+        return await self._pdf(request, tenant, payment_id, invoice=True)

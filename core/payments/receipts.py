@@ -1,7 +1,8 @@
-"""The customer's receipt as a PDF (fpdf2), in the tenant's brand and the customer's language,
+"""The customer's receipt and invoice as PDFs (fpdf2), in the tenant's brand and the customer's language,
 with a CJK font so Chinese prints (Noto Sans CJK from ``fonts-noto-cjk``; any TrueType or
 OpenType CJK font named by ``DOORSTEP_CJK_FONT`` works too). No personal data beyond what the
-customer already knows: the tenant, the service, the amount, the method, the dates."""
+customer already knows: the tenant, the service, the amount, the method, the dates (and on the
+invoice, the title and tax id the customer gave for it)."""
 
 from __future__ import annotations
 
@@ -54,6 +55,31 @@ WORDS = {
 }
 
 
+INVOICE_WORDS = {
+    "zh_CN": {
+        "title": "发票",
+        "number": "发票编号",
+        "seller": "销售方",
+        "buyer": "购买方（抬头）",
+        "tax_id": "纳税人识别号",
+        "kind_personal": "个人",
+        "kind_company": "单位",
+        "note": "本文件列明开票信息与金额；增值税电子普通发票以税务系统开具的为准。",
+    },
+    "en": {
+        "title": "Invoice",
+        "number": "Invoice no.",
+        "seller": "Seller",
+        "buyer": "Bill to (title)",
+        "tax_id": "Taxpayer id",
+        "kind_personal": "Individual",
+        "kind_company": "Company",
+        "note": "Lists the invoice details and amount; the official VAT e-invoice (fapiao) is "
+        "the one issued through the tax system.",
+    },
+}
+
+
 class NoCjkFont(RuntimeError):
     """No CJK font installed (``apt-get install fonts-noto-cjk``)."""
 
@@ -76,25 +102,39 @@ def receipt_pdf(
     service_name: str,
     method: PaymentProvider | None,
     refunds: list[dict[str, Any]],
+    invoice: dict[str, Any] | None = None,
 ) -> bytes:
+    """The receipt; with ``invoice`` (the customer's details), the invoice."""
     words = WORDS.get(locale, WORDS["en"])
+    extra = INVOICE_WORDS.get(locale, INVOICE_WORDS["en"])
     currency, zone = tenant.config.currency, tenant.config.timezone
     path, index = cjk_font()
     pdf = FPDF(format=(148, 210))  # A5, in mm
     pdf.set_margins(12, 12, 12)
     pdf.add_page()
     pdf.add_font("cjk", "", path, collection_font_number=index)
-    pdf.set_title(f"{tenant.name(locale)} {words['title']}")
+    heading = extra["title"] if invoice is not None else words["title"]
+    pdf.set_title(f"{tenant.name(locale)} {heading}")
     pdf.set_font("cjk", size=16)
     pdf.cell(0, 10, tenant.name(locale), new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("cjk", size=12)
-    pdf.cell(0, 8, words["title"], new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(0, 8, heading, new_x="LMARGIN", new_y="NEXT")
     pdf.ln(3)
     refunded = sum(int(r["amount_fen"]) for r in refunds)
     amount = int(payment["amount_fen"])
     label = method.label if method is not None else {}
-    rows = [
-        (words["number"], str(payment["out_trade_no"]).upper()),
+    number = str(payment["out_trade_no"]).upper()
+    rows = []
+    if invoice is not None:
+        rows += [
+            (extra["number"], f"INV-{number[:20]}"),
+            (extra["seller"], tenant.name(locale)),
+            (extra["buyer"], f"{invoice['title']} ({extra['kind_' + invoice['kind']]})"),
+        ]
+        if invoice["tax_id"]:
+            rows.append((extra["tax_id"], invoice["tax_id"]))
+    rows += [
+        (words["number"], number),
         (words["service"], service_name),
         (words["booking"], format_when(booking["starts_at"], zone, locale, "medium")),
         (words["method"], label.get(locale) or label.get("en") or payment["method"]),
@@ -110,7 +150,7 @@ def receipt_pdf(
         pdf.multi_cell(0, 7, value, new_x="LMARGIN", new_y="NEXT")
     pdf.ln(4)
     pdf.set_font("cjk", size=8)
-    pdf.multi_cell(0, 5, words["note"])
+    pdf.multi_cell(0, 5, extra["note"] if invoice is not None else words["note"])
     return bytes(pdf.output())
 
 

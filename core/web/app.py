@@ -38,6 +38,7 @@ from core.notifications.ics import booking_ics
 from core.payments import api as payments_api
 from core.payments import pages as payments_pages
 from core.payments.gateways import use_runtime as use_payment_runtime
+from core.payments.reconcile_pages import ReconcilePages
 from core.payments.standin.pages import StandinPages
 from core.plugins import DoorstepPluginManager, build_plugin_manager
 from core.privacy import service as privacy
@@ -182,6 +183,8 @@ class DoorstepPlugin(InitPlugin):
             LedgerApi,
             ledger_pages.EarningsPages,
             ledger_pages.FinancePages,
+            ReconcilePages,
+            ledger_pages.PlatformStatementPages,
             booking_ics,
             api.health,
             assets.site_css,
