@@ -26,9 +26,7 @@ DIFFERENCES = 1
 @app.callback()
 def reconcile(
     tenant: Annotated[str, typer.Option(help="Tenant slug, e.g. jiejia.")],
-    first: Annotated[
-        str, typer.Option("--from", help="First day, e.g. 2026-03-01 (tenant time).")
-    ],
+    first: Annotated[str, typer.Option("--from", help="First day, e.g. 2026-03-01 (tenant time).")],
     last: Annotated[str, typer.Option("--to", help="Last day, included, e.g. 2026-03-31.")],
     statement: Annotated[
         Path | None,

@@ -123,6 +123,9 @@ class InLoopConnection:
         # Inside a transaction a "locked" error is final (a deferred transaction that cannot
         # become a writer): only a statement on its own, or BEGIN, waits for the lock.
         patient = not self._conn.in_transaction
+        # Let the loop's other tasks have a turn before each statement, as a query on a thread
+        # would: one long batch (a relay, a key rotation) never starves the requests.
+        await asyncio.sleep(0)
         loop = asyncio.get_running_loop()
         deadline = loop.time() + BUSY_SECONDS
         delay = 0.0005

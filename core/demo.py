@@ -15,6 +15,7 @@ async def seed_demo(
 ) -> str:
     """Idempotent: running it twice leaves the same data."""
     from core.accounts.demo import seed_demo_accounts
+    from core.payments.demo import seed_demo_payments
     from core.privacy import service as privacy
     from core.providers.demo import seed_demo_providers
     from core.quality.demo import seed_demo_quality
@@ -28,4 +29,7 @@ async def seed_demo(
     quality = await seed_demo_quality(
         registry, plugins or build_plugin_manager(), settings or get_settings()
     )
-    return f"{len(registry)} tenants ({len(created)} new); {people}; {providers}; {quality}"
+    paid = await seed_demo_payments(
+        registry, plugins or build_plugin_manager(), settings or get_settings()
+    )
+    return f"{len(registry)} tenants ({len(created)} new); {people}; {providers}; {quality}; {paid}"

@@ -29,7 +29,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import TYPE_CHECKING, Any
 
 from piccolo.engine.postgres import PostgresEngine
@@ -250,13 +250,10 @@ class OutboxRelay:
         """A complaint's, a penalty step's or an appeal's messages, each sent once."""
         problems = []
         for message in await quality_messages(self.tenant, self.tenant_id, kind, payload):
+            context = partial(message.context, self.tenant, self.catalog)
             try:
                 await self.send_to(
-                    event_id,
-                    message.user_id,
-                    message.audience,
-                    message.template,
-                    lambda locale, m=message: m.context(self.tenant, self.catalog, locale),
+                    event_id, message.user_id, message.audience, message.template, context
                 )
             except Undeliverable as exc:
                 problems.append(str(exc))

@@ -67,7 +67,7 @@ async def save_invoice(
         raise PaymentError("status", "an invoice is made for a paid payment", 409)
     kind, title, tax_id = clean_details(kind, title, tax_id)
     sealed = privacy.seal(title, field=FIELD, tenant_id=tenant_id)
-    values = {
+    values: dict[Any, Any] = {
         Invoice.kind: kind,
         Invoice.title_enc: sealed,
         Invoice.tax_id: tax_id,
@@ -77,7 +77,9 @@ async def save_invoice(
     try:
         async with write_transaction():
             changed = await (
-                invoices.update(values).where(Invoice.payment == payment["id"]).returning(Invoice.id)
+                invoices.update(values)
+                .where(Invoice.payment == payment["id"])
+                .returning(Invoice.id)
             )
             if not changed:
                 await invoices.insert(

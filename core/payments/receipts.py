@@ -1,8 +1,8 @@
-"""The customer's receipt and invoice as PDFs (fpdf2), in the tenant's brand and the customer's language,
-with a CJK font so Chinese prints (Noto Sans CJK from ``fonts-noto-cjk``; any TrueType or
-OpenType CJK font named by ``DOORSTEP_CJK_FONT`` works too). No personal data beyond what the
-customer already knows: the tenant, the service, the amount, the method, the dates (and on the
-invoice, the title and tax id the customer gave for it)."""
+"""The customer's receipt and invoice as PDFs (fpdf2), in the tenant's brand and the
+customer's language, with a CJK font so Chinese prints (Noto Sans CJK from
+``fonts-noto-cjk``; any TrueType or OpenType CJK font named by ``DOORSTEP_CJK_FONT`` works
+too). No personal data beyond what the customer already knows: the tenant, the service, the
+amount, the method, the dates (and on the invoice, the title and tax id the customer gave)."""
 
 from __future__ import annotations
 

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from litestar import Controller, Request, Response, get
 from litestar.di import NamedDependency, Provide
-from litestar.params import Parameter
+from litestar.params import QueryParameter
 
 from core.accounts.forms import tenant_id_of
 from core.payments.reconciliation import ReconcileInputError, period, reconcile_period
@@ -32,8 +32,8 @@ class ReconcilePages(Controller):
         self,
         request: Request[Any, Any, Any],
         tenant: NamedDependency[Tenant],
-        first: Annotated[str | None, Parameter(query="from")] = None,
-        last: Annotated[str | None, Parameter(query="to")] = None,
+        first: Annotated[str | None, QueryParameter(name="from")] = None,
+        last: Annotated[str | None, QueryParameter(name="to")] = None,
     ) -> Response[Any]:
         zone = ZoneInfo(tenant.config.timezone)
         today = datetime.now(UTC).astimezone(zone).date()
@@ -44,7 +44,7 @@ class ReconcilePages(Controller):
         try:
             day1, day2, start, end = period(asked["from"], asked["to"], tenant.config.timezone)
         except ReconcileInputError as exc:
-            context = {"asked": asked, "problem": exc.field, "report": None}
+            context: dict[str, Any] = {"asked": asked, "problem": exc.field, "report": None}
             return render_admin(request, tenant, "admin/reconcile.html", context, 400)
         tenant_id = await tenant_id_of(tenant)
         report = await reconcile_period(tenant_id, day1, day2, start, end)

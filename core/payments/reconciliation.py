@@ -21,7 +21,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from core.ledger.reconcile import KINDS, Difference, GatewayRecord, reconcile
+from core.ledger.reconcile import KINDS, Difference, reconcile
 from core.payments.tables import Payment, PaymentNotification, Refund
 from core.tenancy.scoped import scoped, within_tenant
 

@@ -117,8 +117,8 @@ async def _seed_tenant(
     customers = []
     for person in CUSTOMERS[tenant.slug]:
         user_id = await ensure_customer(tenant_id, person.phone, person.name)
-        home = (await addresses(user_id, tenant_id) or [None])[0]
-        text = home.text if home is not None else person.addresses[0][1]
+        saved = await addresses(user_id, tenant_id)
+        text = saved[0].text if saved else person.addresses[0][1]
         place = await locate(geocoders, text)
         if place is not None:
             customers.append((user_id, text, place))
@@ -162,7 +162,7 @@ async def _seed_tenant(
         Actor(CUSTOMER, complainant),
         category="lateness",
         description=COMPLAINT,
-        photos=[Upload(_dirty_counter(), "image/jpeg", "counter.jpg")],
+        photos=[Upload(stained_counter_photo(), "image/jpeg", "counter.jpg")],
         now=now,
     )
     await score.rank_providers(tenant, tenant_id, now)
@@ -252,7 +252,7 @@ async def profile_of_user_id(tenant_id: str, profile_id: str) -> str | None:
     return str(row["user"]) if row else None
 
 
-def _dirty_counter() -> bytes:
+def stained_counter_photo() -> bytes:
     """A photo of a kitchen counter with a grease stain, as a phone would send it."""
     picture = Image.new("RGB", (640, 480), (214, 211, 204))
     draw = ImageDraw.Draw(picture)

@@ -79,6 +79,9 @@
     var prompt = document.querySelector("[data-check-prompt]");
     navigator.geolocation.watchPosition(function (p) {
       var now = Date.now();
+      // Shared with the check-in button (job.js): while a watch runs, browsers answer a
+      // one-off position request only when the position changes.
+      window.doorstepPosition = { coords: p.coords, at: now };
       if (now - last < 30000) return;
       last = now;
       fetch(reporter.dataset.trail, {
