@@ -37,11 +37,15 @@ STAFF = {
         DemoStaff("admin@jiejia.demo", "周海涛", ("admin",)),
         DemoStaff("support@jiejia.demo", "吴佳怡", ("support",)),
         DemoStaff("dispatcher@jiejia.demo", "郑凯", ("dispatcher",)),
+        DemoStaff("safety@jiejia.demo", "韩立新", ("safety_officer",)),
+        DemoStaff("quality@jiejia.demo", "陆晓琳", ("quality_inspector",)),
     ),
     "wanjia": (
         DemoStaff("admin@wanjia.demo", "钱晓燕", ("admin",)),
         DemoStaff("support@wanjia.demo", "冯磊", ("support",)),
         DemoStaff("dispatcher@wanjia.demo", "沈婷", ("dispatcher",)),
+        DemoStaff("safety@wanjia.demo", "蒋伟", ("safety_officer",)),
+        DemoStaff("quality@wanjia.demo", "许静", ("quality_inspector",)),
     ),
 }
 

@@ -64,18 +64,25 @@ async def compensate(
     now: datetime | None = None,
 ) -> str:
     """Compensation to the customer taken from the provider's deposit (the ledger's
-    ``compensate_from_deposit``). A deposit too small, or another refusal of the ledger, is
+    ``compensate_from_deposit``), ``amount_fen`` in all for the complaint: a complaint reopened
+    and granted more takes only the difference. ``key`` ends with that total
+    (``...:compensation:<fen>``), so the largest total already posted under the key's prefix
+    is what was taken before. A deposit too small, or another refusal of the ledger, is
     ``ledger_refused``: staff see it on the complaint, nothing is retried blindly."""
     from core.ledger.chart import LedgerError
     from core.ledger.service import compensate_from_deposit
 
+    prefix = key.rsplit(":", 1)[0] + ":"
+    taken = await _largest_total_posted(tenant_id, prefix)
+    if taken >= amount_fen:
+        return DONE
     try:
         await compensate_from_deposit(
             tenant,
             tenant_id,
             provider_id=provider_id,
             booking_id=booking_id,
-            amount_fen=amount_fen,
+            amount_fen=amount_fen - taken,
             reason="complaint compensation",
             at=now or datetime.now(UTC),
             event_key=key,
@@ -83,6 +90,19 @@ async def compensate(
     except LedgerError:
         return LEDGER_REFUSED
     return DONE
+
+
+async def _largest_total_posted(tenant_id: str, prefix: str) -> int:
+    from core.ledger.tables import LedgerJournal
+    from core.tenancy.scoped import scoped
+
+    rows = await (
+        scoped(LedgerJournal, tenant_id)
+        .select(LedgerJournal.event_key)
+        .where(LedgerJournal.event_key.like(prefix + "%"))
+    )
+    totals = [str(r["event_key"]).rsplit(":", 1)[1] for r in rows]
+    return max((int(t) for t in totals if t.isdigit()), default=0)
 
 
 async def bonus(

@@ -27,6 +27,7 @@ from core.providers.storage import MediaStore
 from core.quality.rules import CATEGORIES, CHANNELS, OPEN_STATES, QualityError, deadlines
 from core.quality.tables import Complaint, ComplaintEvidence
 from core.quality.thread import add_message, clean_body
+from core.safety.trail import hold_trail
 from core.tenancy.model import Tenant
 from core.tenancy.scoped import scoped, within_tenant
 
@@ -180,6 +181,8 @@ async def _insert(
         author = actor if actor.role == CUSTOMER else SYSTEM_ACTOR
         await add_message(tenant_id, booking_id, author, text, complaint_id=cid, now=now)
         await enqueue(tenant_id, "quality.complaint", {"complaint_id": cid, "category": category})
+        # A complaint is a dispute: the job's location trail is kept past retention.
+        await hold_trail(tenant_id, booking_id)
     return cid
 
 

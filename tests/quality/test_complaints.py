@@ -335,3 +335,21 @@ async def test_compensation_comes_from_the_providers_deposit_in_the_ledger_once(
     assert (view.money_status, again) == ("done", "done")
     balances = await provider_balances(world.tenant_id, served.provider)
     assert balances.deposit == 42000
+
+    # Reopened and granted 20 yuan more: only those 20 yuan leave the deposit.
+    await outcomes.reopen(
+        world.tenant, world.tenant_id, cid, served.customer, "还有划痕", now=LATER
+    )
+    await outcomes.resolve(
+        world.plugins,
+        world.tenant,
+        world.tenant_id,
+        world.catalog,
+        cid,
+        STAFF_ACTOR.user_id or "",
+        Resolution(reply="再赔偿 20 元", upheld=True, compensation_fen=2000),
+        now=LATER,
+    )
+    await outcomes.pay_remedies(world.tenant, world.tenant_id, cid, LATER)
+    balances = await provider_balances(world.tenant_id, served.provider)
+    assert balances.deposit == 40000

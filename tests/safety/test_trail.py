@@ -137,3 +137,26 @@ async def test_a_trail_held_by_an_incident_outlives_retention(scene: Scene) -> N
     await scene.worker(EN_ROUTE_AT + timedelta(days=400))
 
     assert len(await scene.rows(PositionFix)) == 1
+
+
+async def test_a_trail_under_complaint_outlives_retention(scene: Scene, settings) -> None:  # type: ignore[no-untyped-def]
+    from core.quality import service as quality
+
+    await scene.move("accepted", ACCEPTED_AT)
+    await scene.move("en_route", EN_ROUTE_AT)
+    await scene.report(scene.away(2.0), EN_ROUTE_AT)
+    async with tenant_transaction(scene.tenant_id):
+        await quality.create_complaint(
+            scene.tenant,
+            scene.tenant_id,
+            quality.evidence_store(settings.var_dir),
+            scene.booking,
+            Actor("customer", scene.customer),
+            category="lateness",
+            description="师傅迟到了一个多小时",
+            now=EN_ROUTE_AT + timedelta(hours=2),
+        )
+
+    await scene.worker(EN_ROUTE_AT + timedelta(days=400))
+
+    assert len(await scene.rows(PositionFix)) == 1
