@@ -179,7 +179,10 @@ class Metro:
 
     # --- writing it -------------------------------------------------------------------------
 
-    async def load(self, db: Any, tenant_id: str) -> dict[str, int]:
+    async def load(self, db: Any, tenant_id: str, *, announce: bool = True) -> dict[str, int]:
+        """Bulk-load the metro for ``tenant_id``. ``announce``: record a matching version, as
+        the services would have (``bump_matching_version``), so requests use the in-memory
+        candidate index; without it matching asks the database alone."""
         from core.privacy import service as privacy
 
         tid = tenant_id
@@ -296,6 +299,10 @@ class Metro:
              "hold_start", "hold_end", "urgent", "version", "created_at", "updated_at"),
             rows,
         )  # fmt: skip
+        if announce:
+            counts["matching_version"] = await db.bulk(
+                "matching_version", ("id", "tenant", "version"), [(str(uuid.uuid4()), tid, 1)]
+            )
         await db.analyze()
         return counts
 

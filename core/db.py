@@ -30,6 +30,7 @@ APPS = (
     "core.quality.piccolo_app",
     "core.safety.piccolo_app",
     "core.dispatch.piccolo_app",
+    "core.matching.piccolo_app",
     "core.tenancy.rls_app",
 )
 """Piccolo apps in migration order; plugins with tables add theirs through their own app.

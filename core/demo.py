@@ -15,10 +15,12 @@ async def seed_demo(
 ) -> str:
     """Idempotent: running it twice leaves the same data."""
     from core.accounts.demo import seed_demo_accounts
+    from core.dispatch.demo import seed_demo_dispatch
     from core.payments.demo import seed_demo_payments
     from core.privacy import service as privacy
     from core.providers.demo import seed_demo_providers
     from core.quality.demo import seed_demo_quality
+    from core.safety.demo import seed_demo_safety
 
     privacy.configure(settings or get_settings())
     created = await sync_tenant_rows(registry)
@@ -32,4 +34,13 @@ async def seed_demo(
     paid = await seed_demo_payments(
         registry, plugins or build_plugin_manager(), settings or get_settings()
     )
-    return f"{len(registry)} tenants ({len(created)} new); {people}; {providers}; {quality}; {paid}"
+    safety = await seed_demo_safety(
+        registry, plugins or build_plugin_manager(), settings or get_settings()
+    )
+    dispatch = await seed_demo_dispatch(
+        registry, plugins or build_plugin_manager(), settings or get_settings()
+    )
+    return (
+        f"{len(registry)} tenants ({len(created)} new); {people}; {providers}; {quality}; "
+        f"{paid}; {safety}; {dispatch}"
+    )

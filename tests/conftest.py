@@ -166,7 +166,8 @@ def tenants(settings, plugins):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture(scope="session")
-def app(settings, plugins, tenants):  # type: ignore[no-untyped-def]
+def app(settings, plugins, tenants, migrated):  # type: ignore[no-untyped-def]
+    """The app, on a migrated database as ``doorstep serve`` has (it migrates before serving)."""
     from core.web.app import create_app
 
     return create_app(settings=settings, plugins=plugins, tenants=tenants)

@@ -110,6 +110,7 @@ class World:
         """
         from core.accounts.tables import User
         from core.catalog.service import item_requirements
+        from core.matching.index import bump_matching_version
         from core.privacy import service as privacy
         from core.providers.tables import ProviderProfile, ProviderSkill
         from core.tenancy.scoped import tenant_transaction
@@ -172,6 +173,8 @@ class World:
                     for ref in skills
                 ]
             )
+            # Written around the services: tell the candidate index, as they would.
+            await bump_matching_version(self.tenant_id)
             for kind in checks:
                 await IdentityCheck.insert(
                     IdentityCheck(

@@ -5,7 +5,7 @@ Staff see districts, never addresses; the map is drawn from the stored points.""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from core.booking.tables import Booking
@@ -154,3 +154,13 @@ def _board_route(
         km=round(route["metres"] / 1000, 1),
         idle_minutes=round(route["idle_s"] / 60),
     )
+
+
+async def provider_names(tenant: Tenant, tenant_id: str, ids: list[str]) -> dict[str, str]:
+    """The providers' public names (李阿姨), told apart when two share one."""
+    from core.booking.views import provider_cards
+
+    cards = await provider_cards(tenant, tenant_id, ids, datetime.now(UTC))
+    names = {pid: card.display_name or pid[:6] for pid, card in cards.items()}
+    seen = [n for n in names.values()]
+    return {pid: n if seen.count(n) == 1 else f"{n} · {pid[:4]}" for pid, n in names.items()}

@@ -58,6 +58,8 @@ class NavigateLinks:
     """Apple Maps: in mainland China it reads GCJ-02 too."""
     geo: str
     """``geo:`` URI (Android's map chooser), WGS-84."""
+    gcj02: tuple[float, float] = (0.0, 0.0)
+    """The point itself, (lat, lng) in GCJ-02, for an app that opens a map SDK directly."""
 
 
 def navigate_links(lat: float, lng: float, label: str = "") -> NavigateLinks:
@@ -82,7 +84,8 @@ def navigate_links(lat: float, lng: float, label: str = "") -> NavigateLinks:
     )
     apple = f"https://maps.apple.com/?daddr={g_lat:.6f},{g_lng:.6f}&dirflg=d"
     geo = f"geo:{lat:.6f},{lng:.6f}?q={lat:.6f},{lng:.6f}({quote(name)})"
-    return NavigateLinks(amap=amap, baidu=baidu, apple=apple, geo=geo)
+    gcj02 = (round(g_lat, 6), round(g_lng, 6))
+    return NavigateLinks(amap=amap, baidu=baidu, apple=apple, geo=geo, gcj02=gcj02)
 
 
 PALETTE = (

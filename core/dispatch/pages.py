@@ -112,7 +112,9 @@ class DispatchBoard(Controller):
         today = views.local_today(tenant, datetime.now(UTC))
         shown = day or today + timedelta(days=1)
         found = await boards.board(tenant, tenant_id, shown, area)
-        names = await _names(tenant, tenant_id, [r.provider_id for r in found.routes])
+        names = await boards.provider_names(
+            tenant, tenant_id, [r.provider_id for r in found.routes]
+        )
         context = {
             "board": found,
             "day_at": views.day_bounds(tenant, shown)[0],
@@ -166,18 +168,22 @@ class DispatchBoard(Controller):
         """Put one job (an urgent one, or one booked since the plan) into its day's plan."""
         form = await request.form()
         shown = _day(tenant, one(form, "day"), 1)
+        area = one(form, "area")[:60]
         tenant_id = await tenant_id_of(tenant)
         tools = service.adapters(request.app.state.doorstep.plugins, tenant)
         booking_id = _uuid(one(form, "booking_id"))
         try:
             if booking_id is None:
                 raise service.DispatchError("booking_id", "not a booking id")
-            stored = await service.insert_urgent_booking(tenant, tenant_id, booking_id, tools)
+            stored = await service.insert_urgent_booking(
+                tenant, tenant_id, booking_id, tools, area=area
+            )
         except service.DispatchError as exc:
-            problem = "not_open" if "open" in exc.reason else "booking"
-            return await self._page(request, tenant, shown, "", problem=problem, status_code=400)
+            problem = "not_open" if exc.field == "area" or "open" in exc.reason else "booking"
+            return await self._page(request, tenant, shown, area, problem=problem, status_code=400)
         day = date.fromisoformat(stored["day"])
-        return Redirect(path=_board_url(day, "", done="inserted", job=booking_id), status_code=303)
+        done = _board_url(day, stored["area"], done="inserted", job=booking_id)
+        return Redirect(path=done, status_code=303)
 
 
 def _uuid(value: str | None) -> str | None:
@@ -185,13 +191,3 @@ def _uuid(value: str | None) -> str | None:
         return str(uuid.UUID(value or ""))
     except ValueError:
         return None
-
-
-async def _names(tenant: Tenant, tenant_id: str, ids: list[str]) -> dict[str, str]:
-    from core.booking.views import provider_cards
-
-    cards = await provider_cards(tenant, tenant_id, ids, datetime.now(UTC))
-    names = {pid: card.display_name or pid[:6] for pid, card in cards.items()}
-    seen = [n for n in names.values()]
-    # Two providers shown by the same public name (李阿姨): the board tells them apart.
-    return {pid: n if seen.count(n) == 1 else f"{n} · {pid[:4]}" for pid, n in names.items()}

@@ -130,10 +130,14 @@ async def insert_urgent_booking(
     booking_id: str,
     tools: Adapters,
     *,
+    area: str | None = None,
     now: datetime | None = None,
 ) -> dict[str, Any]:
     """Put one booking (an urgent job) into its day's current plan with minimal disruption
-    (core.dispatch.replan); the day is planned first if it has no plan yet."""
+    (core.dispatch.replan); the day is planned first if it has no plan yet.
+
+    The plan: ``area``'s ("" the whole city) when given; else the plan of the booking's
+    district when that district was planned on its own, else the whole city's."""
     from core.booking.tables import Booking
 
     now = now or datetime.now(UTC)
@@ -141,10 +145,15 @@ async def insert_urgent_booking(
     if row is None:
         raise DispatchError("booking_id", "no such booking")
     local = row["starts_at"].astimezone(_zone(tenant)).date()
-    current = await stored_plan(tenant_id, local, "")
+    district = row["district"] or ""
+    if area and area != district:
+        raise DispatchError("area", "the booking is in another district")
+    if area is None:
+        area = district if district and await stored_plan(tenant_id, local, district) else ""
+    current = await stored_plan(tenant_id, local, area)
     if current is None:
-        return await plan_day(tenant, tenant_id, local, tools, now=now)
-    day_in = await day_input(tenant, tenant_id, local, tools.estimator)
+        return await plan_day(tenant, tenant_id, local, tools, area=area, now=now)
+    day_in = await day_input(tenant, tenant_id, local, tools.estimator, area)
     job = next((j for j in day_in.problem.jobs if j.id == str(row["id"])), None)
     if job is None:
         raise DispatchError("booking_id", "this booking is not open for planning")

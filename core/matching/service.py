@@ -20,6 +20,7 @@ from core.booking.tables import Booking, BookingTransition
 from core.catalog.model import TenantCatalog
 from core.catalog.service import item_requirements
 from core.dispatch.schemas import great_circle_km
+from core.matching.index import candidate_index
 from core.matching.schemas import MatchCandidate
 from core.privacy import service as privacy
 from core.providers.service import works_at
@@ -208,6 +209,8 @@ PROFILE_COLUMNS = (
     ProviderProfile.rating_count,
 )
 KM_PER_DEGREE = 111.195
+IN_SLICE = 10_000
+"""Provider ids named by the candidate index, per query."""
 
 
 def _may_serve(point: tuple[float, float], district: str) -> WhereRaw:
@@ -230,6 +233,31 @@ def _may_serve(point: tuple[float, float], district: str) -> WhereRaw:
         district,
         f"%{district}%",
     )
+
+
+def _has_skill(ref: str) -> WhereRaw:
+    """The provider has the item and is not suspended from it (an ``EXISTS`` on the skill's
+    provider index: cheap per provider, whatever the size of the tenant)."""
+    return WhereRaw(
+        "EXISTS (SELECT 1 FROM providers_skill s "
+        'WHERE s.provider = "providers_profile"."id" AND s.item_ref = {} '
+        "AND s.suspended = {})",
+        ref,
+        False,
+    )
+
+
+def _could_come(
+    profile: dict[str, Any], job: JobRequest, tz: ZoneInfo, radius_km: float | None
+) -> bool:
+    """The rules that need nothing but the profile row (inside the area, within the radius
+    asked for, working for the whole job), before checks and bookings are loaded for it;
+    ``fits`` and ``in_area`` apply them again."""
+    inside, km = in_area(profile, job.point, job.district)
+    if not inside or (radius_km is not None and km > radius_km):
+        return False
+    end = job.starts_at + timedelta(minutes=job.duration_minutes - 1)
+    return works_at(profile, job.starts_at.astimezone(tz)) and works_at(profile, end.astimezone(tz))
 
 
 def _no_overlapping_hold(start: datetime, end: datetime, ignore: str | None) -> WhereRaw:
@@ -276,29 +304,37 @@ async def find_candidates(
     buffer = timedelta(minutes=policy.travel_buffer_minutes)
     hold_start = job.starts_at - buffer
     hold_end = job.starts_at + timedelta(minutes=job.duration_minutes) + buffer
-    # One query narrows the field before anything is loaded per provider: active, every
-    # skill (not suspended), possibly inside the area, no overlapping hold. The exact rules
-    # below decide; these conditions only ever let through more than they should.
+    skip = exclude or set()
+    # The candidate index (``core.matching.index``) names the providers with the skills whose
+    # area may hold the point; one query then narrows the field before anything is loaded per
+    # provider: active, every skill (not suspended), possibly inside the area, no overlapping
+    # hold. The exact rules below decide; these conditions only ever let through more than
+    # they should.
     condition = (
         (ProviderProfile.tenant == tenant_id)
         & (ProviderProfile.status == "active")
         & _may_serve(job.point, job.district)
         & _no_overlapping_hold(hold_start, hold_end, ignore_booking)
     )
-    if only is not None:
-        condition &= ProviderProfile.id == only
     for ref in refs:
-        condition &= ProviderProfile.id.is_in(
-            ProviderSkill.select(ProviderSkill.provider).where(
-                (ProviderSkill.tenant == tenant_id)
-                & (ProviderSkill.item_ref == ref)
-                & (ProviderSkill.suspended == False)  # noqa: E712 - a column comparison
-            )
-        )
+        condition &= _has_skill(ref)
+    named: list[Any] = [None]
+    if only is not None:
+        named = [ProviderProfile.id == only]
+    elif (index := await candidate_index(tenant_id)) is not None:
+        near = [pid for pid in index.near(refs, job.point, job.district) if pid not in skip]
+        # In slices: SQLite takes at most 32,766 parameters in one statement.
+        named = [
+            ProviderProfile.id.is_in(near[at : at + IN_SLICE])
+            for at in range(0, len(near), IN_SLICE)
+        ]
     profiles = [
         p
-        for p in await ProviderProfile.select(*PROFILE_COLUMNS).where(condition)
-        if str(p["id"]) not in (exclude or set())
+        for ids in named
+        for p in await ProviderProfile.select(*PROFILE_COLUMNS).where(
+            condition if ids is None else condition & ids
+        )
+        if str(p["id"]) not in skip and _could_come(p, job, tz, radius_km)
     ]
     if not profiles:
         return []

@@ -11,8 +11,8 @@ One pass per tenant (``relay_outbox``):
    (once per event), schedules the 24 h and 1 h reminders when a booking is accepted or moved,
    and sends the messages ``core.notifications.bookings`` picks; ``booking.reminder`` sends
    the reminders of a booking that is still on; ``quality.*`` events (complaints, penalty
-   steps, appeals) send what ``core.notifications.quality`` picks. Unknown kinds are marked
-   done.
+   steps, appeals) send what ``core.notifications.quality`` picks; ``safety.check`` sends the
+   "are you OK?" ``core.notifications.safety`` picks. Unknown kinds are marked done.
 3. **Send** each message through the tenant's channels in the YAML's order, falling back to
    the next channel when one fails, and record a ``Delivery`` per (event, recipient,
    template): a re-delivered event never sends a message twice.
@@ -51,6 +51,7 @@ from core.notifications.bookings import (
 from core.notifications.channels import Message, NotificationChannel
 from core.notifications.outbox import enqueue
 from core.notifications.quality import QUALITY_EVENTS, quality_messages
+from core.notifications.safety import SAFETY_EVENTS, safety_messages
 from core.notifications.tables import Delivery, OutboxEvent
 from core.notifications.templates import NotificationTemplates
 from core.tenancy.scoped import scoped, tenant_transaction
@@ -211,7 +212,7 @@ class OutboxRelay:
         payload = event["payload"]
         payload = json.loads(payload) if isinstance(payload, str) else dict(payload or {})
         kind = event["kind"]
-        if kind in QUALITY_EVENTS:
+        if kind in QUALITY_EVENTS or kind in SAFETY_EVENTS:
             await self.deliver_quality(event["id"], kind, payload)
             return
         if kind not in {"booking.transition", "booking.reminder", "dispatch.arrival"}:
@@ -247,9 +248,11 @@ class OutboxRelay:
             raise Undeliverable("; ".join(problems))
 
     async def deliver_quality(self, event_id: Any, kind: str, payload: dict[str, Any]) -> None:
-        """A complaint's, a penalty step's or an appeal's messages, each sent once."""
+        """A complaint's, a penalty step's, an appeal's or a safety check's messages, each
+        sent once."""
         problems = []
-        for message in await quality_messages(self.tenant, self.tenant_id, kind, payload):
+        pick = safety_messages if kind in SAFETY_EVENTS else quality_messages
+        for message in await pick(self.tenant, self.tenant_id, kind, payload):
             context = partial(message.context, self.tenant, self.catalog)
             try:
                 await self.send_to(

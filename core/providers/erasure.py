@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from core.matching.index import bump_matching_version
 from core.privacy import service as privacy
 from core.providers.storage import MediaStore, _remove_when_committed
 from core.providers.tables import ProviderMedia, ProviderProfile
@@ -40,6 +41,7 @@ async def erase_provider(tenant_id: Any, owner: Any) -> list[str] | None:
         )
         .where(ProviderProfile.id == pid)
     )
+    await bump_matching_version(tenant_id)
     await scoped(IdentityRecord, tenant_id).delete().where(IdentityRecord.provider == pid)
     await (
         scoped(Certificate, tenant_id)

@@ -12,6 +12,7 @@ from typing import Any
 
 from core.accounts.tables import User
 from core.db import write_transaction
+from core.matching.index import bump_matching_version
 from core.privacy import service as privacy
 from core.providers.tables import ProviderProfile, ProviderSkill
 from core.tenancy.scoped import within_tenant
@@ -94,6 +95,7 @@ async def start_onboarding(user_id: str, tenant_id: Any) -> str:
         )
         profile = ProviderProfile(tenant=tenant_id, user=user_id)
         await profile.save()
+        await bump_matching_version(tenant_id)
     return str(profile.id)
 
 
@@ -122,6 +124,7 @@ async def save_profile(
                 ProviderProfile.area_districts: ",".join(data.area_districts),
             }
         ).where((ProviderProfile.id == profile_id) & (ProviderProfile.tenant == tenant_id))
+        await bump_matching_version(tenant_id)
 
 
 @within_tenant
@@ -151,6 +154,8 @@ async def set_skills(
             await ProviderSkill.insert(
                 *[ProviderSkill(tenant=tenant_id, provider=profile_id, item_ref=ref) for ref in new]
             )
+        if gone or new:
+            await bump_matching_version(tenant_id)
 
 
 def check_hours(hours: dict[str, list[str]]) -> dict[str, list[str]]:
@@ -184,6 +189,7 @@ async def save_availability(
         await ProviderProfile.update(
             {ProviderProfile.working_hours: clean, ProviderProfile.days_off: sorted(set(off))}
         ).where((ProviderProfile.id == profile_id) & (ProviderProfile.tenant == tenant_id))
+        await bump_matching_version(tenant_id)
 
 
 def works_at(profile: dict[str, Any], local: datetime) -> bool:
@@ -239,3 +245,4 @@ async def set_status(profile_id: str, tenant_id: Any, status: str, reason: str =
         await ProviderProfile.update(values).where(
             (ProviderProfile.id == profile_id) & (ProviderProfile.tenant == tenant_id)
         )
+        await bump_matching_version(tenant_id)

@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from core.db import write_transaction
+from core.matching.index import bump_matching_version
 from core.notifications.outbox import enqueue
 from core.privacy import service as privacy
 from core.providers.tables import ProviderProfile
@@ -146,6 +147,7 @@ async def apply_ladder(
                 )
                 .where(ProviderProfile.id == provider_id)
             )
+            await bump_matching_version(tenant_id)
     await enqueue(
         tenant_id,
         "quality.sanction",
@@ -167,6 +169,7 @@ async def _restore(tenant_id: str, provider_id: Any, sanction_id: str) -> None:
             .update({ProviderProfile.status: "active", ProviderProfile.status_reason: ""})
             .where(ProviderProfile.id == provider_id)
         )
+        await bump_matching_version(tenant_id)
 
 
 @within_tenant

@@ -23,6 +23,7 @@ from core.booking.states import PROVIDER
 from core.booking.tables import Booking, BookingTransition
 from core.db import write_transaction
 from core.dispatch.schemas import great_circle_km
+from core.notifications.outbox import enqueue
 from core.providers.tables import ProviderProfile
 from core.safety import service as incidents
 from core.safety import trail
@@ -144,17 +145,18 @@ async def watch_jobs(plugins: Any, tenant: Tenant, tenant_id: str, now: datetime
                 )
             ):
                 continue  # asked already (and not long ago answered)
+            check = WellbeingCheck(
+                tenant=tenant_id,
+                booking=booking["id"],
+                user=provider["user"],
+                anomaly=finding.anomaly,
+                asked_at=now,
+                due_at=now + answer_within,
+            )
             async with write_transaction():
-                await scoped(WellbeingCheck, tenant_id).insert(
-                    WellbeingCheck(
-                        tenant=tenant_id,
-                        booking=booking["id"],
-                        user=provider["user"],
-                        anomaly=finding.anomaly,
-                        asked_at=now,
-                        due_at=now + answer_within,
-                    )
-                )
+                await scoped(WellbeingCheck, tenant_id).insert(check)
+                # Also through the channels, for a phone whose job page is closed.
+                await enqueue(tenant_id, "safety.check", {"check_id": str(check.id)}, at=now)
             asked += 1
     opened = await escalate_unanswered(plugins, tenant, tenant_id, now)
     report = {"safety_checks_asked": asked, "safety_checks_unanswered": opened}
@@ -226,14 +228,7 @@ async def answer_check(
     now = now or datetime.now(UTC)
     if answer not in {"ok", "help"}:
         raise incidents.IncidentError("answer", "answer ok or help", 400)
-    check = (
-        await scoped(WellbeingCheck, tenant_id)
-        .select()
-        .where((WellbeingCheck.id == check_id) & (WellbeingCheck.user == user_id))
-        .first()
-    )
-    if check is None:
-        raise LookupError(check_id)
+    check = await check_of(tenant_id, check_id, user_id)
     async with write_transaction():
         await (
             scoped(WellbeingCheck, tenant_id)
@@ -243,6 +238,19 @@ async def answer_check(
     if answer == "help":
         return await _to_incident(plugins, tenant, tenant_id, check, "sos", "critical", now)
     return None
+
+
+async def check_of(tenant_id: str, check_id: str, user_id: str) -> dict[str, Any]:
+    """One question put to ``user_id`` (answered or not); LookupError for anyone else's."""
+    check = (
+        await scoped(WellbeingCheck, tenant_id)
+        .select()
+        .where((WellbeingCheck.id == check_id) & (WellbeingCheck.user == user_id))
+        .first()
+    )
+    if check is None:
+        raise LookupError(check_id)
+    return check
 
 
 async def open_checks(

@@ -234,6 +234,23 @@ class SafetyPages(Controller):
         }
         return _private(Response(payload, media_type="application/json"))
 
+    @get("/checks/{check_id:uuid}")
+    async def check(
+        self,
+        request: Request[Any, Any, Any],
+        tenant: NamedDependency[Tenant],
+        check_id: FromPath[uuid.UUID],
+    ) -> Response[Any]:
+        """The "are you OK?" the message links to: answer it, or press SOS."""
+        user = signed_in_user(request)
+        tenant_id = await tenant_id_of(tenant)
+        try:
+            check = await anomalies.check_of(tenant_id, str(check_id), user.id)
+        except LookupError:
+            raise NotFoundException() from None
+        context = {"check": check, "b": {"id": str(check["booking"])}}
+        return _private(render_page(request, tenant, "safety/check.html", context))
+
     @post("/checks/{check_id:uuid}/answer")
     async def answer(
         self,
@@ -261,7 +278,8 @@ class SafetyPages(Controller):
             return Redirect(path=f"/safety/incidents/{incident_id}", status_code=303)
         back = one(form, "next")
         return Redirect(
-            path=back if back.startswith("/provider/") else "/provider/jobs", status_code=303
+            path=back if back.startswith(("/provider/", "/safety/checks/")) else "/provider/jobs",
+            status_code=303,
         )
 
     @get("/contacts")

@@ -11,6 +11,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from core.db import write_transaction
+from core.matching.index import bump_matching_version
 from core.privacy import service as privacy
 from core.providers.media import PreparedMedia
 from core.providers.storage import MediaStore, insert_media_row
@@ -308,9 +309,9 @@ async def suspend_skills(profile_id: Any, item_refs: list[str], reason: str) -> 
     Returns how many skills gained the reason: a reason already recorded is not added twice."""
     if not item_refs:
         return 0
-    skills = await ProviderSkill.select(ProviderSkill.id, ProviderSkill.suspended_reason).where(
-        (ProviderSkill.provider == profile_id) & ProviderSkill.item_ref.is_in(item_refs)
-    )
+    skills = await ProviderSkill.select(
+        ProviderSkill.id, ProviderSkill.suspended_reason, ProviderSkill.tenant
+    ).where((ProviderSkill.provider == profile_id) & ProviderSkill.item_ref.is_in(item_refs))
     added = 0
     for skill in skills:
         reasons = suspension_reasons(skill["suspended_reason"])
@@ -322,6 +323,7 @@ async def suspend_skills(profile_id: Any, item_refs: list[str], reason: str) -> 
                 ProviderSkill.suspended_reason: ",".join([*reasons, reason]),
             }
         ).where(ProviderSkill.id == skill["id"])
+        await bump_matching_version(skill["tenant"])
         added += 1
     return added
 
@@ -329,7 +331,9 @@ async def suspend_skills(profile_id: Any, item_refs: list[str], reason: str) -> 
 async def lift_suspension(profile_id: Any, reason: str) -> int:
     """Remove ``reason`` from the provider's suspended skills (inside a write transaction); a
     skill with no reason left is offerable again. Returns how many skills were released."""
-    skills = await ProviderSkill.select(ProviderSkill.id, ProviderSkill.suspended_reason).where(
+    skills = await ProviderSkill.select(
+        ProviderSkill.id, ProviderSkill.suspended_reason, ProviderSkill.tenant
+    ).where(
         (ProviderSkill.provider == profile_id) & (ProviderSkill.suspended == True)  # noqa: E712
     )
     released = 0
@@ -341,6 +345,7 @@ async def lift_suspension(profile_id: Any, reason: str) -> int:
         await ProviderSkill.update(
             {ProviderSkill.suspended: bool(left), ProviderSkill.suspended_reason: ",".join(left)}
         ).where(ProviderSkill.id == skill["id"])
+        await bump_matching_version(skill["tenant"])
         released += not left
     return released
 
@@ -743,6 +748,7 @@ async def submit_for_review(tenant_id: Any, profile_id: str) -> None:
         await ProviderProfile.update({ProviderProfile.status: "pending_review"}).where(
             ProviderProfile.id == profile_id
         )
+        await bump_matching_version(tenant_id)
 
 
 @within_tenant
@@ -770,6 +776,7 @@ async def review_provider(
         if approve:
             values[ProviderProfile.activated_at] = now
         await ProviderProfile.update(values).where(ProviderProfile.id == profile_id)
+        await bump_matching_version(tenant_id)
 
 
 async def load_checks_many(tenant_id: Any, profile_ids: list[Any]) -> dict[str, ProviderChecks]:

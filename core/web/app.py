@@ -32,6 +32,7 @@ from core.catalog.admin import PriceAdmin
 from core.catalog.api import CatalogApi
 from core.db import engine_for, use_engine
 from core.dispatch import pages as dispatch_pages
+from core.dispatch.api import DispatchApi
 from core.ledger import pages as ledger_pages
 from core.ledger.api import LedgerApi
 from core.notifications.ics import booking_ics
@@ -151,6 +152,7 @@ class DoorstepPlugin(InitPlugin):
             booking_admin.BookingAdminPages,
             dispatch_pages.ProviderRoutePage,
             dispatch_pages.DispatchBoard,
+            DispatchApi,
             catalog_pages.CatalogPages,
             accounts_pages.SignInPages,
             account_pages.AccountPages,

@@ -204,7 +204,7 @@ def demo_values() -> list[str]:
 
 
 def test_the_demo_database_file_holds_no_clear_personal_data(cli: Run, install: Install) -> None:
-    assert "6 staff and 8 customers added" in python(install, SEED)
+    assert "10 staff and 8 customers added" in python(install, SEED)
 
     data = database_bytes(install)
 

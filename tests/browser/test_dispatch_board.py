@@ -12,9 +12,10 @@ from pathlib import Path
 import pytest
 from playwright.async_api import BrowserContext, Page, Route, expect
 
+from core.web.tenant import LANG_COOKIE
 from tests.booking.world import World, make_world
 from tests.browser.conftest import PHONE, LiveServer, Problems
-from tests.dispatch.test_pages import book
+from tests.dispatch.test_pages import book, plan
 
 pytestmark = pytest.mark.browser
 TABLET = {**PHONE, "viewport": {"width": 1024, "height": 1366}, "device_scale_factor": 1}
@@ -147,4 +148,38 @@ async def test_the_dispatcher_plans_tomorrow_and_the_provider_and_customer_see_i
     finally:
         for context in (tablet, phone, customer_phone):
             await context.close()
+    assert problems.found == []
+
+
+async def test_the_board_fits_a_phone_without_sideways_scrolling(
+    day, browser, live_server: LiveServer, artifacts: Path
+) -> None:
+    problems = Problems()
+    world: World = day["world"]
+    await plan(world)
+    await book(world, day["other"], "17:30", provider=day["li"], accept=True)  # booked since
+    phone = await browser.new_context(**PHONE)
+    try:
+        board = await open_as(phone, live_server, day["dispatcher"])
+        problems.watch(board)
+        await board.goto(live_server.url("jiejia", f"/admin/dispatch?day={world.local_day()}"))
+        await expect(board.locator(".dp-route")).to_have_count(2)
+        await expect(board.locator(".dp-map svg")).to_be_visible()
+        await expect(board.get_by_role("button", name="插入当前计划")).to_be_visible()
+        await board.screenshot(path=artifacts / "dispatch-board-phone.png", full_page=True)
+        await assert_fits_width(board)
+        map_box = await board.locator(".dp-map svg").bounding_box()
+        assert map_box is not None and map_box["width"] <= PHONE["viewport"]["width"]  # type: ignore[index]
+        # English words are longer: the board still fits
+        await phone.add_cookies(
+            [{"name": LANG_COOKIE, "value": "en", "url": live_server.url("jiejia")}]
+        )
+        await board.reload()
+        await expect(
+            board.get_by_role("button", name="Insert into the running plan")
+        ).to_be_visible()
+        await assert_fits_width(board)
+        await board.screenshot(path=artifacts / "dispatch-board-phone-en.png", full_page=True)
+    finally:
+        await phone.close()
     assert problems.found == []

@@ -72,3 +72,42 @@ async def test_a_provider_s_sos_reaches_the_console_live_and_is_acknowledged(
     finally:
         await provider_ctx.close()
         await officer_ctx.close()
+
+
+async def test_a_customer_s_sos_from_the_booking_page_opens_an_incident(
+    scene: Scene,  # noqa: F811 (the fixture imported above)
+    browser,
+    live_server: LiveServer,
+    artifacts: Path,
+) -> None:
+    from core.safety.tables import Incident
+
+    await scene.move("accepted", ACCEPTED_AT)
+    await scene.move("en_route", EN_ROUTE_AT)
+    problems = Problems()
+    ctx = await browser.new_context(**PHONE)
+    try:
+        await ctx.add_cookies(
+            [
+                {
+                    "name": "doorstep_session",
+                    "value": await start_session(scene.customer, scene.tenant_id),
+                    "url": live_server.url("jiejia"),
+                }
+            ]
+        )
+        page = await ctx.new_page()
+        problems.watch(page)
+        await page.goto(live_server.url("jiejia", f"/bookings/{scene.booking}"))
+        await page.get_by_role("button", name="SOS 求助").click()
+        await expect(page.locator("[data-sos-countdown]")).to_be_visible()
+        await expect(page.get_by_role("heading", name="您的 SOS 已收到")).to_be_visible(
+            timeout=COUNTDOWN_AND_POLL_MS
+        )
+        await page.screenshot(path=artifacts / "sos-sent-customer.png", full_page=True)
+        assert problems.found == []
+    finally:
+        await ctx.close()
+    (incident,) = await scene.rows(Incident)
+    assert (incident["raised_role"], str(incident["raised_by"])) == ("customer", scene.customer)
+    assert str(incident["booking"]) == scene.booking and incident["status"] == "open"

@@ -39,7 +39,7 @@ from litestar.testing import TestClient
 from tests.factories import NOW, TOMORROW, World, at, make_world
 from tests.tenant_access import all_tenants
 
-EXPECTED_ROUTE_METHODS = 395
+EXPECTED_ROUTE_METHODS = 406
 """Every (path, method) pair of ``app.routes`` (OPTIONS included). When you add a route: make
 sure its path parameters are known (``PARAMETERS`` or a ``*_id`` matching a tenant table), then
 update this number."""

@@ -225,6 +225,53 @@ async def test_an_urgent_job_goes_into_the_running_plan_and_the_rest_stays(cast:
     assert "尚未排入计划" not in page
 
 
+async def test_a_job_goes_into_the_running_plan_of_its_district(cast: Day) -> None:
+    world = cast.world
+    first = await book(world, cast.customer_id, "09:00", provider=cast.provider_id, accept=True)
+    before = await plan(world, "浦东新区")
+    urgent = await book(world, cast.other_id, "13:00", point=(31.2090, 121.5450))
+    page = f"{BOARD}?day={cast.day}&area=浦东新区"
+
+    board = cast.dispatcher.get(page).text
+    done = cast.dispatcher.post(
+        page, f"{BOARD}/insert", {"booking_id": urgent, "day": cast.day, "area": "浦东新区"}
+    )
+
+    shows(board, "尚未排入计划", "插入当前计划", 'name="area" value="浦东新区"')
+    assert done.status_code == 303
+    assert parse_qs(urlsplit(done.headers["location"]).query) == {
+        "day": [cast.day], "area": ["浦东新区"], "done": ["inserted"], "job": [urgent],
+    }  # fmt: skip
+    async with tenant_transaction(world.tenant_id):
+        after = await service.stored_plan(world.tenant_id, world.local_day(), "浦东新区")
+        city = await service.stored_plan(world.tenant_id, world.local_day())
+    assert city is None
+    assert after is not None and after["id"] != before["id"]
+    assert routed(after)[first] == routed(before)[first] and urgent in routed(after)
+    shows(cast.dispatcher.get(done.headers["location"]).text, "已插入当前计划", 'class="dp-new"')
+
+
+async def test_a_job_of_another_district_is_not_put_into_a_districts_plan(cast: Day) -> None:
+    world = cast.world
+    await book(world, cast.customer_id, "09:00", provider=cast.provider_id, accept=True)
+    before = await plan(world, "浦东新区")
+    west = await book(
+        world, cast.other_id, "13:00", provider=cast.rival_id, point=(31.2300, 121.4800),
+        district="静安区",
+    )  # fmt: skip
+
+    refused = cast.dispatcher.post(
+        f"{BOARD}?day={cast.day}&area=浦东新区",
+        f"{BOARD}/insert",
+        {"booking_id": west, "day": cast.day, "area": "浦东新区"},
+    )
+
+    assert refused.status_code == 400
+    async with tenant_transaction(world.tenant_id):
+        after = await service.stored_plan(world.tenant_id, world.local_day(), "浦东新区")
+    assert after is not None and after["id"] == before["id"]
+
+
 async def test_inserting_the_same_job_twice_keeps_everyone_else_in_place(cast: Day) -> None:
     world = cast.world
     jobs = [

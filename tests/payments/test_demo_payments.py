@@ -31,7 +31,12 @@ async def test_the_demo_pays_all_but_the_two_latest_completed_bookings_once(
     assert "0 bookings paid through the WeChat Pay stand-in" in second
     jiejia = str(await tenant_row_id("jiejia"))
     async with all_tenants():
-        bookings = await scoped(Booking, jiejia).select().order_by(Booking.starts_at)
+        bookings = (
+            await scoped(Booking, jiejia)
+            .select()
+            .where(Booking.status == "completed")  # not the safety demo's job under way
+            .order_by(Booking.starts_at)
+        )
         payments = await scoped(Payment, jiejia).select()
         captures = (
             await scoped(LedgerJournal, jiejia).select().where(LedgerJournal.kind == "capture")

@@ -40,6 +40,13 @@ def demo_people_values() -> list[str]:
     for staff in (s for group in STAFF.values() for s in group):
         values += [staff.name, staff.email]
     try:
+        from core.safety.demo import CONTACTS
+    except ImportError:  # pragma: no cover (before the safety domain exists)
+        CONTACTS = {}
+    for name, number, _ in (c for group in CONTACTS.values() for c in group.values()):
+        phone(number)  # the emergency contacts of the demo provider and customer
+        values.append(name)
+    try:
         from core.providers.demo import PROVIDERS, id_number_of
     except ImportError:  # pragma: no cover (before the providers domain exists)
         return values

@@ -37,7 +37,8 @@ async def test_the_demo_has_served_bookings_a_complaint_spot_checks_and_public_f
 
     assert "16 served bookings with reviews and complaints added" in first
     assert "0 served bookings with reviews and complaints added" in second
-    assert Counter(b["status"] for b in bookings) == {"completed": 8}
+    # the eight served ones (the safety and dispatch demos add jobs under way and planned)
+    assert Counter(b["status"] for b in bookings)["completed"] == 8
     reviews = await rows_of(Review, jiejia)
     assert len(reviews) == 8 and min(r["rating"] for r in reviews) == 2
     (complaint,) = complaints

@@ -1,0 +1,180 @@
+"""The in-memory candidate index: which providers might serve a point, per tenant and skill.
+
+Matching used to ask the database for every provider of the tenant near the job (a scan of
+``providers_profile``). Each process now keeps, per tenant, the providers' service areas
+(circle and districts) and skills in numpy arrays, and a request asks the database only about
+the providers the index names. The index narrows by skill and area and nothing else: status,
+suspended skills, checks on the job date, working hours and free time are still decided on
+fresh rows by ``core.matching.service.find_candidates``.
+
+Staleness would silently leave providers out, so the index carries the tenant's matching
+version (``MatchingVersion``): every change that can make a provider a candidate or stop being
+one calls ``bump_matching_version`` inside the transaction that makes it (a contract test,
+``tests/contracts/test_matching_version.py``, finds writers to the provider tables that do
+not). A request reads the version first (one query) and rebuilds the index when it differs from
+the one the index was built at; the counter lives in the database, so another process's change
+is seen. A tenant without a version row yet (data loaded around the services) is matched
+through the database alone.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from core.dispatch.schemas import R_EARTH_KM
+from core.matching.tables import MatchingVersion
+from core.providers.tables import ProviderProfile, ProviderSkill
+
+SLACK_KM = 1e-6
+"""Numpy's haversine and ``great_circle_km`` agree to ~1e-12 km: a circle lets through a
+little more than ``in_area`` will (a superset: the exact rule decides)."""
+
+
+async def bump_matching_version(tenant_id: Any) -> None:
+    """Tell every process's candidate index that the tenant's providers changed. Call inside
+    the write transaction of the change (the same commit makes both visible), after it."""
+    # tenant-scope: an upsert of this tenant's own row; row security checks it on PostgreSQL
+    await MatchingVersion.raw(
+        "INSERT INTO matching_version (id, tenant, version) VALUES ({}, {}, 1) "
+        "ON CONFLICT (tenant) DO UPDATE SET version = matching_version.version + 1",
+        str(uuid.uuid4()),
+        str(tenant_id),
+    )
+
+
+async def matching_version(tenant_id: Any) -> tuple[str, int] | None:
+    """The tenant's version: the row's id (a fresh one after the table is emptied) and its
+    count; None when nothing was ever bumped."""
+    row = (
+        await MatchingVersion.select(MatchingVersion.id, MatchingVersion.version)
+        .where(MatchingVersion.tenant == tenant_id)
+        .first()
+    )
+    return (str(row["id"]), int(row["version"])) if row else None
+
+
+def _haversine(lat: np.ndarray, lng: np.ndarray, point: tuple[float, float]) -> np.ndarray:
+    p1, p2 = np.radians(lat), math.radians(point[0])
+    dp, dl = p2 - p1, np.radians(point[1] - lng)
+    a = np.sin(dp / 2) ** 2 + np.cos(p1) * math.cos(p2) * np.sin(dl / 2) ** 2
+    return np.asarray(2 * R_EARTH_KM * np.arcsin(np.sqrt(np.minimum(a, 1.0))))
+
+
+@dataclass
+class CandidateIndex:
+    """One tenant's providers (every status: the index never decides who is active)."""
+
+    key: tuple[str, int]
+    ids: list[str]
+    lat: np.ndarray
+    lng: np.ndarray
+    radius: np.ndarray
+    circle: np.ndarray
+    """Whether the provider gives a circle (centre and radius) at all."""
+    by_skill: dict[str, np.ndarray]
+    """Item ref -> positions of the providers with that skill (suspended or not)."""
+    by_district: dict[str, np.ndarray]
+
+    @classmethod
+    def build(
+        cls, key: tuple[str, int], profiles: list[dict[str, Any]], skills: list[dict[str, Any]]
+    ) -> CandidateIndex:
+        ids = [str(p["id"]) for p in profiles]
+        at = {pid: i for i, pid in enumerate(ids)}
+        n = len(ids)
+        lat, lng = np.full(n, np.nan), np.full(n, np.nan)
+        radius = np.zeros(n)
+        districts: dict[str, list[int]] = {}
+        for i, p in enumerate(profiles):
+            if p["area_lat"] is not None and p["area_lng"] is not None:
+                lat[i], lng[i] = p["area_lat"], p["area_lng"]
+            radius[i] = p["area_radius_km"] or 0.0
+            for d in {d for d in (p["area_districts"] or "").split(",") if d}:
+                districts.setdefault(d, []).append(i)
+        by_skill: dict[str, list[int]] = {}
+        for s in skills:
+            position = at.get(str(s["provider"]))
+            if position is not None:
+                by_skill.setdefault(s["item_ref"], []).append(position)
+        return cls(
+            key=key,
+            ids=ids,
+            lat=lat,
+            lng=lng,
+            radius=radius,
+            circle=~np.isnan(lat),
+            by_skill={ref: np.unique(np.array(v, dtype=np.int64)) for ref, v in by_skill.items()},
+            by_district={d: np.array(sorted(v), dtype=np.int64) for d, v in districts.items()},
+        )
+
+    def near(self, refs: list[str], point: tuple[float, float], district: str) -> list[str]:
+        """Providers with every skill whose circle holds the point (great circle, with
+        ``SLACK_KM``) or whose districts name ``district``: a superset of ``in_area``."""
+        members: np.ndarray | None = None
+        for ref in refs:
+            has = self.by_skill.get(ref)
+            if has is None:
+                return []
+            members = has if members is None else np.intersect1d(members, has)
+        if members is None or len(members) == 0:
+            return []
+        inside = self.circle[members].copy()
+        if inside.any():
+            km = _haversine(self.lat[members[inside]], self.lng[members[inside]], point)
+            inside[inside] = km <= self.radius[members[inside]] + SLACK_KM
+        if district and (in_district := self.by_district.get(district)) is not None:
+            inside |= np.isin(members, in_district, assume_unique=True)
+        return [self.ids[i] for i in members[inside]]
+
+
+_INDEXES: dict[str, CandidateIndex] = {}
+_LOCKS: dict[str, tuple[asyncio.AbstractEventLoop, asyncio.Lock]] = {}
+
+
+def _lock(tenant: str) -> asyncio.Lock:
+    """One rebuild at a time per tenant (requests arriving meanwhile wait for it)."""
+    loop = asyncio.get_running_loop()
+    held = _LOCKS.get(tenant)
+    if held is None or held[0] is not loop:
+        held = _LOCKS[tenant] = (loop, asyncio.Lock())
+    return held[1]
+
+
+async def candidate_index(tenant_id: Any) -> CandidateIndex | None:
+    """The tenant's index, rebuilt first when its version moved; None while the tenant has no
+    version yet. Reads the version before the rows, so an index is never older than its key."""
+    key = await matching_version(tenant_id)
+    if key is None:
+        return None
+    tenant = str(tenant_id)
+    cached = _INDEXES.get(tenant)
+    if cached is not None and cached.key == key:
+        return cached
+    async with _lock(tenant):
+        cached = _INDEXES.get(tenant)
+        if cached is not None and cached.key == key:
+            return cached
+        profiles = await ProviderProfile.select(
+            ProviderProfile.id,
+            ProviderProfile.area_lat,
+            ProviderProfile.area_lng,
+            ProviderProfile.area_radius_km,
+            ProviderProfile.area_districts,
+        ).where(ProviderProfile.tenant == tenant_id)
+        skills = await ProviderSkill.select(ProviderSkill.provider, ProviderSkill.item_ref).where(
+            ProviderSkill.tenant == tenant_id
+        )
+        index = CandidateIndex.build(key, profiles, skills)
+        _INDEXES[tenant] = index
+        return index
+
+
+def forget_indexes() -> None:
+    """Drop every cached index (the next request per tenant rebuilds)."""
+    _INDEXES.clear()

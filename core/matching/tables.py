@@ -1,0 +1,17 @@
+"""The per-tenant matching version: bumped with every change that can make a provider a
+candidate or stop being one, so each process's in-memory candidate index knows it is stale."""
+
+from __future__ import annotations
+
+import uuid
+
+from piccolo.columns import UUID, BigInt, ForeignKey
+from piccolo.table import Table
+
+from core.tenancy.tables import TenantRow
+
+
+class MatchingVersion(Table, tablename="matching_version"):
+    id = UUID(primary_key=True, default=uuid.uuid4)
+    tenant = ForeignKey(references=TenantRow, null=False, unique=True)
+    version = BigInt(default=0)

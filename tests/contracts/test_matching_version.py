@@ -1,0 +1,180 @@
+"""Contract: every writer to the provider tables bumps the tenant's matching version.
+
+Matching keeps an in-memory candidate index per process (``core.matching.index``), rebuilt
+when the tenant's matching version moves. A change to a provider's profile or skills that does
+not call ``bump_matching_version`` in the same function (inside its write transaction) would
+leave the index stale and silently keep the provider out of matching. This scan finds, in
+``core``, ``plugins`` and ``cli``, every insert, update, delete or raw query on
+``ProviderProfile`` or ``ProviderSkill`` (directly or through ``scoped(...)``) and every row
+built with ``ProviderProfile(...)`` / ``ProviderSkill(...)``, and requires a
+``bump_matching_version(...)`` call in the enclosing function.
+
+Exempt: updates that set only ranking columns (read fresh on every request, never by the
+index), and lines carrying ``# matching-version: <why>`` (or the line above).
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+SCANNED = ("core", "plugins", "cli")
+SKIPPED_PARTS = {"piccolo_migrations", "rls_migrations"}
+TABLES = {"ProviderProfile", "ProviderSkill"}
+WRITES = {"insert", "update", "delete", "raw"}
+RANKING_ONLY = {"quality_score", "rating_sum", "rating_count", "jobs_done"}
+"""Columns matching reads for the score alone, from the database on every request."""
+BUMP = "bump_matching_version"
+WAIVER = "# matching-version:"
+
+
+@dataclass(frozen=True)
+class Writer:
+    path: str
+    line: int
+    function: str
+    code: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line} in {self.function}(): {self.code}"
+
+
+def _table_of(node: ast.AST) -> str | None:
+    """``ProviderProfile`` for ``ProviderProfile`` and ``scoped(ProviderProfile, t)``."""
+    if isinstance(node, ast.Name) and node.id in TABLES:
+        return node.id
+    if (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id == "scoped"
+        and node.args
+        and isinstance(node.args[0], ast.Name)
+        and node.args[0].id in TABLES
+    ):
+        return node.args[0].id
+    return None
+
+
+def _ranking_only(call: ast.Call) -> bool:
+    """``X.update({X.quality_score: ...})``: every key a ranking column."""
+    if call.func.attr != "update" or len(call.args) != 1:  # type: ignore[attr-defined]
+        return False
+    values = call.args[0]
+    return (
+        isinstance(values, ast.Dict)
+        and bool(values.keys)
+        and all(isinstance(k, ast.Attribute) and k.attr in RANKING_ONLY for k in values.keys)
+    )
+
+
+def _writes(function: ast.AST) -> list[ast.Call]:
+    found = []
+    for node in ast.walk(function):
+        if not isinstance(node, ast.Call):
+            continue
+        if isinstance(node.func, ast.Name) and node.func.id in TABLES:
+            found.append(node)  # a row built to be saved or inserted
+        elif (
+            isinstance(node.func, ast.Attribute)
+            and node.func.attr in WRITES
+            and _table_of(node.func.value) is not None
+            and not _ranking_only(node)
+        ):
+            found.append(node)
+    return found
+
+
+def _bumps(function: ast.AST) -> bool:
+    return any(
+        isinstance(node, ast.Call)
+        and (
+            (isinstance(node.func, ast.Name) and node.func.id == BUMP)
+            or (isinstance(node.func, ast.Attribute) and node.func.attr == BUMP)
+        )
+        for node in ast.walk(function)
+    )
+
+
+def scan_source(source: str, path: str) -> list[Writer]:
+    tree = ast.parse(source)
+    lines = source.splitlines()
+    found = []
+    functions = [n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)]
+    for function in functions:
+        inner = {id(c) for f in ast.walk(function) if f is not function for c in _nested(f)}
+        for call in _writes(function):
+            if id(call) in inner:
+                continue  # judged with the nested function it belongs to
+            here = lines[call.lineno - 1]
+            above = lines[call.lineno - 2] if call.lineno >= 2 else ""
+            if WAIVER in here or above.strip().startswith(WAIVER) or _bumps(function):
+                continue
+            found.append(Writer(path, call.lineno, function.name, here.strip()))
+    return found
+
+
+def _nested(node: ast.AST) -> list[ast.AST]:
+    if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+        return list(ast.walk(node))
+    return []
+
+
+def application_files() -> list[Path]:
+    return [
+        path
+        for top in SCANNED
+        for path in sorted((ROOT / top).rglob("*.py"))
+        if SKIPPED_PARTS.isdisjoint(path.parts) and path.name != "tables.py"
+    ]
+
+
+def test_every_writer_to_the_provider_tables_bumps_the_matching_version() -> None:
+    found = [
+        writer
+        for path in application_files()
+        for writer in scan_source(path.read_text(), str(path.relative_to(ROOT)))
+    ]
+    assert not found, (
+        "These change providers without bump_matching_version() in the same function "
+        "(inside the write transaction), so matching's candidate index would not see them:\n"
+        + "\n".join(map(str, found))
+    )
+
+
+def test_the_scan_finds_a_writer_that_does_not_bump() -> None:
+    source = """
+async def move(tenant_id, pid):
+    async with write_transaction():
+        await ProviderProfile.update({ProviderProfile.area_lat: 31.2}).where(x)
+
+async def add_skill(tenant_id, pid):
+    await ProviderSkill.insert(ProviderSkill(tenant=tenant_id, provider=pid, item_ref="a"))
+
+async def suspend(tenant_id, pid):
+    await scoped(ProviderProfile, tenant_id).update({ProviderProfile.status: "x"}).where(y)
+"""
+    assert [(w.function, w.line) for w in scan_source(source, "x.py")] == [
+        ("move", 4),
+        ("add_skill", 7),
+        ("add_skill", 7),
+        ("suspend", 10),
+    ]
+
+
+def test_the_scan_accepts_a_bump_ranking_columns_and_a_waiver() -> None:
+    source = """
+async def move(tenant_id, pid):
+    async with write_transaction():
+        await ProviderProfile.update({ProviderProfile.area_lat: 31.2}).where(x)
+        await bump_matching_version(tenant_id)
+
+async def rate(pid):
+    await ProviderProfile.update({ProviderProfile.rating_sum: 5, ProviderProfile.rating_count: 1})
+
+async def load(pid):
+    # matching-version: the loader bumps once at the end
+    await ProviderSkill.insert(*rows)
+"""
+    assert scan_source(source, "x.py") == []
