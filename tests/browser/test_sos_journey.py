@@ -62,6 +62,10 @@ async def test_a_provider_s_sos_reaches_the_console_live_and_is_acknowledged(
 
         await expect(banner).to_be_visible(timeout=COUNTDOWN_AND_POLL_MS)
         await expect(banner).to_contain_text("SOS：1 个事件等待确认")
+        # The list under the banner shows it too, without the officer reloading.
+        await expect(officer.locator("[data-incident-list] tbody a")).to_have_count(
+            1, timeout=COUNTDOWN_AND_POLL_MS
+        )
         await officer.screenshot(path=artifacts / "sos-console-banner.png", full_page=True)
         await banner.get_by_role("link", name="打开").click()
         await officer.get_by_role("button", name="确认接手").click()

@@ -129,6 +129,11 @@
             text.textContent = banner.dataset.template.replace("%(n)s", data.count);
             link.href = "/admin/safety/" + data.incidents[0].id;
           }
+          // On the incident list, a new incident shows in the list too, not only the banner.
+          var list = document.querySelector("[data-incident-list]");
+          if (list && data.incidents.some(function (i) {
+            return list.dataset.incidentList.split(" ").indexOf(i.id) < 0;
+          })) { window.location.reload(); }
         }).catch(function () {})
         .then(function () { window.setTimeout(check, 5000); });
     };
