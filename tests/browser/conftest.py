@@ -150,9 +150,11 @@ class Problems:
         page.on("requestfailed", self._on_request_failed)
 
     def _on_request_failed(self, request: Any) -> None:
-        # A fetch still under way when the page navigates (a live price quote, a status poll)
-        # is aborted by the browser: the person sees nothing wrong, so that is not a problem.
-        if request.resource_type in ("fetch", "xhr") and "ERR_ABORTED" in (request.failure or ""):
+        # A request still under way when the page navigates (a live price quote, a status poll,
+        # an image not yet loaded) is aborted by the browser itself: the person sees nothing
+        # wrong. A server error still shows (the response handler above) and so does any other
+        # network failure.
+        if "ERR_ABORTED" in (request.failure or ""):
             return
         self.found.append(f"request failed: {request.url} {request.failure}")
 
