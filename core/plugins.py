@@ -50,6 +50,10 @@ class DoorstepPluginManager(pluggy.PluginManager):
         """Installed verticals by slug."""
         return {slug: vertical for slug, (_, vertical) in self._vertical_owners.items()}
 
+    def vertical_labels(self, tenant: Tenant, locale: str) -> dict[str, str]:
+        """Each installed vertical's name in ``locale`` (``家政保洁``), by slug, for pages."""
+        return {slug: tenant.config.text(v.label, locale) for slug, v in self.verticals.items()}
+
     @cached_property
     def _vertical_owners(self) -> dict[str, tuple[object, Vertical]]:
         owners: dict[str, tuple[object, Vertical]] = {}

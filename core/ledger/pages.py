@@ -26,7 +26,7 @@ from core.tenancy.scoped import scoped, within_tenant
 from core.web.admin import render_admin
 from core.web.auth import require_kind, require_roles
 from core.web.templating import render_page
-from core.web.tenant import request_tenant
+from core.web.tenant import request_locale, request_tenant
 
 FINANCE_ROLES = ("admin",)
 RANGES = (7, 30, 90)
@@ -203,6 +203,9 @@ class FinancePages(Controller):
                 chart("payables", labels, series.payables),
             ],
             "settlements": await recent_settlements(tenant_id),
+            "vertical_names": request.app.state.doorstep.plugins.vertical_labels(
+                tenant, request_locale(request, tenant)
+            ),
         }
         return render_admin(request, tenant, "admin/finance.html", context)
 

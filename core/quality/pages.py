@@ -396,9 +396,8 @@ class PublicQualityPages(Controller):
                 (r, cards[r["key"]]) for r in rows if r["scope"] == "provider" and r["key"] in cards
             ],
             "min_sample": tenant.config.policies.quality.public_min_sample,
-            "labels": {
-                slug: tenant.config.text(vertical.label, request_locale(request, tenant))
-                for slug, vertical in request.app.state.doorstep.plugins.verticals.items()
-            },
+            "labels": request.app.state.doorstep.plugins.vertical_labels(
+                tenant, request_locale(request, tenant)
+            ),
         }
         return render_page(request, tenant, "quality/public.html", context)

@@ -119,8 +119,29 @@ async def test_statement_downloads(site: Site) -> None:
 @pytest.mark.parametrize(
     ("lang", "texts"),
     [
-        ("zh_CN", ["财务", "营业额（客户支付）", "¥258.00", "¥46.44", "<svg", "尚未进行结算。"]),
-        ("en", ["Finance", "Revenue (paid by customers)", "258.00", "Refunds per day", "<svg"]),
+        (
+            "zh_CN",
+            [
+                "财务",
+                "营业额（客户支付）",
+                "¥258.00",
+                "¥46.44",
+                "<svg",
+                "尚未进行结算。",
+                "<td>家政保洁</td>",
+            ],
+        ),
+        (
+            "en",
+            [
+                "Finance",
+                "Revenue (paid by customers)",
+                "258.00",
+                "Refunds per day",
+                "<svg",
+                "<td>Housekeeping</td>",
+            ],
+        ),
     ],
 )
 async def test_the_finance_dashboard(site: Site, lang: str, texts: list[str]) -> None:
