@@ -19,13 +19,12 @@ $(STAMP): pyproject.toml | $(BIN)/python
 demo: $(STAMP)
 	$(BIN)/doorstep demo --port $(PORT)
 
-# The suite runs on SQLite, then the database tests run again on a throwaway PostgreSQL
-# cluster that the tests start themselves (tests/pg_cluster.py).
+# The suite runs on SQLite and, at the same time, the database tests run again on a throwaway
+# PostgreSQL cluster that the tests start themselves (tests/pg_cluster.py); see .ci/pytest-both.
 test: $(STAMP)
 	$(BIN)/ruff check core plugins cli tests
 	$(BIN)/mypy
-	$(BIN)/pytest
-	$(BIN)/pytest -m db --engine=postgres
+	PYTEST=$(BIN)/pytest .ci/pytest-both
 
 clean:
 	rm -rf $(VENV) var/*.sqlite3* var/cache

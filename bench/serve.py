@@ -1,13 +1,40 @@
 """The ASGI app for the booking benchmark's server process (``uvicorn --factory``): the real
 ``create_app``, configured from the environment the benchmark sets (``DOORSTEP_VAR``,
-``DATABASE_URL``, the data keys)."""
+``DATABASE_URL``, the data keys).
+
+``DOORSTEP_BENCH_PROFILE=path.txt``: sample the server with pyinstrument while it runs and
+write the call tree there when it shuts down (where the time of a request goes).
+"""
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import Any
 
 
 def app() -> Any:
     from core.web.app import create_app
 
-    return create_app()
+    application = create_app()
+    target = os.environ.get("DOORSTEP_BENCH_PROFILE")
+    if not target:
+        return application
+    from pyinstrument import Profiler
+
+    profiler = Profiler(interval=0.001, async_mode="disabled")
+    profiler.start()
+
+    async def profiled(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "lifespan":
+            return await application(scope, receive, send)
+
+        async def sending(message: Any) -> None:
+            if message["type"] == "lifespan.shutdown.complete" and profiler.is_running:
+                profiler.stop()
+                Path(target).write_text(profiler.output_text(unicode=True))
+            await send(message)
+
+        return await application(scope, receive, sending)
+
+    return profiled

@@ -26,6 +26,11 @@ from piccolo.engine.sqlite import SQLiteEngine, SQLiteTransaction, TransactionTy
 
 DEFAULT_POOL_SIZE = 8
 """Connections per SQLite file and event loop (each is a thread); PostgreSQL's default."""
+MMAP_BYTES = 1 << 30
+"""SQLite reads the file through a memory map (up to 1 GiB, shared by every connection
+through the OS page cache) instead of a ``read`` system call per page: a query that visits
+rows scattered over a large file (matching reads a few hundred providers' rows) runs about
+three times faster. Writes still go through the WAL."""
 
 
 class _Pool:
@@ -95,6 +100,7 @@ class _Pool:
 async def _connect(kwargs: dict[str, Any]) -> Any:
     connection = InLoopConnection(kwargs)
     await connection.execute("PRAGMA foreign_keys = 1")
+    await connection.execute(f"PRAGMA mmap_size = {MMAP_BYTES}")
     return connection
 
 

@@ -13,8 +13,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from piccolo.columns.combination import WhereRaw
-
+from core import rawsql
 from core.booking.states import HOLDING_STATES
 from core.booking.tables import Booking, BookingTransition
 from core.catalog.model import TenantCatalog
@@ -23,7 +22,7 @@ from core.dispatch.schemas import great_circle_km
 from core.matching.index import candidate_index
 from core.matching.schemas import MatchCandidate
 from core.privacy import service as privacy
-from core.providers.service import works_at
+from core.providers.service import parsed_json, works_at
 from core.providers.tables import ProviderProfile, ProviderSkill
 from core.tenancy.model import Tenant
 from core.tenancy.schema import BookingPolicy
@@ -180,70 +179,58 @@ def clear_of(
 
 async def _reliability(tenant_id: Any, ids: list[Any], since: datetime) -> dict[str, float]:
     """Acceptance (accepted / offers answered or expired), smoothed towards 0.9."""
-    rows = await BookingTransition.select(
-        BookingTransition.booking.provider, BookingTransition.to_state
-    ).where(
-        (BookingTransition.tenant == tenant_id)
-        & (BookingTransition.at >= since)
-        & BookingTransition.booking.provider.is_in(ids)
-        & BookingTransition.to_state.is_in(["accepted", "declined", "expired"])
+    if not ids:
+        return {}
+    among, values = rawsql.ids_in(Booking, "b.provider", ids)
+    rows = await rawsql.select(
+        BookingTransition,
+        f"SELECT {rawsql.text_id('b.provider', 'provider')}, t.to_state "  # noqa: S608
+        "FROM booking_transition t JOIN booking_booking b ON b.id = t.booking "
+        f"WHERE t.tenant = {{}} AND t.at >= {{}} AND {among} "
+        "AND t.to_state IN ('accepted', 'declined', 'expired')",
+        str(tenant_id),
+        since,
+        values,
     )
     counts: dict[str, list[int]] = {}
     for row in rows:
-        tally = counts.setdefault(str(row["booking.provider"]), [0, 0])
+        tally = counts.setdefault(row["provider"], [0, 0])
         tally[1] += 1
         tally[0] += row["to_state"] == "accepted"
     return {pid: (accepted + 0.9 * 5) / (total + 5) for pid, (accepted, total) in counts.items()}
 
 
 PROFILE_COLUMNS = (
-    ProviderProfile.id,
-    ProviderProfile.area_lat,
-    ProviderProfile.area_lng,
-    ProviderProfile.area_radius_km,
-    ProviderProfile.area_districts,
-    ProviderProfile.working_hours,
-    ProviderProfile.days_off,
-    ProviderProfile.quality_score,
-    ProviderProfile.rating_sum,
-    ProviderProfile.rating_count,
+    "area_lat, area_lng, area_radius_km, area_districts, working_hours, days_off, "
+    "quality_score, rating_sum, rating_count"
 )
 KM_PER_DEGREE = 111.195
-IN_SLICE = 10_000
-"""Provider ids named by the candidate index, per query."""
 
 
-def _may_serve(point: tuple[float, float], district: str) -> WhereRaw:
+def _may_serve(point: tuple[float, float], district: str) -> tuple[str, list[Any]]:
     """SQL prefilter for ``in_area``, on both engines: the circle by a flat-earth distance with
     5 % and 1 km to spare (never stricter than the great circle up to 50 km radius, away from
     the poles and the antimeridian), or a district named in the list (``LIKE``: a superset)."""
     lat, lng = point
     kx = KM_PER_DEGREE * math.cos(math.radians(lat))
-    dy = f'(("providers_profile"."area_lat" - {{}}) * {KM_PER_DEGREE})'
-    dx = f'(("providers_profile"."area_lng" - {{}}) * {kx!r})'
-    reach = '("providers_profile"."area_radius_km" * 1.05 + 1.0)'
-    return WhereRaw(
-        '(("providers_profile"."area_lat" IS NOT NULL AND "providers_profile"."area_lng" '
-        f"IS NOT NULL AND {dy} * {dy} + {dx} * {dx} <= {reach} * {reach}) OR "
-        '({} <> \'\' AND "providers_profile"."area_districts" LIKE {}))',
-        lat,
-        lat,
-        lng,
-        lng,
-        district,
-        f"%{district}%",
+    dy = f"((area_lat - {{}}) * {KM_PER_DEGREE})"
+    dx = f"((area_lng - {{}}) * {kx!r})"
+    reach = "(area_radius_km * 1.05 + 1.0)"
+    return (
+        "((area_lat IS NOT NULL AND area_lng IS NOT NULL "
+        f"AND {dy} * {dy} + {dx} * {dx} <= {reach} * {reach}) "
+        "OR ({} <> '' AND area_districts LIKE {}))",
+        [lat, lat, lng, lng, district, f"%{district}%"],
     )
 
 
-def _has_skill(ref: str) -> WhereRaw:
+def _has_skill(ref: str) -> tuple[str, list[Any]]:
     """The provider has the item and is not suspended from it (an ``EXISTS`` on the skill's
     provider index: cheap per provider, whatever the size of the tenant)."""
-    return WhereRaw(
-        "EXISTS (SELECT 1 FROM providers_skill s "
-        'WHERE s.provider = "providers_profile"."id" AND s.item_ref = {} '
-        "AND s.suspended = {})",
-        ref,
-        False,
+    return (
+        "EXISTS (SELECT 1 FROM providers_skill s WHERE s.provider = providers_profile.id "
+        "AND s.item_ref = {} AND s.suspended = {})",
+        [ref, False],
     )
 
 
@@ -260,18 +247,46 @@ def _could_come(
     return works_at(profile, job.starts_at.astimezone(tz)) and works_at(profile, end.astimezone(tz))
 
 
-def _no_overlapping_hold(start: datetime, end: datetime, ignore: str | None) -> WhereRaw:
+def _no_overlapping_hold(
+    start: datetime, end: datetime, ignore: str | None
+) -> tuple[str, list[Any]]:
     """No holding booking of the provider overlaps ``start``..``end`` (the job with its
     buffers): the same test as ``fits``, done by the database with its provider index."""
     states = ", ".join(f"'{s}'" for s in sorted(HOLDING_STATES))
     sql = (
         "NOT EXISTS (SELECT 1 FROM booking_booking b "  # noqa: S608 - values are parameters
-        'WHERE b.provider = "providers_profile"."id" '
+        "WHERE b.provider = providers_profile.id "
         f"AND b.status IN ({states}) AND b.hold_start < {{}} AND b.hold_end > {{}}"
     )
     if ignore is None:
-        return WhereRaw(sql + ")", end, start)
-    return WhereRaw(sql + " AND b.id <> {})", end, start, ignore)
+        return sql + ")", [end, start]
+    return sql + " AND b.id <> {})", [end, start, ignore]
+
+
+async def _profiles(
+    tenant_id: str, named: list[str] | None, conditions: list[tuple[str, list[Any]]]
+) -> list[dict[str, Any]]:
+    """Active profiles of the tenant meeting every condition, among ``named`` if given; the
+    JSON columns parsed once (``works_at`` reads them several times per provider)."""
+    where = ["tenant = {}", "status = 'active'"]
+    args: list[Any] = [str(tenant_id)]
+    if named is not None:
+        among, ids = rawsql.ids_in(ProviderProfile, "id", named)
+        where.append(among)
+        args.append(ids)
+    for sql, values in conditions:
+        where.append(sql)
+        args += values
+    rows = await rawsql.select(
+        ProviderProfile,
+        f"SELECT {rawsql.text_id('id', 'id')}, {PROFILE_COLUMNS} "  # noqa: S608
+        f"FROM providers_profile WHERE {' AND '.join(where)}",
+        *args,
+    )
+    for row in rows:
+        row["working_hours"] = parsed_json(row["working_hours"], {})
+        row["days_off"] = parsed_json(row["days_off"], [])
+    return rows
 
 
 @within_tenant
@@ -309,40 +324,27 @@ async def find_candidates(
     # area may hold the point; one query then narrows the field before anything is loaded per
     # provider: active, every skill (not suspended), possibly inside the area, no overlapping
     # hold. The exact rules below decide; these conditions only ever let through more than
-    # they should.
-    condition = (
-        (ProviderProfile.tenant == tenant_id)
-        & (ProviderProfile.status == "active")
-        & _may_serve(job.point, job.district)
-        & _no_overlapping_hold(hold_start, hold_end, ignore_booking)
-    )
-    for ref in refs:
-        condition &= _has_skill(ref)
-    named: list[Any] = [None]
+    # they should. Cheapest first: the profile row's rules, then the day's bookings (free and
+    # time to travel), then the checks of those still in, then the ranking.
+    conditions = [
+        _may_serve(job.point, job.district),
+        _no_overlapping_hold(hold_start, hold_end, ignore_booking),
+        *(_has_skill(ref) for ref in refs),
+    ]
+    named: list[str] | None = None
     if only is not None:
-        named = [ProviderProfile.id == only]
+        named = [only]
     elif (index := await candidate_index(tenant_id)) is not None:
-        near = [pid for pid in index.near(refs, job.point, job.district) if pid not in skip]
-        # In slices: SQLite takes at most 32,766 parameters in one statement.
-        named = [
-            ProviderProfile.id.is_in(near[at : at + IN_SLICE])
-            for at in range(0, len(near), IN_SLICE)
-        ]
+        named = [pid for pid in index.near(refs, job.point, job.district) if pid not in skip]
+        if not named:
+            return []
     profiles = [
         p
-        for ids in named
-        for p in await ProviderProfile.select(*PROFILE_COLUMNS).where(
-            condition if ids is None else condition & ids
-        )
-        if str(p["id"]) not in skip and _could_come(p, job, tz, radius_km)
+        for p in await _profiles(tenant_id, named, conditions)
+        if p["id"] not in skip and _could_come(p, job, tz, radius_km)
     ]
     if not profiles:
         return []
-    checks = await load_checks_many(tenant_id, [p["id"] for p in profiles])
-    requirements = {
-        ref: item_requirements(plugins, tenant, i) for ref, i in zip(refs, items, strict=True) if i
-    }
-    course = course_for(plugins, tenant, item.vertical)
     # Certificates run through a local date: the job's date is the tenant's, not UTC's.
     job_date = job.starts_at.astimezone(tz).date()
     day_start = _local_day_start(tenant, job.starts_at)
@@ -350,31 +352,11 @@ async def find_candidates(
     by_provider = await _bookings_around(
         tenant_id, [p["id"] for p in profiles], day_start, ignore_booking
     )
-    reliability = (
-        await _reliability(tenant_id, [p["id"] for p in profiles], now - timedelta(days=90))
-        if ranking
-        else {}
-    )
-    hooks = plugins.for_tenant(tenant)
-    found: list[Candidate] = []
+    free: list[tuple[dict[str, Any], float, float, DayBookings, tuple[float, float] | None]] = []
     for profile in profiles:
-        pid = str(profile["id"])
+        pid = profile["id"]
         inside, km = in_area(profile, job.point, job.district)
         if not inside or (radius_km is not None and km > radius_km):
-            continue
-        state = checks.get(pid)
-        if state is None or not all(
-            eligibility(
-                state,
-                ref,
-                needed,
-                on=job.starts_at,
-                course=course,
-                context=job.context,
-                today=job_date,
-            ).ok
-            for ref, needed in requirements.items()
-        ):
             continue
         day = DayBookings(by_provider.get(pid, []), tenant_id)
         home = home_point(profile, policy, job.district)
@@ -388,8 +370,41 @@ async def find_candidates(
             home,
             policy.district_travel_minutes,
         )
-        if not ok:
-            continue
+        if ok:
+            free.append((profile, km, minutes, day, home))
+    if not free:
+        return []
+    checks = await load_checks_many(tenant_id, [f[0]["id"] for f in free])
+    requirements = {
+        ref: item_requirements(plugins, tenant, i) for ref, i in zip(refs, items, strict=True) if i
+    }
+    course = course_for(plugins, tenant, item.vertical)
+    eligible = [
+        f
+        for f in free
+        if (state := checks.get(f[0]["id"])) is not None
+        and all(
+            eligibility(
+                state,
+                ref,
+                needed,
+                on=job.starts_at,
+                course=course,
+                context=job.context,
+                today=job_date,
+            ).ok
+            for ref, needed in requirements.items()
+        )
+    ]
+    reliability = (
+        await _reliability(tenant_id, [f[0]["id"] for f in eligible], now - timedelta(days=90))
+        if ranking and eligible
+        else {}
+    )
+    hooks = plugins.for_tenant(tenant)
+    found: list[Candidate] = []
+    for profile, km, minutes, day, home in eligible:
+        pid = profile["id"]
         load_today = sum(1 for row in day.rows if day_start <= row["starts_at"] < day_end)
         rating = (RATING_PRIOR_MEAN * RATING_PRIOR_WEIGHT + profile["rating_sum"]) / (
             RATING_PRIOR_WEIGHT + profile["rating_count"]
@@ -455,25 +470,25 @@ async def _bookings_around(
     tenant_id: Any, provider_ids: list[Any], day_start: datetime, ignore_booking: str | None
 ) -> dict[str, list[dict[str, Any]]]:
     """The providers' holding bookings of the job's local day, half a day either side."""
-    rows = await Booking.select(
-        Booking.id,
-        Booking.provider,
-        Booking.starts_at,
-        Booking.ends_at,
-        Booking.hold_start,
-        Booking.hold_end,
-        Booking.point_enc,
-    ).where(
-        (Booking.tenant == tenant_id)
-        & Booking.provider.is_in(provider_ids)
-        & Booking.status.is_in(list(HOLDING_STATES))
-        & (Booking.hold_end > day_start - timedelta(hours=12))
-        & (Booking.hold_start < day_start + timedelta(hours=36))
+    if not provider_ids:
+        return {}
+    among, ids = rawsql.ids_in(Booking, "provider", provider_ids)
+    states = ", ".join(f"'{s}'" for s in sorted(HOLDING_STATES))
+    rows = await rawsql.select(
+        Booking,
+        f"SELECT {rawsql.text_id('id', 'id')}, {rawsql.text_id('provider', 'provider')}, "  # noqa: S608
+        "starts_at, ends_at, hold_start, hold_end, point_enc FROM booking_booking "
+        f"WHERE tenant = {{}} AND {among} AND status IN ({states}) "
+        "AND hold_end > {} AND hold_start < {}",
+        str(tenant_id),
+        ids,
+        day_start - timedelta(hours=12),
+        day_start + timedelta(hours=36),
     )
     by_provider: dict[str, list[dict[str, Any]]] = {}
     for row in rows:
-        if ignore_booking is None or str(row["id"]) != ignore_booking:
-            by_provider.setdefault(str(row["provider"]), []).append(row)
+        if ignore_booking is None or row["id"] != ignore_booking:
+            by_provider.setdefault(row["provider"], []).append(row)
     return by_provider
 
 

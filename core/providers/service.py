@@ -194,8 +194,8 @@ async def save_availability(
 
 def works_at(profile: dict[str, Any], local: datetime) -> bool:
     """Whether a local (tenant time zone) moment is inside the provider's working hours."""
-    hours = _json(profile["working_hours"], {})
-    if local.date().isoformat() in _json(profile["days_off"], []):
+    hours = parsed_json(profile["working_hours"], {})
+    if local.date().isoformat() in parsed_json(profile["days_off"], []):
         return False
     span = hours.get(WEEKDAYS[local.weekday()])
     if not span:
@@ -203,7 +203,8 @@ def works_at(profile: dict[str, Any], local: datetime) -> bool:
     return time.fromisoformat(span[0]) <= local.time() < time.fromisoformat(span[1])
 
 
-def _json(value: Any, default: Any) -> Any:
+def parsed_json(value: Any, default: Any) -> Any:
+    """A JSON column as Python (SQLite and some drivers give text; parsed values pass)."""
     import json
 
     if isinstance(value, str):

@@ -11,7 +11,7 @@ from litestar import Response
 from core.privacy import service as privacy
 from core.privacy.masking import mask_id_number
 from core.providers import storage
-from core.providers.service import LANGUAGES, WEEKDAYS
+from core.providers.service import LANGUAGES, WEEKDAYS, parsed_json
 from core.providers.storage import PRIVATE_TTL, signed_url
 from core.providers.web import JOIN, ProviderRequest, go, verifiers_of
 from core.verification.certificates import certificate_label
@@ -19,14 +19,6 @@ from core.verification.tables import IdentityRecord
 
 DEFAULT_HOURS = {day: ["08:00", "18:00"] for day in WEEKDAYS[:6]}
 HALF_HOURS = [f"{h:02d}:{m:02d}" for h in range(5, 24) for m in (0, 30)]
-
-
-def _json(value: Any, default: Any) -> Any:
-    import json
-
-    if isinstance(value, str):
-        return json.loads(value) if value else default
-    return value if value is not None else default
 
 
 def profile_values(row: dict[str, Any], tenant_id: str) -> dict[str, Any]:
@@ -78,9 +70,9 @@ async def show(
         ]
         context["chosen"] = (values or {}).get("skills", page.state.skills)
     elif step == "hours":
-        saved_hours = _json(page.state.profile["working_hours"], {})
+        saved_hours = parsed_json(page.state.profile["working_hours"], {})
         context["hours"] = (values or {}).get("hours") or saved_hours or DEFAULT_HOURS
-        context["days_off"] = (values or {}).get("days_off") or _json(
+        context["days_off"] = (values or {}).get("days_off") or parsed_json(
             page.state.profile["days_off"], []
         )
         context["weekdays"] = WEEKDAYS

@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from core import rawsql
 from core.db import write_transaction
 from core.matching.index import bump_matching_version
 from core.privacy import service as privacy
@@ -780,40 +781,42 @@ async def review_provider(
 
 
 async def load_checks_many(tenant_id: Any, profile_ids: list[Any]) -> dict[str, ProviderChecks]:
-    """``load_checks`` for many providers in five queries (matching ranks many at once)."""
+    """``load_checks`` for many providers in five hand-written queries (matching ranks many at
+    once; ``core.rawsql``: one parameter for the whole id list, ids read as text)."""
     if not profile_ids:
         return {}
-    ids = list(profile_ids)
-    profiles = await ProviderProfile.select(ProviderProfile.id, ProviderProfile.status).where(
-        (ProviderProfile.tenant == tenant_id) & ProviderProfile.id.is_in(ids)
-    )
+    tenant = str(tenant_id)
+
+    async def rows(table: Any, columns: str, extra: str = "") -> list[dict[str, Any]]:
+        among, ids = rawsql.ids_in(table, "provider", profile_ids)
+        return await rawsql.select(
+            table,
+            f"SELECT {rawsql.text_id('provider', 'provider')}, {columns} "  # noqa: S608
+            f"FROM {table._meta.tablename} WHERE tenant = {{}} AND {among}{extra}",
+            tenant,
+            ids,
+        )
+
+    among, ids = rawsql.ids_in(ProviderProfile, "id", profile_ids)
     states = {
-        str(p["id"]): ProviderChecks(
+        p["id"]: ProviderChecks(
             status=p["status"], checks={}, certificates=[], courses_passed=set()
         )
-        for p in profiles
+        for p in await rawsql.select(
+            ProviderProfile,
+            f"SELECT {rawsql.text_id('id', 'id')}, status FROM providers_profile "  # noqa: S608
+            f"WHERE tenant = {{}} AND {among}",
+            tenant,
+            ids,
+        )
     }
-    for check in await IdentityCheck.select().where(
-        (IdentityCheck.tenant == tenant_id) & IdentityCheck.provider.is_in(ids)
-    ):
-        states[str(check["provider"])].checks[check["kind"]] = check
-    for cert in await Certificate.select(
-        Certificate.provider,
-        Certificate.kind,
-        Certificate.status,
-        Certificate.valid_from,
-        Certificate.valid_until,
-        Certificate.issuer,
-    ).where((Certificate.tenant == tenant_id) & Certificate.provider.is_in(ids)):
-        states[str(cert["provider"])].certificates.append(cert)
-    for result in await TrainingResult.select(TrainingResult.provider, TrainingResult.course).where(
-        (TrainingResult.tenant == tenant_id)
-        & TrainingResult.provider.is_in(ids)
-        & TrainingResult.passed_at.is_not_null()
-    ):
-        states[str(result["provider"])].courses_passed.add(result["course"])
-    for skill in await ProviderSkill.select().where(
-        (ProviderSkill.tenant == tenant_id) & ProviderSkill.provider.is_in(ids)
-    ):
-        states[str(skill["provider"])].skills[skill["item_ref"]] = skill
+    for check in await rows(IdentityCheck, "kind, status, valid_until"):
+        states[check["provider"]].checks[check["kind"]] = check
+    for cert in await rows(Certificate, "kind, status, valid_from, valid_until, issuer"):
+        states[cert["provider"]].certificates.append(cert)
+    for result in await rows(TrainingResult, "course", " AND passed_at IS NOT NULL"):
+        states[result["provider"]].courses_passed.add(result["course"])
+    for skill in await rows(ProviderSkill, "item_ref, suspended, suspended_reason"):
+        skill["suspended"] = bool(skill["suspended"])
+        states[skill["provider"]].skills[skill["item_ref"]] = skill
     return states

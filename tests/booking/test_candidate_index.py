@@ -9,6 +9,7 @@ was built before the change; only the version in the database tells it).
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 from typing import Any
 
@@ -16,10 +17,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from core import rawsql
 from core.db import write_transaction
 from core.matching.index import bump_matching_version, candidate_index
 from core.matching.tables import MatchingVersion
 from core.providers import service as providers
+from core.providers.tables import ProviderProfile
 from core.quality.ladder import end_served_suspensions
 from core.quality.tables import Sanction
 from core.tenancy.scoped import tenant_transaction
@@ -212,9 +215,22 @@ async def test_a_served_quality_suspension_is_seen(jiejia: World) -> None:
     assert await ids(jiejia, await job_at_centre(jiejia)) == [pid]
 
 
-async def test_providers_named_by_the_index_are_asked_for_in_slices(
-    jiejia: World, monkeypatch: pytest.MonkeyPatch
+async def test_more_providers_than_sqlite_takes_parameters_are_asked_for_at_once(
+    jiejia: World,
 ) -> None:
+    """The index may name tens of thousands of providers: the id list is one parameter
+    (``core.rawsql.ids_in``), so SQLite's limit of 32,766 parameters per statement never
+    applies, and only the tenant's own rows come back."""
     people = [await jiejia.provider(base=east_of(jiejia.centre, km)) for km in (0, 1, 2)]
-    monkeypatch.setattr("core.matching.service.IN_SLICE", 2)
+    strangers = [str(uuid.uuid4()) for _ in range(40_000)]
+    among, value = rawsql.ids_in(ProviderProfile, "id", [*strangers, *people])
+    async with tenant_transaction(jiejia.tenant_id):
+        rows = await rawsql.select(
+            ProviderProfile,
+            f"SELECT {rawsql.text_id('id', 'id')} FROM providers_profile "
+            f"WHERE tenant = {{}} AND {among}",
+            str(jiejia.tenant_id),
+            value,
+        )
+    assert sorted(r["id"] for r in rows) == sorted(people)
     assert sorted(await ids(jiejia, await job_at_centre(jiejia))) == sorted(people)
