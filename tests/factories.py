@@ -174,7 +174,7 @@ class World:
                 ]
             )
             # Written around the services: tell the candidate index, as they would.
-            await bump_matching_version(self.tenant_id)
+            await bump_matching_version(self.tenant_id, pid)
             for kind in checks:
                 await IdentityCheck.insert(
                     IdentityCheck(

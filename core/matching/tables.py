@@ -15,3 +15,13 @@ class MatchingVersion(Table, tablename="matching_version"):
     id = UUID(primary_key=True, default=uuid.uuid4)
     tenant = ForeignKey(references=TenantRow, null=False, unique=True)
     version = BigInt(default=0)
+
+
+class MatchingChange(Table, tablename="matching_change"):
+    """Which providers a version changed (none named: every provider of the tenant), so an
+    index one or a few versions behind reloads just those providers."""
+
+    id = UUID(primary_key=True, default=uuid.uuid4)
+    tenant = ForeignKey(references=TenantRow, null=False, index=True)
+    version = BigInt(default=0, index=True)
+    provider = UUID(null=True, default=None)

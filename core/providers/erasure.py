@@ -41,7 +41,7 @@ async def erase_provider(tenant_id: Any, owner: Any) -> list[str] | None:
         )
         .where(ProviderProfile.id == pid)
     )
-    await bump_matching_version(tenant_id)
+    await bump_matching_version(tenant_id, pid)
     await scoped(IdentityRecord, tenant_id).delete().where(IdentityRecord.provider == pid)
     await (
         scoped(Certificate, tenant_id)

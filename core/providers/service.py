@@ -95,7 +95,7 @@ async def start_onboarding(user_id: str, tenant_id: Any) -> str:
         )
         profile = ProviderProfile(tenant=tenant_id, user=user_id)
         await profile.save()
-        await bump_matching_version(tenant_id)
+        await bump_matching_version(tenant_id, profile.id)
     return str(profile.id)
 
 
@@ -124,7 +124,7 @@ async def save_profile(
                 ProviderProfile.area_districts: ",".join(data.area_districts),
             }
         ).where((ProviderProfile.id == profile_id) & (ProviderProfile.tenant == tenant_id))
-        await bump_matching_version(tenant_id)
+        await bump_matching_version(tenant_id, profile_id)
 
 
 @within_tenant
@@ -155,7 +155,7 @@ async def set_skills(
                 *[ProviderSkill(tenant=tenant_id, provider=profile_id, item_ref=ref) for ref in new]
             )
         if gone or new:
-            await bump_matching_version(tenant_id)
+            await bump_matching_version(tenant_id, profile_id)
 
 
 def check_hours(hours: dict[str, list[str]]) -> dict[str, list[str]]:
@@ -189,7 +189,7 @@ async def save_availability(
         await ProviderProfile.update(
             {ProviderProfile.working_hours: clean, ProviderProfile.days_off: sorted(set(off))}
         ).where((ProviderProfile.id == profile_id) & (ProviderProfile.tenant == tenant_id))
-        await bump_matching_version(tenant_id)
+        await bump_matching_version(tenant_id, profile_id)
 
 
 def works_at(profile: dict[str, Any], local: datetime) -> bool:
@@ -246,4 +246,4 @@ async def set_status(profile_id: str, tenant_id: Any, status: str, reason: str =
         await ProviderProfile.update(values).where(
             (ProviderProfile.id == profile_id) & (ProviderProfile.tenant == tenant_id)
         )
-        await bump_matching_version(tenant_id)
+        await bump_matching_version(tenant_id, profile_id)

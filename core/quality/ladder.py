@@ -147,7 +147,7 @@ async def apply_ladder(
                 )
                 .where(ProviderProfile.id == provider_id)
             )
-            await bump_matching_version(tenant_id)
+            await bump_matching_version(tenant_id, provider_id)
     await enqueue(
         tenant_id,
         "quality.sanction",
@@ -169,7 +169,7 @@ async def _restore(tenant_id: str, provider_id: Any, sanction_id: str) -> None:
             .update({ProviderProfile.status: "active", ProviderProfile.status_reason: ""})
             .where(ProviderProfile.id == provider_id)
         )
-        await bump_matching_version(tenant_id)
+        await bump_matching_version(tenant_id, provider_id)
 
 
 @within_tenant

@@ -324,7 +324,7 @@ async def suspend_skills(profile_id: Any, item_refs: list[str], reason: str) -> 
                 ProviderSkill.suspended_reason: ",".join([*reasons, reason]),
             }
         ).where(ProviderSkill.id == skill["id"])
-        await bump_matching_version(skill["tenant"])
+        await bump_matching_version(skill["tenant"], profile_id)
         added += 1
     return added
 
@@ -346,7 +346,7 @@ async def lift_suspension(profile_id: Any, reason: str) -> int:
         await ProviderSkill.update(
             {ProviderSkill.suspended: bool(left), ProviderSkill.suspended_reason: ",".join(left)}
         ).where(ProviderSkill.id == skill["id"])
-        await bump_matching_version(skill["tenant"])
+        await bump_matching_version(skill["tenant"], profile_id)
         released += not left
     return released
 
@@ -749,7 +749,7 @@ async def submit_for_review(tenant_id: Any, profile_id: str) -> None:
         await ProviderProfile.update({ProviderProfile.status: "pending_review"}).where(
             ProviderProfile.id == profile_id
         )
-        await bump_matching_version(tenant_id)
+        await bump_matching_version(tenant_id, profile_id)
 
 
 @within_tenant
@@ -777,7 +777,7 @@ async def review_provider(
         if approve:
             values[ProviderProfile.activated_at] = now
         await ProviderProfile.update(values).where(ProviderProfile.id == profile_id)
-        await bump_matching_version(tenant_id)
+        await bump_matching_version(tenant_id, profile_id)
 
 
 async def load_checks_many(tenant_id: Any, profile_ids: list[Any]) -> dict[str, ProviderChecks]:

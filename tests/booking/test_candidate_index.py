@@ -19,15 +19,20 @@ from hypothesis import strategies as st
 
 from core import rawsql
 from core.db import write_transaction
-from core.matching.index import bump_matching_version, candidate_index
-from core.matching.tables import MatchingVersion
+from core.matching.index import (
+    CandidateIndex,
+    bump_matching_version,
+    candidate_index,
+    index_rows,
+)
+from core.matching.tables import MatchingChange, MatchingVersion
 from core.providers import service as providers
 from core.providers.tables import ProviderProfile
 from core.quality.ladder import end_served_suspensions
 from core.quality.tables import Sanction
 from core.tenancy.scoped import tenant_transaction
 from core.verification.service import lift_suspension, review_provider, suspend_skills
-from tests.factories import NOW, TOMORROW, World, at, east_of
+from tests.factories import EVERY_DAY, NOW, TOMORROW, World, at, east_of
 
 pytestmark = pytest.mark.db
 
@@ -234,3 +239,140 @@ async def test_more_providers_than_sqlite_takes_parameters_are_asked_for_at_once
         )
     assert sorted(r["id"] for r in rows) == sorted(people)
     assert sorted(await ids(jiejia, await job_at_centre(jiejia))) == sorted(people)
+
+
+# --- a few changes patch the index; a change naming nobody rebuilds it ----------------------
+
+
+async def current_index(world: World) -> CandidateIndex:
+    async with tenant_transaction(world.tenant_id):
+        index = await candidate_index(world.tenant_id)
+    assert index is not None
+    return index
+
+
+async def test_a_change_patches_the_index_in_place(jiejia: World) -> None:
+    """A provider's change reloads that provider only: the same index, one version on."""
+    pid = await jiejia.provider(base=east_of(jiejia.centre, 30), radius_km=5.0)
+    other = await jiejia.provider()
+    before = await current_index(jiejia)
+    version = before.key[1]
+    await providers.save_availability(pid, jiejia.tenant_id, EVERY_DAY, [])
+    await providers.set_status(other, jiejia.tenant_id, "suspended", "test")
+    after = await current_index(jiejia)
+    assert after is before
+    assert after.key[1] == version + 2
+    assert await ids(jiejia, await job_at_centre(jiejia)) == []
+    await providers.set_status(other, jiejia.tenant_id, "active")
+    assert await ids(jiejia, await job_at_centre(jiejia)) == [other]
+    assert await current_index(jiejia) is before
+
+
+async def test_a_new_provider_is_appended_to_the_index(jiejia: World) -> None:
+    first = await jiejia.provider(base=east_of(jiejia.centre, 1))
+    index = await current_index(jiejia)
+    second = await jiejia.provider(base=east_of(jiejia.centre, 2))
+    assert await current_index(jiejia) is index
+    assert index.ids[-1] == second
+    assert sorted(await ids(jiejia, await job_at_centre(jiejia))) == sorted([first, second])
+
+
+async def test_a_change_naming_nobody_rebuilds_the_index(jiejia: World) -> None:
+    pid = await jiejia.provider()
+    index = await current_index(jiejia)
+    async with tenant_transaction(jiejia.tenant_id), write_transaction():
+        await bump_matching_version(jiejia.tenant_id)
+    rebuilt = await current_index(jiejia)
+    assert rebuilt is not index
+    assert await ids(jiejia, await job_at_centre(jiejia)) == [pid]
+
+
+async def test_a_gap_in_the_change_log_rebuilds_the_index(jiejia: World) -> None:
+    """Pruned entries: an index older than the log cannot know whom they named."""
+    pid = await jiejia.provider(hours={"mon": ["08:00", "18:00"]})
+    index = await current_index(jiejia)
+    await providers.save_availability(pid, jiejia.tenant_id, EVERY_DAY, [])
+    async with tenant_transaction(jiejia.tenant_id), write_transaction():
+        await MatchingChange.delete().where(
+            (MatchingChange.tenant == jiejia.tenant_id)
+            & (MatchingChange.version == index.key[1] + 1)
+        )
+    assert await current_index(jiejia) is not index
+    assert await ids(jiejia, await job_at_centre(jiejia)) == [pid]
+
+
+async def test_old_change_log_entries_are_pruned(
+    jiejia: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("core.matching.index.PRUNE_EVERY", 3)
+    monkeypatch.setattr("core.matching.index.KEEP_VERSIONS", 2)
+    pid = await jiejia.provider()
+    for _ in range(6):
+        await providers.save_availability(pid, jiejia.tenant_id, EVERY_DAY, [])
+    async with tenant_transaction(jiejia.tenant_id):
+        kept = await MatchingChange.select(MatchingChange.version).where(
+            MatchingChange.tenant == jiejia.tenant_id
+        )
+        (version,) = await MatchingVersion.select(MatchingVersion.version).where(
+            MatchingVersion.tenant == jiejia.tenant_id
+        )
+    assert min(r["version"] for r in kept) > version["version"] - 6
+    assert max(r["version"] for r in kept) == version["version"]
+
+
+change_st = st.fixed_dictionaries(
+    {
+        "who": st.integers(0, 5),
+        "what": st.sampled_from(["area", "districts", "skills", "status", "new"]),
+        "east_km": st.floats(-20, 20),
+        "radius_km": st.sampled_from([0.5, 3.0, 8.0, 15.0]),
+        "districts": st.lists(st.sampled_from(DISTRICTS), max_size=2, unique=True),
+        "skills": st.lists(st.sampled_from(SKILLS), min_size=1, max_size=2, unique=True),
+    }
+)
+
+
+@settings(
+    max_examples=10,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(changes=st.lists(change_st, min_size=1, max_size=8), probes=st.lists(job_st, max_size=4))
+async def test_a_patched_index_names_whom_a_fresh_one_names(
+    jiejia: World, changes: list[dict[str, Any]], probes: list[dict[str, Any]]
+) -> None:
+    """Random changes through the services, each patching the index: every lookup equals the
+    lookup of an index built from scratch on the same rows."""
+    people = [await jiejia.provider(base=east_of(jiejia.centre, km)) for km in (-3, 0, 3)]
+    patched = await current_index(jiejia)
+    catalogue = {i.ref for i in jiejia.catalog.items}
+    for change in changes:
+        pid = people[change["who"] % len(people)]
+        if change["what"] == "new":
+            people.append(await jiejia.provider(base=east_of(jiejia.centre, change["east_km"])))
+        elif change["what"] == "skills":
+            await providers.set_skills(pid, jiejia.tenant_id, change["skills"], catalogue)
+        elif change["what"] == "status":
+            await providers.set_status(pid, jiejia.tenant_id, "suspended", "test")
+        else:
+            point = east_of(jiejia.centre, change["east_km"])
+            async with tenant_transaction(jiejia.tenant_id), write_transaction():
+                await ProviderProfile.update(
+                    {
+                        ProviderProfile.area_lat: point[0],
+                        ProviderProfile.area_lng: point[1],
+                        ProviderProfile.area_radius_km: change["radius_km"],
+                    }
+                    if change["what"] == "area"
+                    else {ProviderProfile.area_districts: ",".join(change["districts"])}
+                ).where(ProviderProfile.id == pid)
+                await bump_matching_version(jiejia.tenant_id, pid)
+        assert await current_index(jiejia) is patched
+    async with tenant_transaction(jiejia.tenant_id):
+        profiles, skills = await index_rows(jiejia.tenant_id, None)
+    fresh = CandidateIndex.build(patched.key, profiles, skills)
+    for probe in probes:
+        point, refs = east_of(jiejia.centre, probe["east_km"]), [probe["skill"]]
+        assert sorted(patched.near(refs, point, probe["district"])) == sorted(
+            fresh.near(refs, point, probe["district"])
+        )
