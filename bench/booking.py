@@ -2,7 +2,8 @@
 
     .venv/bin/python bench/booking.py --clients 16 64 --engine sqlite|postgres
 
-Starts ``uvicorn`` (one worker, ``bench/serve.py`` -> ``core.web.app.create_app``) on
+Starts ``uvicorn`` (``--workers`` processes, default one; ``bench/serve.py`` ->
+``core.web.app.create_app``) on
 127.0.0.1 over a fresh database holding ``--providers`` verified providers on the jiejia tenant
 and one customer (with an API token) per client. Each client loops ``POST /api/v1/bookings``
 (bounded: ``--seconds`` per phase): daily cleaning, 2 hours, a random day in the next 60 and a
@@ -145,12 +146,12 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def start_server(db: Database, port: int) -> subprocess.Popen[bytes]:
+def start_server(db: Database, port: int, workers: int = 1) -> subprocess.Popen[bytes]:
     log = open(db.workdir / "server.log", "wb")  # noqa: SIM115 - lives as long as the server
     server = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
         [
             sys.executable, "-m", "uvicorn", "--factory", "bench.serve:app",
-            "--host", "127.0.0.1", "--port", str(port), "--workers", "1",
+            "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
             "--log-level", "warning", "--no-access-log",
         ],
         cwd=ROOT,
@@ -359,6 +360,7 @@ async def main() -> None:
     parser.add_argument("--clients", type=int, nargs="+", default=[16, 64])
     parser.add_argument("--engine", choices=("sqlite", "postgres"), default="sqlite")
     parser.add_argument("--providers", type=int, default=2000)
+    parser.add_argument("--workers", type=int, default=1, help="web worker processes")
     parser.add_argument("--seconds", type=float, default=20.0, help="per phase")
     parser.add_argument("--timeout", type=float, default=10.0, help="per request")
     parser.add_argument("--database-url", default="", help="PostgreSQL app role (else throwaway)")
@@ -376,9 +378,11 @@ async def main() -> None:
     try:
         pids, tokens = await seed(db, args.providers, max(args.clients))
         port = free_port()
-        server = start_server(db, port)
+        server = start_server(db, port, args.workers)
         try:
-            result["server"] = "uvicorn, 1 worker, bench/serve.py -> core.web.app.create_app"
+            result["server"] = (
+                f"uvicorn, {args.workers} worker(s), bench/serve.py -> core.web.app.create_app"
+            )
             result["phases"] = [
                 await phase(port, n, tokens, pids, args.seconds, args.timeout) for n in args.clients
             ]

@@ -29,7 +29,8 @@ from bench.metro import (
     exact,
 )
 from core.dispatch.schemas import R_EARTH_KM
-from core.matching.service import RATING_PRIOR_MEAN, RATING_PRIOR_WEIGHT, ROAD_FACTOR, WEIGHTS
+from core.matching.ranking import RATING_PRIOR_MEAN, RATING_PRIOR_WEIGHT, WEIGHTS
+from core.matching.service import ROAD_FACTOR
 
 KM_PER_DEG = math.pi * R_EARTH_KM / 180
 EDGE = 1e-6

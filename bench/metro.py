@@ -29,12 +29,8 @@ from zoneinfo import ZoneInfo
 import numpy as np
 
 from core.dispatch.schemas import great_circle_km
-from core.matching.service import (
-    RATING_PRIOR_MEAN,
-    RATING_PRIOR_WEIGHT,
-    ROAD_FACTOR,
-    WEIGHTS,
-)
+from core.matching.ranking import RATING_PRIOR_MEAN, RATING_PRIOR_WEIGHT, WEIGHTS
+from core.matching.service import ROAD_FACTOR
 
 CENTRE = (31.2304, 121.4737)
 DAY = date(2026, 3, 11)

@@ -108,6 +108,11 @@ class TenantHooks:
         self._pm = pm
         self._tenant = tenant
 
+    def implemented(self, hook_name: str) -> bool:
+        """Whether any plugin of this tenant implements the hook (a caller may then skip
+        work whose only purpose is to feed it)."""
+        return bool(self._pm.caller(hook_name, self._tenant.config.verticals).get_hookimpls())
+
     def __getattr__(self, hook_name: str) -> Any:
         caller = self._pm.caller(hook_name, self._tenant.config.verticals)
 

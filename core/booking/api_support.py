@@ -36,7 +36,7 @@ from core.booking.service import Actor, BookingError, ItemRequest
 from core.booking.states import PROVIDER, STAFF, TransitionError
 from core.booking.urgent import offer_moved_on
 from core.catalog.schemas_api import ProblemOut, ProblemsOut
-from core.matching.service import Candidate
+from core.matching.ranking import Candidate
 from core.tenancy.model import Tenant
 from core.web.auth import current_user
 from core.web.tenant import request_tenant

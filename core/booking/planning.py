@@ -26,8 +26,8 @@ from core.booking.service import (
 from core.catalog.model import TenantCatalog
 from core.catalog.pricing import Quote, QuoteProblem
 from core.dispatch.schemas import Geocoder
+from core.matching.ranking import Candidate
 from core.matching.service import (
-    Candidate,
     JobRequest,
     available_slots,
     find_candidates,

@@ -25,8 +25,8 @@ from core.catalog.pricing import Quote, QuoteError, QuoteProblem
 from core.catalog.service import VisitItem, quote_visit
 from core.db import is_unique_or_exclusion_violation, write_transaction
 from core.dispatch.schemas import great_circle_km
+from core.matching.ranking import Candidate
 from core.matching.service import (
-    Candidate,
     JobRequest,
     find_candidates,
     serves_area,
@@ -239,7 +239,9 @@ async def create_booking(
         if not ranked:
             raise BookingError([QuoteProblem("provider_id", CHOSEN_CANNOT)], 409)
     else:
-        ranked = await find_candidates(plugins, tenant, tenant_id, catalog, job, now=now)
+        ranked = await find_candidates(
+            plugins, tenant, tenant_id, catalog, job, now=now, limit=CONFIRM_TRIES
+        )
         if not ranked:
             if not await serves_area(tenant_id, job.item_ref, job.point, job.district):
                 raise BookingError([QuoteProblem("address", OUTSIDE_AREA)])
@@ -352,7 +354,9 @@ async def _confirm(
         if await still_clear(tenant, tenant_id, candidate, job):
             return candidate.provider_id
         taken.add(candidate.provider_id)
-    again = await find_candidates(plugins, tenant, tenant_id, catalog, job, now=now, exclude=taken)
+    again = await find_candidates(
+        plugins, tenant, tenant_id, catalog, job, now=now, exclude=taken, limit=1
+    )
     if not again:
         raise BookingError([QuoteProblem("starts_at", NOBODY_THEN)], 409)
     return again[0].provider_id

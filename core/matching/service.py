@@ -20,6 +20,11 @@ from core.catalog.model import TenantCatalog
 from core.catalog.service import item_requirements
 from core.dispatch.schemas import great_circle_km
 from core.matching.index import candidate_index
+from core.matching.ranking import (
+    Candidate,
+    Free,
+    rank,
+)
 from core.matching.schemas import MatchCandidate
 from core.privacy import service as privacy
 from core.providers.service import parsed_json, works_at
@@ -30,9 +35,6 @@ from core.tenancy.scoped import within_tenant
 from core.verification.service import course_for, eligibility, load_checks_many
 
 ROAD_FACTOR = 1.3
-RATING_PRIOR_MEAN = 4.5
-RATING_PRIOR_WEIGHT = 5
-WEIGHTS = {"travel": 0.35, "rating": 0.25, "quality": 0.15, "reliability": 0.15, "fairness": 0.10}
 
 
 @dataclass(frozen=True)
@@ -49,30 +51,6 @@ class JobRequest:
     @property
     def item_refs(self) -> list[str]:
         return list(dict.fromkeys((self.item_ref, *self.more_items)))
-
-
-@dataclass(frozen=True)
-class Factor:
-    name: str
-    detail: str
-    score: float
-    weight: float
-
-    @property
-    def points(self) -> float:
-        return round(self.score * self.weight * 100, 1)
-
-
-@dataclass(frozen=True)
-class Candidate:
-    provider_id: str
-    score: float
-    travel_minutes: float
-    distance_km: float
-    factors: list[Factor]
-    adjustments: list[tuple[str, float, str]]
-    home: tuple[float, float] | None = None
-    """Where the provider sets out from when no job comes before (``home_point``)."""
 
 
 def travel_minutes(a: tuple[float, float], b: tuple[float, float], speed_kmh: float) -> float:
@@ -302,9 +280,12 @@ async def find_candidates(
     ignore_booking: str | None = None,
     only: str | None = None,
     ranking: bool = True,
+    limit: int | None = None,
 ) -> list[Candidate]:
-    """Every provider who can do the job, best first, each with an explanation of the score.
-    ``only``: just this provider (is the one the customer chose still able to come?).
+    """Every provider who can do the job, best first, each with an explanation of the score
+    (``limit``: the best ones only; ``core.matching.ranking.rank`` then looks up the checks of
+    the most promising first). ``only``: just this provider (is the one the customer chose
+    still able to come?).
     ``ranking=False``: the caller needs eligibility only, not the order: the reliability
     factor is not looked up (every score carries its prior, 0.9)."""
     now = now or datetime.now(UTC)
@@ -352,13 +333,12 @@ async def find_candidates(
     by_provider = await _bookings_around(
         tenant_id, [p["id"] for p in profiles], day_start, ignore_booking
     )
-    free: list[tuple[dict[str, Any], float, float, DayBookings, tuple[float, float] | None]] = []
+    free: list[Free] = []
     for profile in profiles:
-        pid = profile["id"]
         inside, km = in_area(profile, job.point, job.district)
         if not inside or (radius_km is not None and km > radius_km):
             continue
-        day = DayBookings(by_provider.get(pid, []), tenant_id)
+        day = DayBookings(by_provider.get(profile["id"], []), tenant_id)
         home = home_point(profile, policy, job.district)
         ok, minutes = fits(
             day,
@@ -371,99 +351,59 @@ async def find_candidates(
             policy.district_travel_minutes,
         )
         if ok:
-            free.append((profile, km, minutes, day, home))
+            load_today = sum(1 for row in day.rows if day_start <= row["starts_at"] < day_end)
+            free.append(Free(profile, km, minutes, load_today, home))
     if not free:
         return []
-    checks = await load_checks_many(tenant_id, [f[0]["id"] for f in free])
     requirements = {
         ref: item_requirements(plugins, tenant, i) for ref, i in zip(refs, items, strict=True) if i
     }
     course = course_for(plugins, tenant, item.vertical)
-    eligible = [
-        f
-        for f in free
-        if (state := checks.get(f[0]["id"])) is not None
-        and all(
-            eligibility(
-                state,
-                ref,
-                needed,
-                on=job.starts_at,
-                course=course,
-                context=job.context,
-                today=job_date,
-            ).ok
-            for ref, needed in requirements.items()
+
+    async def allowed(batch: list[Free]) -> list[Free]:
+        """Those whose checks, certificates and training allow every item on the job date."""
+        checks = await load_checks_many(tenant_id, [f.provider_id for f in batch])
+        return [
+            f
+            for f in batch
+            if (state := checks.get(f.provider_id)) is not None
+            and all(
+                eligibility(
+                    state,
+                    ref,
+                    needed,
+                    on=job.starts_at,
+                    course=course,
+                    context=job.context,
+                    today=job_date,
+                ).ok
+                for ref, needed in requirements.items()
+            )
+        ]
+
+    async def acceptance(batch: list[Free]) -> dict[str, float]:
+        return await _reliability(
+            tenant_id, [f.provider_id for f in batch], now - timedelta(days=90)
         )
-    ]
-    reliability = (
-        await _reliability(tenant_id, [f[0]["id"] for f in eligible], now - timedelta(days=90))
-        if ranking and eligible
-        else {}
-    )
+
     hooks = plugins.for_tenant(tenant)
-    found: list[Candidate] = []
-    for profile, km, minutes, day, home in eligible:
-        pid = profile["id"]
-        load_today = sum(1 for row in day.rows if day_start <= row["starts_at"] < day_end)
-        rating = (RATING_PRIOR_MEAN * RATING_PRIOR_WEIGHT + profile["rating_sum"]) / (
-            RATING_PRIOR_WEIGHT + profile["rating_count"]
-        )
-        factors = [
-            Factor("travel", f"{minutes:.0f} min", max(0.0, 1 - minutes / 60), WEIGHTS["travel"]),
-            Factor(
-                "rating", f"{rating:.2f} ({profile['rating_count']})", rating / 5, WEIGHTS["rating"]
-            ),
-            Factor(
-                "quality",
-                f"{profile['quality_score']:.2f}",
-                float(profile["quality_score"]),
-                WEIGHTS["quality"],
-            ),
-            Factor(
-                "reliability",
-                f"{reliability.get(pid, 0.9):.2f}",
-                reliability.get(pid, 0.9),
-                WEIGHTS["reliability"],
-            ),
-            Factor(
-                "fairness",
-                f"{load_today} jobs today",
-                max(0.0, 1 - load_today / 6),
-                WEIGHTS["fairness"],
-            ),
-        ]
-        base = sum(f.score * f.weight for f in factors)
-        adjustments = [
+
+    def adjust(c: MatchCandidate) -> list[tuple[str, float, str]]:
+        return [
             (a.code, a.delta, a.reason)
-            for found_list in hooks.match_score_adjustments(
-                candidate=MatchCandidate(
-                    provider_id=pid,
-                    vertical=item.vertical,
-                    item=job.item_ref,
-                    travel_minutes=minutes,
-                    base_score=base,
-                )
-            )
-            for a in found_list or []
+            for found in hooks.match_score_adjustments(candidate=c)
+            for a in found or []
         ]
-        # The explanation adds up: the score is the sum of the points shown (1 point = 0.01).
-        score = (
-            sum(f.points for f in factors) + sum(round(d * 100, 1) for _, d, _ in adjustments)
-        ) / 100
-        found.append(
-            Candidate(
-                pid,
-                round(score, 4),
-                round(minutes, 1),
-                round(km, 2),
-                factors,
-                adjustments,
-                home,
-            )
-        )
-    found.sort(key=lambda c: (-c.score, c.travel_minutes, c.provider_id))
-    return found
+
+    return await rank(
+        free,
+        eligible=allowed,
+        reliability=acceptance if ranking else None,
+        adjust=adjust if hooks.implemented("match_score_adjustments") else None,
+        vertical=item.vertical,
+        item_ref=job.item_ref,
+        limit=limit,
+    )
 
 
 async def _bookings_around(
