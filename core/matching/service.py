@@ -538,9 +538,10 @@ async def available_slots(
             duration_minutes=duration_minutes,
             district=district,
         )
-        candidates = await find_candidates(plugins, tenant, tenant_id, catalog, job, now=now)
-        if provider_id is not None:
-            candidates = [c for c in candidates if c.provider_id == provider_id]
+        # Counting only: the order (and the acceptance records it needs) does not matter.
+        candidates = await find_candidates(
+            plugins, tenant, tenant_id, catalog, job, now=now, only=provider_id, ranking=False
+        )
         if candidates:
             out.append((start, len(candidates)))
     return out

@@ -312,7 +312,7 @@ async def test_slots_are_the_starts_some_eligible_provider_can_reach(jiejia: Wor
     early = await jiejia.provider(hours={"wed": ["08:00", "12:00"]})
     await _booked(jiejia, early, "09:00")
 
-    async def slots() -> list[str]:
+    async def slots(provider_id: str | None = None) -> list[tuple[str, int]]:
         async with tenant_transaction(jiejia.tenant_id):
             found = await available_slots(
                 jiejia.plugins,
@@ -324,14 +324,19 @@ async def test_slots_are_the_starts_some_eligible_provider_can_reach(jiejia: Wor
                 day=TOMORROW,
                 duration_minutes=60,
                 district=jiejia.district,
+                provider_id=provider_id,
                 now=NOW,
             )
-        return [start.isoformat() for start, _ in found]
+        return [(start.isoformat(), count) for start, count in found]
 
     assert await slots() == []
-    await jiejia.provider()  # works 08:00-20:00
+    all_day = await jiejia.provider()  # works 08:00-20:00
     half_hours = [at(TOMORROW, "08:00") + timedelta(minutes=30 * n) for n in range(23)]
-    assert await slots() == [start.isoformat() for start in half_hours]  # 08:00 ... 19:00
+    expected = [(start.isoformat(), 1) for start in half_hours]  # 08:00 ... 19:00
+    assert await slots() == expected
+    # The customer chose a provider: that provider's starts only.
+    assert await slots(all_day) == expected
+    assert await slots(early) == []
 
 
 # --- helpers --------------------------------------------------------------------------------
