@@ -14,6 +14,7 @@ from core.booking.states import (
     CUSTOMER,
     HOLDING_STATES,
     PROVIDER,
+    REVIEWABLE,
     STAFF,
     SYSTEM,
     TransitionError,
@@ -720,7 +721,7 @@ async def create_review(
         booking = await load(tenant_id, booking_id)
         if str(booking["customer"]) != customer_id:
             raise LookupError(booking_id)
-        if booking["status"] not in {"completed", "closed"}:
+        if booking["status"] not in REVIEWABLE:
             raise BookingError([QuoteProblem("booking", "review after the job is completed")], 409)
         if await Review.exists().where(Review.booking == booking_id):
             raise BookingError(

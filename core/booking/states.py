@@ -6,6 +6,8 @@ HOLDING_STATES = frozenset({"offered", "accepted", "en_route", "arrived", "in_pr
 """States in which a booking holds its provider's time (the database constraint's set)."""
 ACTIVE_STATES = frozenset({"accepted", "en_route", "arrived", "in_progress"})
 FINAL_STATES = frozenset({"closed", "cancelled", "expired", "no_show"})
+REVIEWABLE = frozenset({"completed", "closed"})
+"""States in which the customer may review the job (and a review may exist)."""
 
 CUSTOMER, PROVIDER, STAFF, SYSTEM = "customer", "provider", "staff", "system"
 

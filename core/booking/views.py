@@ -25,6 +25,7 @@ from core.booking.states import (
     ACTIVE_STATES,
     CUSTOMER,
     PROVIDER,
+    REVIEWABLE,
     STAFF,
     next_states,
 )
@@ -244,7 +245,8 @@ async def view_booking(
     actor = actor_in(booking, actors)
     role = actor.role
     records = await transitions_of(tenant_id, booking_id)
-    review = await review_of(tenant_id, booking_id)
+    # A review exists only once the job is done: a booking before that has none to read.
+    review = await review_of(tenant_id, booking_id) if booking["status"] in REVIEWABLE else None
     free = timedelta(hours=tenant.config.policies.cancellation.free_until_hours)
     status = booking["status"]
     actions = [s for s in next_states(status, role) if s in PERSON_ACTIONS]
@@ -280,7 +282,7 @@ async def view_booking(
         steps=timeline(status, records),
         transitions=records,
         review=review,
-        can_review=role == CUSTOMER and status in {"completed", "closed"} and review is None,
+        can_review=role == CUSTOMER and status in REVIEWABLE and review is None,
         created_at=booking["created_at"],
     )
 
