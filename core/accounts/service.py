@@ -16,6 +16,7 @@ import phonenumbers
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
+from core import rawsql
 from core.accounts.schemas import STAFF_ROLES, CurrentUser
 from core.accounts.tables import ApiToken, OneTimeCode, SecurityEvent, Session, User
 from core.db import write_transaction
@@ -354,12 +355,11 @@ async def revoke_token(token: str, now: datetime | None = None) -> None:
 async def _current(
     user_id: Any, tenant_id: Any, via: str, session_id: str = ""
 ) -> CurrentUser | None:
-    user = (
-        await User.select(
-            User.id, User.tenant, User.kind, User.roles, User.disabled_at, User.deleted_at
-        )
-        .where(User.id == user_id)
-        .first()
+    # tenant-scope: the user of a session or token row already checked; tenant compared below
+    user = await rawsql.first(
+        User,
+        columns=["id", "tenant", "kind", "roles", "disabled_at", "deleted_at"],
+        id=user_id,
     )
     if user is None or user["disabled_at"] is not None or user["deleted_at"] is not None:
         return None
@@ -403,13 +403,11 @@ async def token_user(token: str, tenant_id: Any, now: datetime | None = None) ->
     # Holding the token shows its row whatever its tenant (PostgreSQL row security), so a
     # token of another tenant is told apart from an unknown one.
     async with secret_lookup(token_hash):
-        row = (
-            # tenant-scope: looked up by the hash of the token the caller holds; tenant compared
-            await ApiToken.select(
-                ApiToken.user, ApiToken.tenant, ApiToken.expires_at, ApiToken.revoked_at
-            )
-            .where(ApiToken.token_hash == token_hash)
-            .first()
+        # tenant-scope: looked up by the hash of the token the caller holds; tenant compared
+        row = await rawsql.first(
+            ApiToken,
+            columns=["user", "tenant", "expires_at", "revoked_at"],
+            token_hash=token_hash,
         )
     if row is None or row["revoked_at"] is not None or row["expires_at"] <= now:
         return None

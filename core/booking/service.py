@@ -9,6 +9,7 @@ from datetime import UTC, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from core import rawsql
 from core.booking.schemas import BookingDraft
 from core.booking.states import (
     CUSTOMER,
@@ -422,11 +423,7 @@ async def _record(
 
 
 async def load(tenant_id: str, booking_id: str) -> dict[str, Any]:
-    row = (
-        await Booking.select()
-        .where((Booking.id == booking_id) & (Booking.tenant == tenant_id))
-        .first()
-    )
+    row = await rawsql.first(Booking, id=booking_id, tenant=tenant_id)
     if row is None:
         raise LookupError(booking_id)
     return row

@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from core import rawsql
 from core.accounts.schemas import CurrentUser
 from core.booking.service import (
     Actor,
@@ -173,10 +174,8 @@ def timeline(status: str, transitions: list[TransitionRecord]) -> list[Step]:
 
 
 async def transitions_of(tenant_id: str, booking_id: str) -> list[TransitionRecord]:
-    rows = (
-        await BookingTransition.select()
-        .where((BookingTransition.tenant == tenant_id) & (BookingTransition.booking == booking_id))
-        .order_by(BookingTransition.at)
+    rows = await rawsql.every(
+        BookingTransition, order_by="at", tenant=tenant_id, booking=booking_id
     )
     return [
         TransitionRecord(r["from_state"], r["to_state"], r["actor_role"], r["reason"], r["at"])

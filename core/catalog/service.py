@@ -12,6 +12,7 @@ from typing import Any
 
 from piccolo.engine.sqlite import SQLiteEngine
 
+from core import rawsql
 from core.catalog.model import TenantCatalog, apply_tenant_config
 from core.catalog.pricing import Quote, QuoteError, QuoteProblem, quote
 from core.catalog.schemas import Category, ServiceItem
@@ -101,12 +102,12 @@ async def price_list(tenant: Tenant, now: datetime, version: int | None = None) 
     """Prices in force at ``now`` (or as of ``version``, to reproduce an old quote)."""
     tenant_id = await _tenant_id(tenant)
     async with tenant_transaction(tenant_id):
-        query = scoped(PriceListVersion, tenant_id).select(
-            PriceListVersion.id, PriceListVersion.number, PriceListVersion.effective_at
+        every = await rawsql.every(
+            PriceListVersion, columns=["id", "number", "effective_at"], tenant=tenant_id
         )
         versions = [
             v
-            for v in await query
+            for v in every
             if (v["number"] <= version if version is not None else v["effective_at"] <= now)
         ]
         if not versions:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from core import rawsql
 from core.tenancy.model import Tenant
 from core.tenancy.tables import TenantRow
 
@@ -28,5 +29,5 @@ async def tenant_row_id(slug: str) -> str | None:
 
     if (known := known_tenant_id(slug)) is not None:
         return known  # inside a request of this tenant: its row is already known
-    row = await TenantRow.select(TenantRow.id).where(TenantRow.slug == slug).first()
+    row = await rawsql.first(TenantRow, columns=["id"], slug=slug)
     return str(row["id"]) if row else None

@@ -24,13 +24,15 @@ ROOT = Path(__file__).resolve().parents[2]
 SCANNED = ("core", "plugins", "cli")
 SKIPPED_PARTS = {"piccolo_migrations", "rls_migrations"}
 QUERIES = {"select", "objects", "count", "exists", "update", "delete", "raw"}
+RAW_HELPERS = {"first", "every"}
+"""``core.rawsql.first(Table, **equals)`` / ``every``: scoped when ``tenant=`` is among the
+keywords."""
 """Table class methods that read or change existing rows (inserts are checked by row
 security on PostgreSQL and cannot read another tenant's rows)."""
 FILTERS = {"where", "get", "get_or_create"}
 WAIVER = "# tenant-scope:"
 
 KNOWN_UNSCOPED: dict[str, int] = {
-    "core/accounts/service.py::_current::User.select": 1,
     "core/accounts/service.py::disable_user::ApiToken.update": 1,
     "core/accounts/service.py::disable_user::Session.update": 1,
     "core/accounts/service.py::disable_user::User.update": 1,
@@ -91,10 +93,13 @@ def _parents(tree: ast.AST) -> dict[ast.AST, ast.AST]:
 
 
 def _mentions_tenant(node: ast.AST, names: set[str]) -> bool:
-    """``node`` mentions ``<something>.tenant``, or uses one of ``names``: local conditions on
-    the tenant and functions that build one (``mine(Table)``, ``_owned(owner, tenant_id, id)``)."""
+    """``node`` mentions ``<something>.tenant`` or passes ``tenant=`` (``rawsql.first(Table,
+    tenant=tenant_id, id=...)``), or uses one of ``names``: local conditions on the tenant and
+    functions that build one (``mine(Table)``, ``_owned(owner, tenant_id, id)``)."""
     for sub in ast.walk(node):
         if isinstance(sub, ast.Attribute) and sub.attr == "tenant":
+            return True
+        if isinstance(sub, ast.keyword) and sub.arg == "tenant":
             return True
         if isinstance(sub, ast.Name) and sub.id in names:
             return True
@@ -142,6 +147,20 @@ def _waived(lines: list[str], line: int) -> bool:
     return WAIVER in here or above.strip().startswith(WAIVER)
 
 
+def _raw_helper_on(call: ast.AST, tables: set[str]) -> bool:
+    """``rawsql.first(Table, ...)`` / ``rawsql.every(Table, ...)`` on a tenant table."""
+    return (
+        isinstance(call, ast.Call)
+        and isinstance(call.func, ast.Attribute)
+        and call.func.attr in RAW_HELPERS
+        and isinstance(call.func.value, ast.Name)
+        and call.func.value.id == "rawsql"
+        and bool(call.args)
+        and isinstance(call.args[0], ast.Name)
+        and call.args[0].id in tables
+    )
+
+
 def scan_source(source: str, path: str, tables: set[str]) -> list[Unscoped]:
     tree = ast.parse(source)
     parents = _parents(tree)
@@ -152,6 +171,23 @@ def scan_source(source: str, path: str, tables: set[str]) -> list[Unscoped]:
         n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))
     ]
     for call in ast.walk(tree):
+        if _raw_helper_on(call, tables):
+            assert isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute)
+            table = call.args[0]
+            assert isinstance(table, ast.Name)
+            scoped = any(k.arg == "tenant" for k in call.keywords)
+            if not scoped and not _waived(lines, call.lineno):
+                enclosing = [f for f in functions if f.lineno <= call.lineno <= (f.end_lineno or 0)]
+                found.append(
+                    Unscoped(
+                        path,
+                        call.lineno,
+                        lines[call.lineno - 1].strip(),
+                        enclosing[-1].name if enclosing else "<module>",
+                        f"{table.id}.{call.func.attr}",
+                    )
+                )
+            continue
         if not (
             isinstance(call, ast.Call)
             and isinstance(call.func, ast.Attribute)
@@ -232,15 +268,22 @@ async def fine(tenant_id, user_id):
     # tenant-scope: looked up by the hash of a secret the caller holds
     e = await Address.select().where(Address.id == user_id).first()
     f = await Unrelated.select()
+    g = await rawsql.first(Address, tenant=tenant_id, id=user_id)
+    # tenant-scope: looked up by the hash of a secret the caller holds
+    h = await rawsql.first(Address, token=user_id)
+
+async def raw_leak(user_id):
+    return await rawsql.every(Address, user=user_id)
 """
 
 
 def test_the_scanner_flags_unscoped_queries_and_accepts_scoped_ones() -> None:
     found = scan_source(SAMPLE, "sample.py", {"Address", "User"})
 
-    assert [(p.line, p.code.split("(")[0]) for p in found] == [
+    assert sorted((p.line, p.code.split("(")[0]) for p in found) == [
         (3, "return await Address.select"),
         (6, "await User.update"),
+        (23, "return await rawsql.every"),
     ]
 
 
