@@ -36,6 +36,13 @@ def ids_in(table: type[Table], column: str, ids: Iterable[Any]) -> tuple[str, An
     return f"{column} IN (SELECT value FROM json_each({{}}))", json.dumps(values)  # noqa: S608 - a column name of ours
 
 
+def indexed_by(table: type[Table], index: str) -> str:
+    """`` INDEXED BY index`` on SQLite (after the table name): the index a hot query must use
+    whatever the planner's statistics say; nothing on PostgreSQL (its planner is kept informed
+    by autovacuum)."""
+    return "" if on_postgres(table) else f" INDEXED BY {index}"
+
+
 def text_id(column: str, alias: str) -> str:
     """``column`` as text, named ``alias`` (the same string on both engines)."""
     return f"CAST({column} AS TEXT) AS {alias}"

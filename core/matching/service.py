@@ -183,6 +183,9 @@ PROFILE_COLUMNS = (
     "quality_score, rating_sum, rating_count"
 )
 KM_PER_DEGREE = 111.195
+PROVIDER_HOLD_INDEX = "booking_booking_provider_hold_end"
+"""A provider's bookings by the end of their hold (booking migration 2026-11-26T06:00): the
+bookings still to end, not the provider's whole history, nor the tenant's."""
 
 
 def _may_serve(point: tuple[float, float], district: str) -> tuple[str, list[Any]]:
@@ -417,7 +420,8 @@ async def _bookings_around(
     rows = await rawsql.select(
         Booking,
         f"SELECT {rawsql.text_id('id', 'id')}, {rawsql.text_id('provider', 'provider')}, "  # noqa: S608
-        "starts_at, ends_at, hold_start, hold_end, point_enc FROM booking_booking "
+        "starts_at, ends_at, hold_start, hold_end, point_enc "
+        f"FROM booking_booking{rawsql.indexed_by(Booking, PROVIDER_HOLD_INDEX)} "
         f"WHERE tenant = {{}} AND {among} AND status IN ({states}) "
         "AND hold_end > {} AND hold_start < {}",
         str(tenant_id),
