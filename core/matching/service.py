@@ -7,6 +7,7 @@ then; free for the job plus travel from the previous job and to the next one.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -244,6 +245,20 @@ def _no_overlapping_hold(
     return sql + " AND b.id <> {})", [end, start, ignore]
 
 
+def _schedule(value: Any, default: Any) -> Any:
+    """A working-hours or days-off column, parsed once per distinct text (most providers share
+    a handful of schedules): the parsed value is shared, and matching only reads it."""
+    if not isinstance(value, str):
+        return parsed_json(value, default)
+    found = _parsed_text(value)
+    return default if found is None else found
+
+
+@functools.lru_cache(maxsize=4096)
+def _parsed_text(text: str) -> Any:
+    return parsed_json(text, None)
+
+
 async def _profiles(
     tenant_id: str, named: list[str] | None, conditions: list[tuple[str, list[Any]]]
 ) -> list[dict[str, Any]]:
@@ -265,8 +280,8 @@ async def _profiles(
         *args,
     )
     for row in rows:
-        row["working_hours"] = parsed_json(row["working_hours"], {})
-        row["days_off"] = parsed_json(row["days_off"], [])
+        row["working_hours"] = _schedule(row["working_hours"], {})
+        row["days_off"] = _schedule(row["days_off"], [])
     return rows
 
 

@@ -3,6 +3,7 @@ of one provider impossible whatever the application does. SQLite relies on the s
 writer path (BEGIN IMMEDIATE, one writer per process) and the overlap check inside it."""
 
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
+from piccolo.engine.finder import engine_finder
 from piccolo.table import Table
 
 ID = "2026-11-26T00:32:00:000000"
@@ -17,6 +18,9 @@ class RawTable(Table):
 
 
 async def forwards():
+    # The engine migrating now: a process may migrate more than one database (the tests do),
+    # and a table class keeps the engine it was defined with.
+    RawTable._meta.db = engine_finder()
     manager = MigrationManager(migration_id=ID, app_name="booking", description=DESCRIPTION)
 
     async def add():

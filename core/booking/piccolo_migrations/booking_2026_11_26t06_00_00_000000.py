@@ -4,6 +4,7 @@ few bookings still to end, not the provider's whole history (the single-column p
 scans every booking the provider ever had)."""
 
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
+from piccolo.engine.finder import engine_finder
 from piccolo.table import Table
 
 ID = "2026-11-26T06:00:00:000000"
@@ -16,6 +17,9 @@ class RawTable(Table):
 
 
 async def forwards():
+    # The engine migrating now: a process may migrate more than one database (the tests do),
+    # and a table class keeps the engine it was defined with.
+    RawTable._meta.db = engine_finder()
     manager = MigrationManager(migration_id=ID, app_name="booking", description=DESCRIPTION)
 
     async def add():

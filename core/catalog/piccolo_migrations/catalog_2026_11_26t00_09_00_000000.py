@@ -1,6 +1,7 @@
 """One version number per tenant: two concurrent price changes can never both be version N."""
 
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
+from piccolo.engine.finder import engine_finder
 from piccolo.table import Table
 
 ID = "2026-11-26T00:09:00:000000"
@@ -13,6 +14,9 @@ class RawTable(Table):
 
 
 async def forwards():
+    # The engine migrating now: a process may migrate more than one database (the tests do),
+    # and a table class keeps the engine it was defined with.
+    RawTable._meta.db = engine_finder()
     manager = MigrationManager(migration_id=ID, app_name="catalog", description=DESCRIPTION)
 
     async def create_index():
