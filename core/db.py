@@ -7,7 +7,6 @@ a process (a test session, the CLI) switches databases.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -107,26 +106,6 @@ async def migrate(settings: Settings) -> None:
         await ensure_row_security()
     finally:
         use_engine(engine_for(settings))
-    refresh_planner_statistics(settings)
-
-
-ANALYSIS_LIMIT = 400
-"""Rows SQLite's ANALYZE samples per index: statistics good enough to choose an index, in
-milliseconds whatever the size of the file."""
-
-
-def refresh_planner_statistics(settings: Settings) -> None:
-    """SQLite: refresh the statistics its query planner chooses indexes by (``ANALYZE``, with a
-    sampling limit). Without them a query such as "this tenant's bookings of these providers"
-    may walk the tenant index, every booking of the tenant, instead of the provider's few:
-    milliseconds that grow with the table. Run after migrating and by the worker every hour;
-    PostgreSQL's autovacuum keeps its own statistics (nothing to do)."""
-    if settings.database_url:
-        return
-    with contextlib.closing(sqlite3.connect(settings.sqlite_path, timeout=5)) as conn:
-        conn.execute(f"PRAGMA analysis_limit = {ANALYSIS_LIMIT}")
-        conn.execute("ANALYZE")
-        conn.commit()
 
 
 _writer_locks: dict[int, asyncio.Lock] = {}

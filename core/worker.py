@@ -2,30 +2,16 @@
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from core.db import engine_for, refresh_planner_statistics, use_engine
+from core.db import engine_for, use_engine
 from core.settings import Settings
 from core.tenancy.registry import TenantRegistry
 from core.tenancy.service import sync_tenant_rows, tenant_row_id
 
 if TYPE_CHECKING:
     from core.plugins import DoorstepPluginManager
-
-
-STATISTICS_EVERY_SECONDS = 3600
-_statistics_at: dict[str, float] = {}
-
-
-def _refresh_statistics_hourly(settings: Settings) -> None:
-    """The query planner's statistics follow the data (``core.db.refresh_planner_statistics``)."""
-    key = str(settings.sqlite_path)
-    last = _statistics_at.get(key)
-    if last is None or time.monotonic() - last >= STATISTICS_EVERY_SECONDS:
-        refresh_planner_statistics(settings)
-        _statistics_at[key] = time.monotonic()
 
 
 async def run_pass(
@@ -49,7 +35,6 @@ async def run_pass(
     from core.verification.jobs import run_verification_jobs
 
     use_engine(engine_for(settings))
-    _refresh_statistics_hourly(settings)
     privacy.configure(settings)
     plugins = plugins or build_plugin_manager()
     use_payment_runtime(settings, plugins)

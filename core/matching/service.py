@@ -424,21 +424,33 @@ async def find_candidates(
     )
 
 
+def bookings_around_sql(provider_ids: list[Any]) -> tuple[str, Any]:
+    """The holding bookings of these providers within a time range: (SQL with placeholders for
+    the tenant, the ids, the range's start and end; the ids' value). On SQLite it names the
+    provider-and-hold-end index: statistics taken while the table was empty (a fresh install;
+    a connection keeps the ones it opened with) make the planner walk the tenant index, every
+    booking of the tenant, instead (6 ms at 20k bookings and growing; 0.02 ms with the index)."""
+    among, ids = rawsql.ids_in(Booking, "provider", provider_ids)
+    states = ", ".join(f"'{s}'" for s in sorted(HOLDING_STATES))
+    return (
+        f"SELECT {rawsql.text_id('id', 'id')}, {rawsql.text_id('provider', 'provider')}, "  # noqa: S608
+        "starts_at, ends_at, hold_start, hold_end, point_enc "
+        f"FROM booking_booking{rawsql.indexed_by(Booking, PROVIDER_HOLD_INDEX)} "
+        f"WHERE tenant = {{}} AND {among} AND status IN ({states}) "
+        "AND hold_end > {} AND hold_start < {}"
+    ), ids
+
+
 async def _bookings_around(
     tenant_id: Any, provider_ids: list[Any], day_start: datetime, ignore_booking: str | None
 ) -> dict[str, list[dict[str, Any]]]:
     """The providers' holding bookings of the job's local day, half a day either side."""
     if not provider_ids:
         return {}
-    among, ids = rawsql.ids_in(Booking, "provider", provider_ids)
-    states = ", ".join(f"'{s}'" for s in sorted(HOLDING_STATES))
+    sql, ids = bookings_around_sql(provider_ids)
     rows = await rawsql.select(
         Booking,
-        f"SELECT {rawsql.text_id('id', 'id')}, {rawsql.text_id('provider', 'provider')}, "  # noqa: S608
-        "starts_at, ends_at, hold_start, hold_end, point_enc "
-        f"FROM booking_booking{rawsql.indexed_by(Booking, PROVIDER_HOLD_INDEX)} "
-        f"WHERE tenant = {{}} AND {among} AND status IN ({states}) "
-        "AND hold_end > {} AND hold_start < {}",
+        sql,
         str(tenant_id),
         ids,
         day_start - timedelta(hours=12),
