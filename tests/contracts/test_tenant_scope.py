@@ -171,49 +171,33 @@ def scan_source(source: str, path: str, tables: set[str]) -> list[Unscoped]:
         n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))
     ]
     for call in ast.walk(tree):
+        if not isinstance(call, ast.Call) or not isinstance(call.func, ast.Attribute):
+            continue
+        enclosing = [f for f in functions if f.lineno <= call.lineno <= (f.end_lineno or 0)]
         if _raw_helper_on(call, tables):
-            assert isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute)
             table = call.args[0]
             assert isinstance(table, ast.Name)
+            query = f"{table.id}.{call.func.attr}"
             scoped = any(k.arg == "tenant" for k in call.keywords)
-            if not scoped and not _waived(lines, call.lineno):
-                enclosing = [f for f in functions if f.lineno <= call.lineno <= (f.end_lineno or 0)]
-                found.append(
-                    Unscoped(
-                        path,
-                        call.lineno,
-                        lines[call.lineno - 1].strip(),
-                        enclosing[-1].name if enclosing else "<module>",
-                        f"{table.id}.{call.func.attr}",
-                    )
-                )
-            continue
-        if not (
-            isinstance(call, ast.Call)
-            and isinstance(call.func, ast.Attribute)
-            and call.func.attr in QUERIES
+        elif (
+            call.func.attr in QUERIES
             and isinstance(call.func.value, ast.Name)
             and call.func.value.id in tables
         ):
+            query = f"{call.func.value.id}.{call.func.attr}"
+            names = builders | (_tenant_conditions(enclosing[0], builders) if enclosing else set())
+            scoped = any(
+                isinstance(c.func, ast.Attribute)
+                and c.func.attr in FILTERS
+                and any(_mentions_tenant(a, names) for a in [*c.args, *c.keywords])
+                for c in _chain(call, parents)
+            )
+        else:
             continue
-        enclosing = [f for f in functions if f.lineno <= call.lineno <= (f.end_lineno or 0)]
-        names = builders | (_tenant_conditions(enclosing[0], builders) if enclosing else set())
-        chain = _chain(call, parents)
-        filtered = any(
-            isinstance(c.func, ast.Attribute)
-            and c.func.attr in FILTERS
-            and any(_mentions_tenant(a, names) for a in [*c.args, *c.keywords])
-            for c in chain
-        )
-        if not filtered and not _waived(lines, call.lineno):
+        if not scoped and not _waived(lines, call.lineno):
+            function = enclosing[-1].name if enclosing else "<module>"
             found.append(
-                Unscoped(
-                    path,
-                    call.lineno,
-                    lines[call.lineno - 1].strip(),
-                    enclosing[-1].name if enclosing else "<module>",
-                    f"{call.func.value.id}.{call.func.attr}",
-                )
+                Unscoped(path, call.lineno, lines[call.lineno - 1].strip(), function, query)
             )
     return found
 
