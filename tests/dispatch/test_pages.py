@@ -157,6 +157,11 @@ async def test_the_dispatcher_plans_tomorrow_with_one_click_and_sees_every_route
     shows(html, "李阿姨", "赵阿姨", "<svg", "深度保洁")
     assert html.count("<polyline") == 2  # one line per provider, on one map
     assert "锦绣路" not in html  # staff see the district, not the address
+    shows(html, "1 单")
+    cast.dispatcher.client.cookies.set(LANG_COOKIE, "en", domain="jiejia.localhost")
+    english = cast.dispatcher.get(done.headers["location"]).text
+    shows(english, "Jobs: 1")
+    assert "1 jobs" not in english  # one job is not "jobs"
 
 
 async def test_one_district_is_planned_on_its_own(cast: Day) -> None:
