@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from core.matching.service import PROVIDER_HOLD_INDEX, bookings_around_sql
+from core.matching.queries import PROVIDER_HOLD_INDEX, bookings_around_sql
 
 
 def _sqlite(sql: str) -> str:
