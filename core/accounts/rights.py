@@ -178,6 +178,7 @@ async def delete_account(
             "then delete your account",
         )
     async with write_transaction():
+        # matching-version: only settled bookings are left (checked above): none holds a time
         await (
             scoped(Booking, tenant_id)
             .update(

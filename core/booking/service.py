@@ -27,6 +27,7 @@ from core.catalog.pricing import Quote, QuoteError, QuoteProblem
 from core.catalog.service import VisitItem, quote_visit
 from core.db import is_unique_or_exclusion_violation, write_transaction
 from core.dispatch.schemas import great_circle_km
+from core.matching.index import bump_matching_version
 from core.matching.ranking import Candidate
 from core.matching.service import (
     JobRequest,
@@ -312,6 +313,7 @@ async def create_booking(
                     "",
                     now,
                 )
+                await bump_matching_version(tenant_id, provider_id, holds=True)
         except Exception as exc:
             if not is_unique_or_exclusion_violation(exc):
                 raise
@@ -487,6 +489,9 @@ async def transition(
             if not changed:
                 raise TransitionError("the booking changed meanwhile; reload and try again")
             await _record(tenant_id, booking_id, booking["status"], target, actor, reason, now)
+            holding = (booking["status"] in HOLDING_STATES, target in HOLDING_STATES)
+            if holding[0] != holding[1] and booking["provider"] is not None:
+                await bump_matching_version(tenant_id, booking["provider"], holds=True)
             if target == "completed" and booking["provider"] is not None:
                 await ProviderProfile.update(
                     {ProviderProfile.jobs_done: ProviderProfile.jobs_done + 1}
@@ -682,6 +687,8 @@ async def reschedule(
                 f"rescheduled from {booking['starts_at'].isoformat()}",
                 now,
             )
+            if booking["provider"] is not None:
+                await bump_matching_version(tenant_id, booking["provider"], holds=True)
     except Exception as exc:
         if is_unique_or_exclusion_violation(exc):
             raise SlotTaken() from None
@@ -741,4 +748,6 @@ async def create_review(
                 ProviderProfile.rating_count: ProviderProfile.rating_count + 1,
             }
         ).where(ProviderProfile.id == booking["provider"])
+        # The rating is a ranking factor the candidate index keeps in memory.
+        await bump_matching_version(tenant_id, booking["provider"])
     return str(review.id)

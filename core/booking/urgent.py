@@ -39,6 +39,7 @@ from core.booking.tables import Booking
 from core.catalog.model import TenantCatalog
 from core.catalog.pricing import QuoteProblem
 from core.db import is_unique_or_exclusion_violation, write_transaction
+from core.matching.index import bump_matching_version
 from core.matching.service import JobRequest, find_candidates, serves_area
 from core.privacy import service as privacy
 from core.tenancy.model import Tenant
@@ -89,6 +90,7 @@ async def request_urgent(
     buffer = timedelta(minutes=tenant.config.policies.booking.travel_buffer_minutes)
     booking_id = str(uuid.uuid4())
     async with write_transaction():
+        # matching-version: a request with no provider yet holds nobody's time
         await Booking.insert(
             Booking(
                 id=booking_id,
@@ -255,6 +257,7 @@ async def _offer(
                         f"urgent offer within {radii[step]:g} km",
                         now,
                     )
+                    await bump_matching_version(tenant_id, chosen, *_holder(booking), holds=True)
             except Exception as exc:
                 if is_unique_or_exclusion_violation(exc):
                     taken.add(chosen)  # booked by someone else meanwhile: not asked, skip
@@ -282,6 +285,7 @@ async def _give_up(tenant_id: str, booking: dict[str, Any], now: datetime) -> Ca
     )
     if not changed:
         return CascadeStep(booking_id, "moved", None, None)
+    await bump_matching_version(tenant_id, *_holder(booking), holds=True)
     if booking["status"] != "expired":
         await _record(
             tenant_id,
@@ -367,6 +371,7 @@ async def expire_offers(
                 "the provider did not answer in time",
                 now,
             )
+            await bump_matching_version(tenant_id, *_holder(booking), holds=True)
             report["offers_expired"] += 1
             if not booking["urgent"]:
                 continue
@@ -500,6 +505,11 @@ async def urgent_progress(
 def _this(tenant_id: str, booking_id: Any, version: int) -> Any:
     """The booking, in this tenant, if nobody moved it since it was read (optimistic)."""
     return (Booking.tenant == tenant_id) & (Booking.id == booking_id) & (Booking.version == version)
+
+
+def _holder(booking: dict[str, Any]) -> list[str]:
+    """The provider whose time the booking held before the change (none, or one)."""
+    return [str(booking["provider"])] if booking["provider"] is not None else []
 
 
 def _list(value: Any) -> list[Any]:

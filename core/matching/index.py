@@ -29,11 +29,15 @@ import asyncio
 import math
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import numpy as np
 
+from core import rawsql
 from core.dispatch.schemas import R_EARTH_KM
+from core.matching.days import DaySchedules
+from core.matching.queries import PROFILE_COLUMNS, prepared
 from core.matching.tables import MatchingChange, MatchingVersion
 from core.providers.tables import ProviderProfile, ProviderSkill
 
@@ -48,16 +52,20 @@ KEEP_VERSIONS = 5_000
 PATCH_LIMIT = 2_000
 """More changed providers than this (or than a tenth of a large index) and a rebuild is
 cheaper."""
+HOLDS_PATCH_LIMIT = 20_000
+"""More providers whose holds changed than this and the days kept are loaded again."""
 
 
 def _patch_limit(size: int) -> int:
     return min(PATCH_LIMIT, max(64, size // 10))
 
 
-async def bump_matching_version(tenant_id: Any, *provider_ids: Any) -> None:
+async def bump_matching_version(tenant_id: Any, *provider_ids: Any, holds: bool = False) -> None:
     """Tell every process's candidate index that these providers of the tenant changed (none
     named: any of them may have). Call inside the write transaction of the change (the same
-    commit makes both visible), after it."""
+    commit makes both visible), after it. ``holds=True``: only their bookings changed (made,
+    moved, ended): the index keeps their profile and reloads their holds of the days it
+    keeps in memory."""
     # tenant-scope: an upsert of this tenant's own row; row security checks it on PostgreSQL
     rows = await MatchingVersion.raw(
         "INSERT INTO matching_version (id, tenant, version) VALUES ({}, {}, 1) "
@@ -69,7 +77,7 @@ async def bump_matching_version(tenant_id: Any, *provider_ids: Any) -> None:
     version = int(rows[0]["version"])
     named: list[str | None] = [*sorted({str(p) for p in provider_ids})] or [None]
     await MatchingChange.insert(
-        *[MatchingChange(tenant=tenant_id, version=version, provider=p) for p in named]
+        *[MatchingChange(tenant=tenant_id, version=version, provider=p, holds=holds) for p in named]
     )
     if version % PRUNE_EVERY == 0:
         await MatchingChange.delete().where(
@@ -89,19 +97,34 @@ async def matching_version(tenant_id: Any) -> tuple[str, int] | None:
     return (str(row["id"]), int(row["version"])) if row else None
 
 
-async def _changed_since(tenant_id: Any, since: int, until: int) -> set[str] | None:
-    """The providers versions ``since`` (exclusive) to ``until`` changed; None when one of those
+@dataclass(frozen=True)
+class Changes:
+    """What versions since the index's changed: providers (profile, skills, area, status...)
+    and providers whose holds alone changed (bookings)."""
+
+    providers: set[str]
+    holds: set[str]
+
+
+async def _changed_since(tenant_id: Any, since: int, until: int) -> Changes | None:
+    """What versions ``since`` (exclusive) to ``until`` changed; None when one of those
     versions named nobody (everyone) or is no longer in the log."""
-    rows = await MatchingChange.select(MatchingChange.version, MatchingChange.provider).where(
-        (MatchingChange.tenant == tenant_id)
-        & (MatchingChange.version > since)
-        & (MatchingChange.version <= until)
+    rows = await rawsql.select(
+        MatchingChange,
+        f"SELECT version, {rawsql.text_id('provider', 'provider')}, holds "  # noqa: S608
+        "FROM matching_change WHERE tenant = {} AND version > {} AND version <= {}",
+        str(tenant_id),
+        since,
+        until,
     )
-    if {int(r["version"]) for r in rows} != set(range(since + 1, until + 1)):
+    if len({int(r["version"]) for r in rows}) != until - since:
         return None
     if any(r["provider"] is None for r in rows):
         return None
-    return {str(r["provider"]) for r in rows}
+    return Changes(
+        providers={str(r["provider"]) for r in rows if not r["holds"]},
+        holds={str(r["provider"]) for r in rows if r["holds"]},
+    )
 
 
 def _haversine(lat: np.ndarray, lng: np.ndarray, point: tuple[float, float]) -> np.ndarray:
@@ -127,10 +150,21 @@ class CandidateIndex:
     by_skill: dict[str, np.ndarray]
     """Item ref -> positions of the providers with that skill (suspended or not)."""
     by_district: dict[str, np.ndarray]
+    profiles: list[dict[str, Any] | None]
+    """Position -> the profile row matching reads (``queries.PROFILE_COLUMNS``, the status, the
+    schedules parsed), None for a provider gone."""
+    suspended: dict[str, set[int]]
+    """Item ref -> positions of the providers suspended from that item."""
+    days: DaySchedules
+    """The tenant's holding bookings of the days asked about (``core.matching.days``)."""
 
     @classmethod
     def build(
-        cls, key: tuple[str, int], profiles: list[dict[str, Any]], skills: list[dict[str, Any]]
+        cls,
+        key: tuple[str, int],
+        profiles: list[dict[str, Any]],
+        skills: list[dict[str, Any]],
+        tenant: str = "",
     ) -> CandidateIndex:
         ids = [str(p["id"]) for p in profiles]
         at = {pid: i for i, pid in enumerate(ids)}
@@ -145,10 +179,13 @@ class CandidateIndex:
             for d in {d for d in (p["area_districts"] or "").split(",") if d}:
                 districts.setdefault(d, []).append(i)
         by_skill: dict[str, list[int]] = {}
+        suspended: dict[str, set[int]] = {}
         for s in skills:
             position = at.get(str(s["provider"]))
             if position is not None:
                 by_skill.setdefault(s["item_ref"], []).append(position)
+                if s.get("suspended"):
+                    suspended.setdefault(s["item_ref"], set()).add(position)
         return cls(
             key=key,
             ids=ids,
@@ -159,6 +196,9 @@ class CandidateIndex:
             circle=~np.isnan(lat),
             by_skill={ref: np.unique(np.array(v, dtype=np.int64)) for ref, v in by_skill.items()},
             by_district={d: np.array(sorted(v), dtype=np.int64) for d, v in districts.items()},
+            profiles=[_prepared(p) for p in profiles],
+            suspended=suspended,
+            days=DaySchedules(tenant),
         )
 
     def patch(
@@ -180,7 +220,13 @@ class CandidateIndex:
             self.lat, self.lng = np.append(self.lat, grow), np.append(self.lng, grow)
             self.radius = np.append(self.radius, np.zeros(len(new)))
             self.circle = np.append(self.circle, np.zeros(len(new), dtype=bool))
+            self.profiles.extend([None] * len(new))
         positions = np.array(sorted(self.at[pid] for pid in changed), dtype=np.int64)
+        cleared = set(positions.tolist())
+        for ref, members in list(self.suspended.items()):
+            self.suspended[ref] = members - cleared
+        for position in cleared:
+            self.profiles[position] = None
         for table in (self.by_skill, self.by_district):
             for name, members in list(table.items()):
                 kept = np.setdiff1d(members, positions, assume_unique=True)
@@ -194,6 +240,7 @@ class CandidateIndex:
         added_districts: dict[str, list[int]] = {}
         for p in profiles:
             i = self.at[str(p["id"])]
+            self.profiles[i] = _prepared(p)
             if p["area_lat"] is not None and p["area_lng"] is not None:
                 self.lat[i], self.lng[i] = p["area_lat"], p["area_lng"]
                 self.circle[i] = True
@@ -202,6 +249,8 @@ class CandidateIndex:
                 added_districts.setdefault(d, []).append(i)
         for s in skills:
             added_skills.setdefault(s["item_ref"], []).append(self.at[str(s["provider"])])
+            if s.get("suspended"):
+                self.suspended.setdefault(s["item_ref"], set()).add(self.at[str(s["provider"])])
         for table, added in ((self.by_skill, added_skills), (self.by_district, added_districts)):
             for name, more in added.items():
                 table[name] = np.union1d(
@@ -212,21 +261,42 @@ class CandidateIndex:
     def near(self, refs: list[str], point: tuple[float, float], district: str) -> list[str]:
         """Providers with every skill whose circle holds the point (great circle, with
         ``SLACK_KM``) or whose districts name ``district``: a superset of ``in_area``."""
+        return [self.ids[i] for i in self.near_positions(refs, point, district)]
+
+    def able(
+        self, refs: list[str], point: tuple[float, float], district: str
+    ) -> list[dict[str, Any]]:
+        """The profiles of the active providers ``near`` the point, suspended from none of the
+        items: what ``queries.profiles_meeting`` reads from the database, from memory."""
+        barred: set[int] = set()
+        for ref in refs:
+            barred |= self.suspended.get(ref, set())
+        out = []
+        for i in self.near_positions(refs, point, district).tolist():
+            profile = self.profiles[i]
+            if profile is not None and profile["status"] == "active" and i not in barred:
+                out.append(profile)
+        return out
+
+    def near_positions(
+        self, refs: list[str], point: tuple[float, float], district: str
+    ) -> np.ndarray:
         members: np.ndarray | None = None
+        nobody = np.array([], dtype=np.int64)
         for ref in refs:
             has = self.by_skill.get(ref)
             if has is None:
-                return []
+                return nobody
             members = has if members is None else np.intersect1d(members, has)
         if members is None or len(members) == 0:
-            return []
+            return nobody
         inside = self.circle[members].copy()
         if inside.any():
             km = _haversine(self.lat[members[inside]], self.lng[members[inside]], point)
             inside[inside] = km <= self.radius[members[inside]] + SLACK_KM
         if district and (in_district := self.by_district.get(district)) is not None:
             inside |= np.isin(members, in_district, assume_unique=True)
-        return [self.ids[i] for i in members[inside]]
+        return members[inside]
 
 
 _INDEXES: dict[str, CandidateIndex] = {}
@@ -243,8 +313,10 @@ def _lock(tenant: str) -> asyncio.Lock:
 
 
 async def candidate_index(tenant_id: Any) -> CandidateIndex | None:
-    """The tenant's index, rebuilt first when its version moved; None while the tenant has no
-    version yet. Reads the version before the rows, so an index is never older than its key."""
+    """The tenant's index, brought up to the tenant's version first; None while the tenant has
+    no version yet. Reads the version before the rows, so an index is never older than its
+    key. A few versions behind: the providers they name are reloaded (their profile and
+    skills, or their holds alone); otherwise the index is built again."""
     key = await matching_version(tenant_id)
     if key is None:
         return None
@@ -258,36 +330,69 @@ async def candidate_index(tenant_id: Any) -> CandidateIndex | None:
             return cached
         if cached is not None and cached.key[0] == key[0] and cached.key[1] < key[1]:
             changed = await _changed_since(tenant_id, cached.key[1], key[1])
-            if changed is not None and len(changed) <= _patch_limit(len(cached.ids)):
-                profiles, skills = await index_rows(tenant_id, changed)
-                cached.patch(key, changed, profiles, skills)
+            if (
+                changed is not None
+                and len(changed.providers) <= _patch_limit(len(cached.ids))
+                and len(changed.holds) <= HOLDS_PATCH_LIMIT
+            ):
+                if changed.providers:
+                    profiles, skills = await index_rows(tenant_id, changed.providers)
+                    cached.patch(key, changed.providers, profiles, skills)
+                await cached.days.reload(changed.holds)
+                cached.key = key
                 return cached
         profiles, skills = await index_rows(tenant_id, None)
-        index = CandidateIndex.build(key, profiles, skills)
+        index = CandidateIndex.build(key, profiles, skills, tenant)
         _INDEXES[tenant] = index
         return index
+
+
+async def holds_of_day(
+    tenant_id: Any, index: CandidateIndex, day_start: datetime
+) -> dict[str, list[dict[str, Any]]]:
+    """Every holding booking of the tenant around the local day starting at ``day_start``, by
+    provider, from the index's memory (loaded once per day, then patched)."""
+    found = index.days.cached(day_start)
+    if found is not None:
+        return found
+    async with _lock(str(tenant_id)):
+        return index.days.cached(day_start) or await index.days.load(day_start)
 
 
 async def index_rows(
     tenant_id: Any, only: set[str] | None
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """The index's columns of the tenant's providers (or of ``only``)."""
-    profile_where = ProviderProfile.tenant == tenant_id
-    skill_where = ProviderSkill.tenant == tenant_id
+    """The index's rows of the tenant's providers (or of ``only``): the profile columns
+    matching reads, and the skills."""
+    tenant = str(tenant_id)
+    profile_where, skill_where = "tenant = {}", "tenant = {}"
+    profile_args: list[Any] = [tenant]
+    skill_args: list[Any] = [tenant]
     if only is not None:
-        profile_where &= ProviderProfile.id.is_in(sorted(only))
-        skill_where &= ProviderSkill.provider.is_in(sorted(only))
-    profiles = await ProviderProfile.select(
-        ProviderProfile.id,
-        ProviderProfile.area_lat,
-        ProviderProfile.area_lng,
-        ProviderProfile.area_radius_km,
-        ProviderProfile.area_districts,
-    ).where(profile_where)
-    skills = await ProviderSkill.select(ProviderSkill.provider, ProviderSkill.item_ref).where(
-        skill_where
+        among, ids = rawsql.ids_in(ProviderProfile, "id", sorted(only))
+        profile_where += f" AND {among}"
+        profile_args.append(ids)
+        among, ids = rawsql.ids_in(ProviderSkill, "provider", sorted(only))
+        skill_where += f" AND {among}"
+        skill_args.append(ids)
+    profiles = await rawsql.select(
+        ProviderProfile,
+        f"SELECT {rawsql.text_id('id', 'id')}, status, {PROFILE_COLUMNS} "  # noqa: S608
+        f"FROM providers_profile WHERE {profile_where}",
+        *profile_args,
+    )
+    skills = await rawsql.select(
+        ProviderSkill,
+        f"SELECT {rawsql.text_id('provider', 'provider')}, item_ref, suspended "  # noqa: S608
+        f"FROM providers_skill WHERE {skill_where}",
+        *skill_args,
     )
     return profiles, skills
+
+
+def _prepared(row: dict[str, Any]) -> dict[str, Any]:
+    """A profile row as matching reads it: schedules parsed (``queries.prepared``)."""
+    return prepared(dict(row))
 
 
 def forget_indexes() -> None:

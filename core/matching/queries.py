@@ -6,6 +6,7 @@ less than the rules would."""
 from __future__ import annotations
 
 import functools
+import json
 import math
 from datetime import datetime, timedelta
 from typing import Any
@@ -13,7 +14,6 @@ from typing import Any
 from core import rawsql
 from core.booking.states import HOLDING_STATES
 from core.booking.tables import Booking, BookingTransition
-from core.providers.service import parsed_json
 from core.providers.tables import ProviderProfile
 
 
@@ -81,7 +81,7 @@ def no_overlapping_hold(
     start: datetime, end: datetime, ignore: str | None
 ) -> tuple[str, list[Any]]:
     """No holding booking of the provider overlaps ``start``..``end`` (the job with its
-    buffers): the same test as ``fits``, done by the database with its provider index."""
+    buffers): the same test as ``clear_of``, done by the database with its provider index."""
     states = ", ".join(f"'{s}'" for s in sorted(HOLDING_STATES))
     sql = (
         "NOT EXISTS (SELECT 1 FROM booking_booking b "  # noqa: S608 - values are parameters
@@ -97,14 +97,14 @@ def _schedule(value: Any, default: Any) -> Any:
     """A working-hours or days-off column, parsed once per distinct text (most providers share
     a handful of schedules): the parsed value is shared, and matching only reads it."""
     if not isinstance(value, str):
-        return parsed_json(value, default)
+        return default if value is None else value
     found = _parsed_text(value)
     return default if found is None else found
 
 
 @functools.lru_cache(maxsize=4096)
 def _parsed_text(text: str) -> Any:
-    return parsed_json(text, None)
+    return json.loads(text) if text else None
 
 
 async def profiles_meeting(
@@ -127,10 +127,14 @@ async def profiles_meeting(
         f"FROM providers_profile WHERE {' AND '.join(where)}",
         *args,
     )
-    for row in rows:
-        row["working_hours"] = _schedule(row["working_hours"], {})
-        row["days_off"] = _schedule(row["days_off"], [])
-    return rows
+    return [prepared(row) for row in rows]
+
+
+def prepared(row: dict[str, Any]) -> dict[str, Any]:
+    """A profile row with its schedules parsed (in place), as ``works_at`` reads them."""
+    row["working_hours"] = _schedule(row["working_hours"], {})
+    row["days_off"] = _schedule(row["days_off"], [])
+    return row
 
 
 def bookings_around_sql(provider_ids: list[Any]) -> tuple[str, Any]:

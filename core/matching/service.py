@@ -17,7 +17,7 @@ from core.catalog.model import TenantCatalog
 from core.catalog.service import item_requirements
 from core.dispatch.schemas import great_circle_km
 from core.matching import queries
-from core.matching.index import candidate_index
+from core.matching.index import candidate_index, holds_of_day
 from core.matching.ranking import (
     Candidate,
     Free,
@@ -77,30 +77,15 @@ class DayBookings:
     tenant_id: str
 
     def point(self, row: dict[str, Any]) -> tuple[float, float]:
-        lat, lng = privacy.unseal(
-            row["point_enc"], field="booking.point", tenant_id=self.tenant_id
-        ).split(",")
-        return float(lat), float(lng)
-
-
-def fits(
-    bookings: DayBookings,
-    profile: dict[str, Any],
-    job: JobRequest,
-    buffer: timedelta,
-    speed_kmh: float,
-    tz: ZoneInfo,
-    home: tuple[float, float] | None,
-    unknown_minutes: float,
-) -> tuple[bool, float]:
-    """Working for the whole job, no overlapping hold, and enough time to travel from the
-    previous job (or ``home``) and to the next. Returns (fits, minutes of travel to the job)."""
-    start = job.starts_at
-    end = start + timedelta(minutes=job.duration_minutes)
-    local_start, local_end = start.astimezone(tz), (end - timedelta(minutes=1)).astimezone(tz)
-    if not (works_at(profile, local_start) and works_at(profile, local_end)):
-        return False, 0.0
-    return clear_of(bookings, home, job, buffer, speed_kmh, unknown_minutes)
+        """The booking's point, decrypted once (kept in the row: the day schedules in memory
+        are read by many requests)."""
+        found: tuple[float, float] | None = row.get("point")
+        if found is None:
+            lat, lng = privacy.unseal(
+                row["point_enc"], field="booking.point", tenant_id=self.tenant_id
+            ).split(",")
+            found = row["point"] = (float(lat), float(lng))
+        return found
 
 
 def home_point(
@@ -153,17 +138,34 @@ def clear_of(
     return True, minutes
 
 
-def _could_come(
-    profile: dict[str, Any], job: JobRequest, tz: ZoneInfo, radius_km: float | None
-) -> bool:
+class _Hours:
+    """Whether a provider works for the whole job (its first and last minute), decided once
+    per distinct schedule: most providers share a handful, and each text is parsed once into
+    one shared value (``queries.prepared``), so the pair of values names the schedule."""
+
+    def __init__(self, job: JobRequest, tz: ZoneInfo) -> None:
+        end = job.starts_at + timedelta(minutes=job.duration_minutes - 1)
+        self.first, self.last = job.starts_at.astimezone(tz), end.astimezone(tz)
+        self.known: dict[tuple[int, int], bool] = {}
+
+    def cover(self, profile: dict[str, Any]) -> bool:
+        key = (id(profile["working_hours"]), id(profile["days_off"]))
+        found = self.known.get(key)
+        if found is None:
+            found = self.known[key] = works_at(profile, self.first) and works_at(profile, self.last)
+        return found
+
+
+def _reach(
+    profile: dict[str, Any], job: JobRequest, radius_km: float | None, hours: _Hours
+) -> float | None:
     """The rules that need nothing but the profile row (inside the area, within the radius
-    asked for, working for the whole job), before checks and bookings are loaded for it;
-    ``fits`` and ``in_area`` apply them again."""
+    asked for, working for the whole job), before the provider's bookings and checks are
+    looked at: the distance from the area's centre, or None when the provider cannot come."""
     inside, km = in_area(profile, job.point, job.district)
     if not inside or (radius_km is not None and km > radius_km):
-        return False
-    end = job.starts_at + timedelta(minutes=job.duration_minutes - 1)
-    return works_at(profile, job.starts_at.astimezone(tz)) and works_at(profile, end.astimezone(tz))
+        return None
+    return km if hours.cover(profile) else None
 
 
 @within_tenant
@@ -200,53 +202,64 @@ async def find_candidates(
     hold_start = job.starts_at - buffer
     hold_end = job.starts_at + timedelta(minutes=job.duration_minutes) + buffer
     skip = exclude or set()
-    # The candidate index (``core.matching.index``) names the providers with the skills whose
-    # area may hold the point; one query then narrows the field before anything is loaded per
-    # provider: active, every skill (not suspended), possibly inside the area, no overlapping
-    # hold. The exact rules below decide; these conditions only ever let through more than
-    # they should. Cheapest first: the profile row's rules, then the day's bookings (free and
-    # time to travel), then the checks of those still in, then the ranking.
+    # The candidate index (``core.matching.index``, kept current by the tenant's matching
+    # version) holds in memory the providers' profiles and skills and the holds of the days
+    # asked about: it names the active providers with the skills whose area may hold the point.
+    # Without an index yet (a tenant with no version), or for one chosen provider (the booking
+    # path: it reads that provider's rows fresh), one query narrows the field instead: active,
+    # every skill (not suspended), possibly inside the area, no overlapping hold. The exact
+    # rules below decide; both only ever let through more than they should. Cheapest first:
+    # the profile row's rules, then the day's bookings (free and time to travel), then the
+    # checks of those still in, then the ranking.
     conditions = [
         queries.may_serve(job.point, job.district),
         queries.no_overlapping_hold(hold_start, hold_end, ignore_booking),
         *(queries.has_skill(ref) for ref in refs),
     ]
-    named: list[str] | None = None
-    if only is not None:
-        named = [only]
-    elif (index := await candidate_index(tenant_id)) is not None:
-        named = [pid for pid in index.near(refs, job.point, job.district) if pid not in skip]
-        if not named:
-            return []
-    profiles = [
-        p
-        for p in await queries.profiles_meeting(tenant_id, named, conditions)
-        if p["id"] not in skip and _could_come(p, job, tz, radius_km)
-    ]
-    if not profiles:
-        return []
-    # Certificates run through a local date: the job's date is the tenant's, not UTC's.
-    job_date = job.starts_at.astimezone(tz).date()
     day_start = _local_day_start(tenant, job.starts_at)
     day_end = day_start + timedelta(days=1)
-    by_provider = await queries.bookings_around(
-        tenant_id, [p["id"] for p in profiles], day_start, ignore_booking
-    )
+    index = await candidate_index(tenant_id) if only is None else None
+    hours = _Hours(job, tz)
+    if index is not None:
+        # From the index's memory: the profiles, then the day's holds (``core.matching.days``).
+        reachable = [
+            (p, km)
+            for p in index.able(refs, job.point, job.district)
+            if p["id"] not in skip and (km := _reach(p, job, radius_km, hours)) is not None
+        ]
+        if not reachable:
+            return []
+        by_provider = await holds_of_day(tenant_id, index, day_start)
+        if ignore_booking is not None:
+            by_provider = {
+                pid: [r for r in rows if r["id"] != ignore_booking]
+                for pid, rows in ((p["id"], by_provider.get(p["id"], [])) for p, _ in reachable)
+            }
+    else:
+        reachable = [
+            (p, km)
+            for p in await queries.profiles_meeting(
+                tenant_id, None if only is None else [only], conditions
+            )
+            if p["id"] not in skip and (km := _reach(p, job, radius_km, hours)) is not None
+        ]
+        if not reachable:
+            return []
+        by_provider = await queries.bookings_around(
+            tenant_id, [p["id"] for p, _ in reachable], day_start, ignore_booking
+        )
+    # Certificates run through a local date: the job's date is the tenant's, not UTC's.
+    job_date = job.starts_at.astimezone(tz).date()
     free: list[Free] = []
-    for profile in profiles:
-        inside, km = in_area(profile, job.point, job.district)
-        if not inside or (radius_km is not None and km > radius_km):
-            continue
+    for profile, km in reachable:
         day = DayBookings(by_provider.get(profile["id"], []), tenant_id)
         home = home_point(profile, policy, job.district)
-        ok, minutes = fits(
+        ok, minutes = clear_of(
             day,
-            profile,
+            home,
             job,
             buffer,
             tenant.config.travel_speed_kmh,
-            tz,
-            home,
             policy.district_travel_minutes,
         )
         if ok:

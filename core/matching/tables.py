@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 
-from piccolo.columns import UUID, BigInt, ForeignKey
+from piccolo.columns import UUID, BigInt, Boolean, ForeignKey
 from piccolo.table import Table
 
 from core.tenancy.tables import TenantRow
@@ -25,3 +25,6 @@ class MatchingChange(Table, tablename="matching_change"):
     tenant = ForeignKey(references=TenantRow, null=False, index=True)
     version = BigInt(default=0, index=True)
     provider = UUID(null=True, default=None)
+    holds = Boolean(default=False)
+    """Only the provider's holds changed (a booking made, moved or ended): the index keeps
+    their profile and reloads their bookings of the days it holds in memory."""

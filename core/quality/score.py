@@ -13,6 +13,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from core.db import write_transaction
+from core.matching.index import bump_matching_version
 from core.providers.tables import ProviderProfile
 from core.quality import remedies
 from core.quality.tables import PenaltyEvent, ProviderQuality, Reward, SpotCheck
@@ -70,14 +71,23 @@ async def _parts(tenant: Tenant, tenant_id: str, ids: list[Any], now: datetime) 
 
 
 async def _store(
-    tenant: Tenant, tenant_id: str, provider_id: Any, parts: dict[str, Any], excellent: bool, now
+    tenant: Tenant,
+    tenant_id: str,
+    provider_id: Any,
+    parts: dict[str, Any],
+    excellent: bool,
+    now: datetime,
+    bump: bool = True,
 ) -> None:
+    """``bump=False``: the caller tells the candidate index once, for every provider."""
     boost = tenant.config.policies.quality.excellent_boost if excellent else 0.0
     parts = {**parts, "excellent_boost": boost}
     matching = min(1.0, parts["score"] + boost)
     await ProviderProfile.update({ProviderProfile.quality_score: matching}).where(
         (ProviderProfile.tenant == tenant_id) & (ProviderProfile.id == provider_id)
     )
+    if bump:  # the quality score is a ranking factor the candidate index keeps in memory
+        await bump_matching_version(tenant_id, provider_id)
     values: dict[Any, Any] = {
         ProviderQuality.score: parts["score"],
         ProviderQuality.points: parts["points"],
@@ -170,7 +180,10 @@ async def rank_providers(tenant: Tenant, tenant_id: str, now: datetime) -> int:
         share = math.ceil(len(contenders) * policy.excellent_share_percent / 100)
         excellent = {pid for _, pid in contenders[:share]}
         for p, parts in scored:
-            await _store(tenant, tenant_id, p["id"], parts, str(p["id"]) in excellent, now)
+            await _store(
+                tenant, tenant_id, p["id"], parts, str(p["id"]) in excellent, now, bump=False
+            )
+        await bump_matching_version(tenant_id, *[p["id"] for p, _ in scored])
         period = now.astimezone(ZoneInfo(tenant.config.timezone)).strftime("%Y-%m")
         for pid in sorted(excellent) if policy.bonus_fen > 0 else []:
             dedupe = f"bonus:{pid}:{period}"

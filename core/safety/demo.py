@@ -32,6 +32,7 @@ from core.booking.tables import Booking, BookingTransition
 from core.catalog.pricing import QuoteError
 from core.catalog.service import VisitItem, build_catalog, quote_visit
 from core.db import write_transaction
+from core.matching.index import bump_matching_version
 from core.plugins import DoorstepPluginManager
 from core.privacy import service as privacy
 from core.providers.demo import PROVIDERS
@@ -200,6 +201,7 @@ async def _job_under_way(
                 at=booked,
             )
         )
+        await bump_matching_version(tenant_id, profile_id, holds=True)
     actor = Actor(PROVIDER, provider_user, profile_id)
     for state, at in (
         ("accepted", booked + timedelta(minutes=20)),

@@ -1,16 +1,18 @@
-"""Contract: every writer to the provider tables bumps the tenant's matching version.
+"""Contract: every writer to the tables matching keeps in memory bumps the matching version.
 
-Matching keeps an in-memory candidate index per process (``core.matching.index``), rebuilt
-when the tenant's matching version moves. A change to a provider's profile or skills that does
-not call ``bump_matching_version`` in the same function (inside its write transaction) would
-leave the index stale and silently keep the provider out of matching. This scan finds, in
-``core``, ``plugins`` and ``cli``, every insert, update, delete or raw query on
-``ProviderProfile`` or ``ProviderSkill`` (directly or through ``scoped(...)``) and every row
-built with ``ProviderProfile(...)`` / ``ProviderSkill(...)``, and requires a
-``bump_matching_version(...)`` call in the enclosing function.
+Matching keeps an in-memory candidate index per process (``core.matching.index``): the
+providers' profiles and skills, and the holding bookings of the days asked about
+(``core.matching.days``), brought up to date when the tenant's matching version moves. A
+change to a provider's profile or skills, or to a booking's hold (made, moved, ended), that
+does not call ``bump_matching_version`` in the same function (inside its write transaction)
+would leave the index stale: a provider silently kept out of matching, or shown busy when free.
+This scan finds, in ``core``, ``plugins`` and ``cli``, every insert, update, delete or raw query
+on ``ProviderProfile``, ``ProviderSkill`` or ``Booking`` (directly or through ``scoped(...)``)
+and every row built with ``ProviderProfile(...)`` / ``ProviderSkill(...)`` / ``Booking(...)``,
+and requires a ``bump_matching_version(...)`` call in the enclosing function.
 
-Exempt: updates that set only ranking columns (read fresh on every request, never by the
-index), and lines carrying ``# matching-version: <why>`` (or the line above).
+Exempt: updates that set only columns the index never reads (``UNREAD``), and lines carrying
+``# matching-version: <why>`` (or the line above).
 """
 
 from __future__ import annotations
@@ -22,10 +24,20 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 SCANNED = ("core", "plugins", "cli")
 SKIPPED_PARTS = {"piccolo_migrations", "rls_migrations"}
-TABLES = {"ProviderProfile", "ProviderSkill"}
+TABLES = {"ProviderProfile", "ProviderSkill", "Booking"}
 WRITES = {"insert", "update", "delete", "raw"}
-RANKING_ONLY = {"quality_score", "rating_sum", "rating_count", "jobs_done"}
-"""Columns matching reads for the score alone, from the database on every request."""
+HOLD_COLUMNS = {"tenant", "provider", "status", "starts_at", "ends_at", "hold_start", "hold_end"}
+"""What a booking's hold is made of (``core.matching.days`` reads these and the point)."""
+
+
+def _unread(table: str, column: str) -> bool:
+    """A column the candidate index never reads: a booking's other columns (the point only
+    with the hold), a profile's count of jobs done."""
+    if table == "Booking":
+        return column not in HOLD_COLUMNS | {"point_enc"}
+    return table == "ProviderProfile" and column == "jobs_done"
+
+
 BUMP = "bump_matching_version"
 WAIVER = "# matching-version:"
 
@@ -57,15 +69,17 @@ def _table_of(node: ast.AST) -> str | None:
     return None
 
 
-def _ranking_only(call: ast.Call) -> bool:
-    """``X.update({X.quality_score: ...})``: every key a ranking column."""
+def _unread_only(call: ast.Call) -> bool:
+    """``X.update({X.series: ...})``: every key a column the index never reads."""
     if call.func.attr != "update" or len(call.args) != 1:  # type: ignore[attr-defined]
         return False
+    table = _table_of(call.func.value)  # type: ignore[attr-defined]
     values = call.args[0]
     return (
-        isinstance(values, ast.Dict)
+        table is not None
+        and isinstance(values, ast.Dict)
         and bool(values.keys)
-        and all(isinstance(k, ast.Attribute) and k.attr in RANKING_ONLY for k in values.keys)
+        and all(isinstance(k, ast.Attribute) and _unread(table, k.attr) for k in values.keys)
     )
 
 
@@ -80,7 +94,7 @@ def _writes(function: ast.AST) -> list[ast.Call]:
             isinstance(node.func, ast.Attribute)
             and node.func.attr in WRITES
             and _table_of(node.func.value) is not None
-            and not _ranking_only(node)
+            and not _unread_only(node)
         ):
             found.append(node)
     return found
@@ -102,13 +116,22 @@ def scan_source(source: str, path: str) -> list[Writer]:
     lines = source.splitlines()
     found = []
     functions = [n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)]
+    # A waiver above a statement covers every call in it (a row built inside an insert).
+    statements = {
+        id(inner): statement.lineno
+        for statement in ast.walk(tree)
+        if isinstance(statement, ast.stmt)
+        and not isinstance(statement, ast.FunctionDef | ast.AsyncFunctionDef)
+        for inner in ast.walk(statement)
+    }
     for function in functions:
         inner = {id(c) for f in ast.walk(function) if f is not function for c in _nested(f)}
         for call in _writes(function):
             if id(call) in inner:
                 continue  # judged with the nested function it belongs to
             here = lines[call.lineno - 1]
-            above = lines[call.lineno - 2] if call.lineno >= 2 else ""
+            start = statements.get(id(call), call.lineno)
+            above = lines[start - 2] if start >= 2 else ""
             if WAIVER in here or above.strip().startswith(WAIVER) or _bumps(function):
                 continue
             found.append(Writer(path, call.lineno, function.name, here.strip()))
@@ -130,14 +153,14 @@ def application_files() -> list[Path]:
     ]
 
 
-def test_every_writer_to_the_provider_tables_bumps_the_matching_version() -> None:
+def test_every_writer_to_the_provider_and_booking_tables_bumps_the_matching_version() -> None:
     found = [
         writer
         for path in application_files()
         for writer in scan_source(path.read_text(), str(path.relative_to(ROOT)))
     ]
     assert not found, (
-        "These change providers without bump_matching_version() in the same function "
+        "These change providers or holds without bump_matching_version() in the same function "
         "(inside the write transaction), so matching's candidate index would not see them:\n"
         + "\n".join(map(str, found))
     )
@@ -154,27 +177,44 @@ async def add_skill(tenant_id, pid):
 
 async def suspend(tenant_id, pid):
     await scoped(ProviderProfile, tenant_id).update({ProviderProfile.status: "x"}).where(y)
+
+async def rate(pid):
+    await ProviderProfile.update({ProviderProfile.rating_sum: 5, ProviderProfile.rating_count: 1})
+
+async def cancel(bid):
+    await Booking.update({Booking.status: "cancelled", Booking.note: "x"}).where(z)
 """
     assert [(w.function, w.line) for w in scan_source(source, "x.py")] == [
         ("move", 4),
         ("add_skill", 7),
         ("add_skill", 7),
         ("suspend", 10),
+        ("rate", 13),
+        ("cancel", 16),
     ]
 
 
-def test_the_scan_accepts_a_bump_ranking_columns_and_a_waiver() -> None:
+def test_the_scan_accepts_a_bump_unread_columns_and_a_waiver() -> None:
     source = """
 async def move(tenant_id, pid):
     async with write_transaction():
         await ProviderProfile.update({ProviderProfile.area_lat: 31.2}).where(x)
         await bump_matching_version(tenant_id)
 
-async def rate(pid):
-    await ProviderProfile.update({ProviderProfile.rating_sum: 5, ProviderProfile.rating_count: 1})
+async def finish(pid):
+    await ProviderProfile.update({ProviderProfile.jobs_done: ProviderProfile.jobs_done + 1})
+
+async def group(bid, sid):
+    await Booking.update({Booking.series: sid}).where(Booking.id == bid)
 
 async def load(pid):
     # matching-version: the loader bumps once at the end
     await ProviderSkill.insert(*rows)
+
+async def ask(tid):
+    # matching-version: nobody's time is held yet
+    await Booking.insert(
+        Booking(tenant=tid, provider=None)
+    )
 """
     assert scan_source(source, "x.py") == []
