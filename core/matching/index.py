@@ -223,8 +223,8 @@ class CandidateIndex:
             self.profiles.extend([None] * len(new))
         positions = np.array(sorted(self.at[pid] for pid in changed), dtype=np.int64)
         cleared = set(positions.tolist())
-        for ref, members in list(self.suspended.items()):
-            self.suspended[ref] = members - cleared
+        for ref, barred in list(self.suspended.items()):
+            self.suspended[ref] = barred - cleared
         for position in cleared:
             self.profiles[position] = None
         for table in (self.by_skill, self.by_district):
