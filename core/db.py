@@ -122,11 +122,19 @@ def _writer_lock() -> asyncio.Lock:
 @asynccontextmanager
 async def write_transaction() -> AsyncIterator[None]:
     """The one write path. SQLite: one writer per process, BEGIN IMMEDIATE (no "database is
-    locked" half-way through); PostgreSQL: a plain transaction (constraints do the rest)."""
+    locked" half-way through), concurrent blocks committed together (``core.db_group``: each
+    returns once its writes are committed); PostgreSQL: a plain transaction (constraints do
+    the rest)."""
+    from core.db_pool import PooledSQLiteEngine
     from core.tenancy.tables import TenantRow
 
     engine = TenantRow._meta.db
-    if isinstance(engine, SQLiteEngine):
+    if isinstance(engine, PooledSQLiteEngine):
+        from core.db_group import grouped_write
+
+        async with grouped_write(engine):
+            yield
+    elif isinstance(engine, SQLiteEngine):
         async with _writer_lock(), engine.transaction(transaction_type=TransactionType.immediate):
             yield
     elif (outer := engine.current_transaction.get()) is not None:

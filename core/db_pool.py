@@ -153,6 +153,12 @@ class InLoopConnection:
     async def execute_fetchall(self, sql: str, args: Any = ()) -> list[Any]:
         return (await self._run(sql, args)).fetchall()
 
+    def run_now(self, sql: str) -> None:
+        """Run a statement without letting other tasks in first and without waiting for a lock:
+        a ``SAVEPOINT``, ``RELEASE``, ``ROLLBACK TO`` or ``COMMIT`` of a transaction this
+        connection holds, which a cancellation must not separate from the step before it."""
+        self._conn.execute(sql)
+
     async def close(self) -> None:
         self._conn.close()
 

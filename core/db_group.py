@@ -1,0 +1,291 @@
+"""Group commit on SQLite: the ``write_transaction`` blocks of one event loop share a
+transaction and its ``COMMIT`` (one ``fsync`` for many writes).
+
+The first writer opens a ``BEGIN IMMEDIATE`` transaction (the group) on a pooled connection.
+Each block runs in its own ``SAVEPOINT`` of it while holding the loop's writer lock, so blocks
+still run one at a time and each sees the writes of those before it:
+
+- a block that raises is rolled back to its savepoint: its own writes vanish, the others' stay,
+  its exception propagates;
+- a block that succeeds releases its savepoint. If no other writer is waiting for the lock (or
+  the group is full or old: ``MAX_MEMBERS``, ``MAX_OPEN_SECONDS``) it commits the group;
+  otherwise it hands the lock on and waits for a later member to commit. No block returns
+  before its writes are committed; a failed ``COMMIT`` reaches every member of the group.
+
+A group is never left open with nobody to commit it: a writer cancelled while queued for the
+lock, when it was the last one queued, commits the group in a task of its own, and members
+waiting for the commit check every ``WAKE_SECONDS`` that the lock is in use. A block cancelled
+while it waits for the commit raises ``CancelledError``, but its writes are committed with the
+group's (as if the cancellation had come just after its own ``COMMIT``).
+
+A block inside a block (same task) is a savepoint of the outer one, as on PostgreSQL. A block
+inside a transaction opened another way joins that transaction under the writer lock (any
+open group is committed first, so SQLite's write lock is free for it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import sqlite3
+import weakref
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from contextvars import ContextVar
+from typing import Any
+
+from piccolo.engine.sqlite import TransactionType
+
+from core.db_pool import InLoopConnection, PooledSQLiteEngine, PooledTransaction, _Pool
+
+MAX_MEMBERS = 64
+"""A group commits once this many blocks are in it, even with writers waiting."""
+MAX_OPEN_SECONDS = 0.02
+"""... or once it has been open this long: the first member's answer waits no longer."""
+WAKE_SECONDS = 0.05
+"""How often a member waiting for its group's commit checks that someone will commit it."""
+
+
+class GroupTransaction(PooledTransaction):
+    """The Piccolo transaction of a group: ``engine.current_transaction`` while a member's
+    block runs, so the block's queries run on the group's connection."""
+
+
+class _Group:
+    def __init__(self, transaction: GroupTransaction, pool: _Pool, opened: float) -> None:
+        self.transaction = transaction
+        self.connection: InLoopConnection = transaction.connection
+        self.pool = pool
+        self.opened = opened
+        self.members = 0
+        """Blocks whose writes are in the transaction (savepoint released)."""
+        self.done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+
+_member: ContextVar[tuple[_Group, asyncio.Task[Any] | None] | None] = ContextVar(
+    "doorstep_write_group", default=None
+)
+"""The group whose block this task is running (a nested block becomes a savepoint)."""
+
+
+class GroupCommitter:
+    """The writer lock and the open group of one engine on one event loop."""
+
+    def __init__(self) -> None:
+        self.lock = asyncio.Lock()
+        self.queued = 0
+        """Writers waiting for the lock."""
+        self.group: _Group | None = None
+        self._names = itertools.count(1)
+        self._rescues: set[asyncio.Task[None]] = set()
+
+    # --- the ways in ------------------------------------------------------------------------
+
+    @asynccontextmanager
+    async def block(self, engine: PooledSQLiteEngine) -> AsyncIterator[None]:
+        """One ``write_transaction`` block as a member of the open group (or a new one)."""
+        await self._acquire()
+        try:
+            group = self.group or await self._open(engine)
+            name = self._savepoint(group)
+        except BaseException:
+            await self._leave()
+            raise
+        token = engine.current_transaction.set(group.transaction)
+        inside = _member.set((group, asyncio.current_task()))
+        try:
+            yield
+        except BaseException:
+            _member.reset(inside)
+            engine.current_transaction.reset(token)
+            await self._undo(group, name)
+            await self._leave()
+            raise
+        _member.reset(inside)
+        engine.current_transaction.reset(token)
+        if not group.done.done():  # else lost while the block ran: _wait raises why
+            try:
+                group.connection.run_now(f"RELEASE SAVEPOINT {name}")
+            except sqlite3.Error as exc:
+                await self._break(group, exc)
+            else:
+                group.members += 1
+        await self._leave()
+        await self._wait(group)
+
+    @asynccontextmanager
+    async def nested(self, group: _Group) -> AsyncIterator[None]:
+        """A block inside a member's block: a savepoint of it (the lock is already held)."""
+        if group.done.done():
+            group.done.result()  # the group was lost earlier in the outer block
+        name = self._savepoint(group)
+        try:
+            yield
+        except BaseException:
+            await self._undo(group, name)
+            raise
+        group.connection.run_now(f"RELEASE SAVEPOINT {name}")
+
+    @asynccontextmanager
+    async def joining(self) -> AsyncIterator[None]:
+        """A block inside a transaction opened outside ``write_transaction``: it runs in that
+        transaction, alone, with no group holding SQLite's write lock."""
+        await self._acquire()
+        try:
+            if self.group is not None:
+                await self._commit(self.group)
+            yield
+        finally:
+            self.lock.release()
+
+    # --- the group's life -------------------------------------------------------------------
+
+    async def _acquire(self) -> None:
+        self.queued += 1
+        try:
+            await self.lock.acquire()
+        except BaseException:
+            self.queued -= 1
+            self._rescue()
+            raise
+        self.queued -= 1
+
+    async def _open(self, engine: PooledSQLiteEngine) -> _Group:
+        pool = engine.pool()
+        connection = await pool.acquire()
+        outer = engine.current_transaction.set(None)  # a group is never nested in another
+        try:
+            transaction = GroupTransaction(engine, TransactionType.immediate)
+        finally:
+            engine.current_transaction.reset(outer)
+        transaction.connection = connection
+        try:
+            await transaction.begin()  # waits (on the loop) for another process's write lock
+        except BaseException:
+            await pool.release(connection, broken=True)
+            raise
+        self.group = _Group(transaction, pool, asyncio.get_running_loop().time())
+        return self.group
+
+    def _savepoint(self, group: _Group) -> str:
+        name = f"doorstep_write_{next(self._names)}"
+        group.connection.run_now(f"SAVEPOINT {name}")
+        return name
+
+    async def _undo(self, group: _Group, name: str) -> None:
+        """Roll back one block's writes. If SQLite already rolled back the whole transaction
+        (a disk or memory error), the group is lost: its members learn it."""
+        if group.done.done():
+            return
+        try:
+            group.connection.run_now(f"ROLLBACK TO SAVEPOINT {name}")
+            group.connection.run_now(f"RELEASE SAVEPOINT {name}")
+        except sqlite3.Error as exc:
+            await self._break(group, exc)
+
+    async def _leave(self) -> None:
+        """Give the lock up; first commit the group unless a waiting writer will join it."""
+        try:
+            group = self.group
+            if group is not None and (
+                self.queued == 0
+                or group.members >= MAX_MEMBERS
+                or asyncio.get_running_loop().time() - group.opened >= MAX_OPEN_SECONDS
+            ):
+                await self._commit(group)
+        finally:
+            self.lock.release()
+
+    async def _commit(self, group: _Group) -> None:
+        """Commit (holding the lock) and tell every member. Never raises: members read the
+        outcome from ``group.done``."""
+        self.group = None
+        try:
+            group.connection.run_now("COMMIT")
+        except Exception as exc:
+            _settle(group, exc)
+            await group.pool.release(group.connection, broken=True)
+            return
+        _settle(group, None)
+        await group.pool.release(group.connection)
+
+    async def _break(self, group: _Group, cause: BaseException) -> None:
+        """The group's transaction is lost: fail its members, drop its connection."""
+        if self.group is group:
+            self.group = None
+        _settle(group, sqlite3.OperationalError(f"the write transaction was lost: {cause}"))
+        await group.pool.release(group.connection, broken=True)
+
+    async def _wait(self, group: _Group) -> None:
+        while not group.done.done():
+            await asyncio.wait((group.done,), timeout=WAKE_SECONDS)
+            if not group.done.done() and self.group is group and not self.lock.locked():
+                await self._flush(group)
+        group.done.result()
+
+    async def _flush(self, group: _Group) -> None:
+        await self._acquire()
+        try:
+            if self.group is group:
+                await self._commit(group)
+        finally:
+            self.lock.release()
+
+    def _rescue(self) -> None:
+        """A queued writer gave up: if it was the one the open group counted on, commit it."""
+        group = self.group
+        if group is None or self.queued or self.lock.locked():
+            return
+        loop = asyncio.get_running_loop()
+        if not loop.is_closed():
+            task = loop.create_task(self._flush(group))
+            self._rescues.add(task)
+            task.add_done_callback(self._rescues.discard)
+
+
+def _settle(group: _Group, error: BaseException | None) -> None:
+    if group.done.done():
+        return
+    if error is None:
+        group.done.set_result(None)
+    else:
+        group.done.set_exception(error)
+        group.done.exception()  # members who were cancelled never read it: no warning
+
+
+_committers: dict[tuple[int, int], tuple[Any, Any, GroupCommitter]] = {}
+
+
+def committer_for(engine: PooledSQLiteEngine) -> GroupCommitter:
+    """The committer of ``engine`` on the running loop (one writer lock per loop and engine)."""
+    loop = asyncio.get_running_loop()
+    key = (id(loop), id(engine))
+    found = _committers.get(key)
+    if found is not None and found[0]() is loop and found[1]() is engine:
+        return found[2]
+    for stale in [k for k, (lr, er, _) in _committers.items() if lr() is None or er() is None]:
+        del _committers[stale]
+    committer = GroupCommitter()
+    _committers[key] = (weakref.ref(loop), weakref.ref(engine), committer)
+    return committer
+
+
+@asynccontextmanager
+async def grouped_write(engine: PooledSQLiteEngine) -> AsyncIterator[None]:
+    """``write_transaction`` on a pooled SQLite engine (see the module's docstring)."""
+    committer = committer_for(engine)
+    current = engine.current_transaction.get()
+    inside = _member.get()
+    if (
+        inside is not None
+        and inside[1] is asyncio.current_task()
+        and current is inside[0].transaction
+    ):
+        async with committer.nested(inside[0]):
+            yield
+    elif current is not None and not isinstance(current, GroupTransaction):
+        async with committer.joining():
+            yield
+    else:
+        async with committer.block(engine):
+            yield

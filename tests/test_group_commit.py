@@ -1,0 +1,234 @@
+"""Group commit on SQLite (``core.db_group``): concurrent ``write_transaction`` blocks share a
+COMMIT, yet each block stays its own unit of work and returns only once it is durable.
+
+SQLite only (the PostgreSQL path is a plain transaction per block); real database file, the
+real pool. COMMITs are counted by SQLite's own statement trace on the pooled connections.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from core.db import write_transaction
+
+BLOCKS = 40
+PROBE = "test_group_probe"
+
+
+class Boom(RuntimeError):
+    """What a failing block raises."""
+
+
+def _engine() -> Any:
+    from core.tenancy.tables import TenantRow
+
+    return TenantRow._meta.db
+
+
+@pytest.fixture
+async def probe(migrated: None, settings: Any) -> AsyncIterator[Path]:
+    """An empty probe table in the test database (a deferred foreign key onto itself lets a
+    block write a row that only COMMIT refuses); yields the database file."""
+    from core.db_pool import PooledSQLiteEngine
+
+    if not isinstance(_engine(), PooledSQLiteEngine):
+        pytest.skip("group commit is SQLite's")
+    path = Path(settings.sqlite_path)
+    with sqlite3.connect(path) as connection:
+        connection.execute(
+            f"CREATE TABLE IF NOT EXISTS {PROBE} (id INTEGER PRIMARY KEY, label TEXT NOT NULL,"
+            f" parent INTEGER REFERENCES {PROBE}(id) DEFERRABLE INITIALLY DEFERRED)"
+        )
+        connection.execute(f"DELETE FROM {PROBE}")
+    yield path
+
+
+@pytest.fixture
+async def commits() -> AsyncIterator[list[str]]:
+    """Every COMMIT the pooled connections of this loop run during the test."""
+    pool = _engine().pool()
+    seen: list[str] = []
+
+    def trace(statement: str) -> None:
+        if statement.strip().upper().startswith("COMMIT"):
+            seen.append(statement)
+
+    connections = [await pool.acquire() for _ in range(pool.size)]
+    for connection in connections:
+        connection._conn.set_trace_callback(trace)
+    for connection in connections:
+        await pool.release(connection)
+    yield seen
+    for connection in pool.idle:
+        connection._conn.set_trace_callback(None)
+
+
+async def insert(label: str, parent: int | None = None) -> None:
+    """A write through Piccolo, as the services do (it must run in the block's transaction)."""
+    from core.tenancy.tables import TenantRow
+
+    await TenantRow.raw(f"INSERT INTO {PROBE} (label, parent) VALUES ({{}}, {{}})", label, parent)
+
+
+def stored(path: Path) -> set[str]:
+    """The committed labels, read on a connection of its own."""
+    with sqlite3.connect(path) as connection:
+        return {row[0] for row in connection.execute(f"SELECT label FROM {PROBE}")}
+
+
+@pytest.fixture
+def outside(probe: Path) -> Iterator[sqlite3.Connection]:
+    connection = sqlite3.connect(probe, timeout=0)
+    yield connection
+    connection.close()
+
+
+async def test_concurrent_blocks_share_commits_and_every_write_is_stored(
+    probe: Path, commits: list[str]
+) -> None:
+    async def block(n: int) -> None:
+        async with write_transaction():
+            await insert(f"row {n}")
+            await insert(f"row {n} again")
+
+    await asyncio.gather(*(block(n) for n in range(BLOCKS)))
+
+    assert stored(probe) == {f"row {n}{s}" for n in range(BLOCKS) for s in ("", " again")}
+    assert 1 <= len(commits) < BLOCKS / 4, f"{len(commits)} COMMITs for {BLOCKS} blocks"
+
+
+async def test_a_failing_block_loses_its_own_writes_only(probe: Path, commits: list[str]) -> None:
+    async def block(n: int) -> None:
+        async with write_transaction():
+            await insert(f"row {n}")
+            if n % 3 == 0:
+                raise Boom(n)
+            await insert(f"row {n} again")
+
+    outcomes = await asyncio.gather(*(block(n) for n in range(BLOCKS)), return_exceptions=True)
+
+    failed = {n for n, outcome in enumerate(outcomes) if isinstance(outcome, Boom)}
+    assert failed == {n for n in range(BLOCKS) if n % 3 == 0}
+    assert all(outcome is None for n, outcome in enumerate(outcomes) if n not in failed)
+    kept = {n for n in range(BLOCKS) if n not in failed}
+    assert stored(probe) == {f"row {n}{s}" for n in kept for s in ("", " again")}
+    assert len(commits) < len(kept), "the blocks did not share a transaction"
+
+
+async def test_a_block_returns_only_once_its_writes_are_committed(
+    probe: Path, outside: sqlite3.Connection, commits: list[str]
+) -> None:
+    seen_at_return: dict[int, bool] = {}
+
+    async def block(n: int) -> None:
+        async with write_transaction():
+            await insert(f"row {n}")
+        found = outside.execute(f"SELECT 1 FROM {PROBE} WHERE label = ?", (f"row {n}",))
+        seen_at_return[n] = found.fetchone() is not None
+
+    await asyncio.gather(*(block(n) for n in range(BLOCKS)))
+
+    assert seen_at_return == dict.fromkeys(range(BLOCKS), True)
+    assert len(commits) < BLOCKS, "the blocks did not share a transaction"
+
+
+async def _first_then_a_queued_writer() -> tuple[asyncio.Task[None], asyncio.Task[None]]:
+    """A block that ends while another writer is queued for the lock and cancels that writer
+    as its last act: the group is left to a writer that will never come."""
+    holding, queued = asyncio.Event(), asyncio.Event()
+    waiter: asyncio.Task[None] | None = None
+
+    async def first() -> None:
+        async with write_transaction():
+            await insert("first")
+            holding.set()
+            await queued.wait()
+            assert waiter is not None
+            waiter.cancel()
+
+    async def second() -> None:
+        queued.set()  # nothing yields between here and queueing for the writer lock
+        async with write_transaction():
+            await insert("never written")
+
+    member = asyncio.create_task(first())
+    await holding.wait()
+    waiter = asyncio.create_task(second())
+    await queued.wait()
+    return member, waiter
+
+
+async def test_a_writer_cancelled_in_the_queue_does_not_strand_the_group(probe: Path) -> None:
+    member, waiter = await _first_then_a_queued_writer()
+
+    await asyncio.wait_for(member, timeout=5)
+
+    assert stored(probe) == {"first"}
+    with pytest.raises(asyncio.CancelledError):
+        await waiter
+
+
+async def test_a_group_whose_members_were_all_cancelled_is_still_committed(
+    probe: Path, outside: sqlite3.Connection
+) -> None:
+    member, waiter = await _first_then_a_queued_writer()
+    await asyncio.sleep(0)  # the first block has ended and waits for the commit
+    member.cancel()
+
+    async def committed() -> None:
+        while True:
+            try:
+                outside.execute("BEGIN IMMEDIATE")  # SQLite's write lock is free again
+            except sqlite3.OperationalError:
+                await asyncio.sleep(0)
+            else:
+                outside.execute("ROLLBACK")
+                return
+
+    await asyncio.wait_for(committed(), timeout=5)
+    assert stored(probe) == {"first"}
+    outcomes = await asyncio.gather(member, waiter, return_exceptions=True)
+    assert all(isinstance(outcome, asyncio.CancelledError) for outcome in outcomes)
+
+
+async def test_a_failed_commit_fails_every_member_and_keeps_nothing(probe: Path) -> None:
+    async def block(n: int) -> None:
+        async with write_transaction():
+            # Only the COMMIT checks a deferred foreign key: one orphan sinks the group.
+            await insert(f"row {n}", parent=999_999 if n == 0 else None)
+
+    outcomes = await asyncio.gather(*(block(n) for n in range(BLOCKS)), return_exceptions=True)
+
+    assert all(isinstance(outcome, sqlite3.IntegrityError) for outcome in outcomes), outcomes
+    assert stored(probe) == set()
+    async with write_transaction():  # the writer lock and SQLite's lock are free again
+        await insert("after")
+    assert stored(probe) == {"after"}
+
+
+async def test_a_block_inside_a_block_is_a_savepoint_of_it(probe: Path) -> None:
+    async with write_transaction():
+        await insert("outer")
+        with pytest.raises(Boom):
+            async with write_transaction():
+                await insert("inner, undone")
+                raise Boom
+        async with write_transaction():
+            await insert("inner, kept")
+
+    assert stored(probe) == {"outer", "inner, kept"}
+
+
+async def test_a_block_inside_another_transaction_runs_in_it(probe: Path) -> None:
+    async with _engine().transaction():
+        async with write_transaction():
+            await insert("joined")
+        assert stored(probe) == set(), "committed before the transaction it joined"
+
+    assert stored(probe) == {"joined"}
