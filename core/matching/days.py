@@ -25,6 +25,7 @@ from core import rawsql
 from core.booking.states import HOLDING_STATES
 from core.booking.tables import Booking
 from core.matching import queries
+from core.matching.vector import DayFrame
 
 BEFORE, AFTER = timedelta(hours=12), timedelta(hours=36)
 """A day's window around its local midnight: the rows ``queries.bookings_around`` reads."""
@@ -60,6 +61,19 @@ class DaySchedules:
     def __init__(self, tenant_id: str) -> None:
         self.tenant_id = tenant_id
         self.days: OrderedDict[datetime, Rows] = OrderedDict()
+        self.frames: dict[datetime, DayFrame] = {}
+        """The days laid out as arrays (``core.matching.vector``), made when first asked."""
+
+    def frame(self, day_start: datetime, at: dict[str, int]) -> DayFrame:
+        """The day (kept: ``cached`` or ``load`` first) as arrays, laid out again once many
+        of its providers changed since."""
+        found = self.frames.get(day_start)
+        if found is None or found.worn():
+            from core.matching.service import DayBookings  # it imports the index: no cycle
+
+            point = DayBookings([], self.tenant_id).point
+            found = self.frames[day_start] = DayFrame.lay_out(self.days[day_start], at, point)
+        return found
 
     def cached(self, day_start: datetime) -> Rows | None:
         found = self.days.get(day_start)
@@ -74,8 +88,10 @@ class DaySchedules:
         )
         self.days[day_start] = rows
         self.days.move_to_end(day_start)
+        self.frames.pop(day_start, None)
         while len(self.days) > KEEP_DAYS:
-            self.days.popitem(last=False)
+            gone, _ = self.days.popitem(last=False)
+            self.frames.pop(gone, None)
         return rows
 
     async def reload(self, providers: set[str]) -> None:
@@ -96,6 +112,9 @@ class DaySchedules:
                     day[provider] = fresh[provider]
                 else:
                     day.pop(provider, None)
+            if (frame := self.frames.get(day_start)) is not None:
+                frame.stale |= providers
 
     def forget(self) -> None:
         self.days.clear()
+        self.frames.clear()

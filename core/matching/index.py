@@ -26,9 +26,10 @@ longer holds every version since its own (old entries are pruned).
 from __future__ import annotations
 
 import asyncio
+import gc
 import math
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -157,6 +158,14 @@ class CandidateIndex:
     """Item ref -> positions of the providers suspended from that item."""
     days: DaySchedules
     """The tenant's holding bookings of the days asked about (``core.matching.days``)."""
+    active: np.ndarray
+    """Position -> the profile is there and active."""
+    schedule: np.ndarray
+    """Position -> the code of its working hours and days off (``schedules``)."""
+    schedules: Schedules
+    checks: dict[str, Any] = field(default_factory=dict)
+    """Provider id -> their checks, certificates and training (``ProviderChecks``), as
+    ``load_checks_many`` reads them; filled by ``candidate_index``."""
 
     @classmethod
     def build(
@@ -186,6 +195,8 @@ class CandidateIndex:
                 by_skill.setdefault(s["item_ref"], []).append(position)
                 if s.get("suspended"):
                     suspended.setdefault(s["item_ref"], set()).add(position)
+        rows = [_prepared(p) for p in profiles]
+        schedules = Schedules()
         return cls(
             key=key,
             ids=ids,
@@ -196,9 +207,12 @@ class CandidateIndex:
             circle=~np.isnan(lat),
             by_skill={ref: np.unique(np.array(v, dtype=np.int64)) for ref, v in by_skill.items()},
             by_district={d: np.array(sorted(v), dtype=np.int64) for d, v in districts.items()},
-            profiles=[_prepared(p) for p in profiles],
+            profiles=list(rows),
             suspended=suspended,
             days=DaySchedules(tenant),
+            active=np.array([p["status"] == "active" for p in rows], dtype=bool),
+            schedule=np.array([schedules.code(p) for p in rows], dtype=np.int64),
+            schedules=schedules,
         )
 
     def patch(
@@ -221,12 +235,15 @@ class CandidateIndex:
             self.radius = np.append(self.radius, np.zeros(len(new)))
             self.circle = np.append(self.circle, np.zeros(len(new), dtype=bool))
             self.profiles.extend([None] * len(new))
+            self.active = np.append(self.active, np.zeros(len(new), dtype=bool))
+            self.schedule = np.append(self.schedule, np.full(len(new), -1, dtype=np.int64))
         positions = np.array(sorted(self.at[pid] for pid in changed), dtype=np.int64)
         cleared = set(positions.tolist())
         for ref, barred in list(self.suspended.items()):
             self.suspended[ref] = barred - cleared
         for position in cleared:
             self.profiles[position] = None
+        self.active[positions] = False
         for table in (self.by_skill, self.by_district):
             for name, members in list(table.items()):
                 kept = np.setdiff1d(members, positions, assume_unique=True)
@@ -240,7 +257,9 @@ class CandidateIndex:
         added_districts: dict[str, list[int]] = {}
         for p in profiles:
             i = self.at[str(p["id"])]
-            self.profiles[i] = _prepared(p)
+            row = self.profiles[i] = _prepared(p)
+            self.active[i] = row["status"] == "active"
+            self.schedule[i] = self.schedules.code(row)
             if p["area_lat"] is not None and p["area_lng"] is not None:
                 self.lat[i], self.lng[i] = p["area_lat"], p["area_lng"]
                 self.circle[i] = True
@@ -281,22 +300,50 @@ class CandidateIndex:
     def near_positions(
         self, refs: list[str], point: tuple[float, float], district: str
     ) -> np.ndarray:
+        return self.near_with_km(refs, point, district)[0]
+
+    def near_with_km(
+        self, refs: list[str], point: tuple[float, float], district: str
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """``near``'s positions, and each one's great-circle distance from its circle's centre
+        (0.0 without a circle, as ``in_area`` gives it)."""
         members: np.ndarray | None = None
         nobody = np.array([], dtype=np.int64)
         for ref in refs:
             has = self.by_skill.get(ref)
             if has is None:
-                return nobody
+                return nobody, np.zeros(0)
             members = has if members is None else np.intersect1d(members, has)
         if members is None or len(members) == 0:
-            return nobody
-        inside = self.circle[members].copy()
-        if inside.any():
-            km = _haversine(self.lat[members[inside]], self.lng[members[inside]], point)
-            inside[inside] = km <= self.radius[members[inside]] + SLACK_KM
+            return nobody, np.zeros(0)
+        circled = self.circle[members]
+        km = np.zeros(len(members))
+        km[circled] = _haversine(self.lat[members[circled]], self.lng[members[circled]], point)
+        inside = circled & (km <= self.radius[members] + SLACK_KM)
         if district and (in_district := self.by_district.get(district)) is not None:
             inside |= np.isin(members, in_district, assume_unique=True)
-        return members[inside]
+        return members[inside], km[inside]
+
+
+class Schedules:
+    """Codes for the distinct (working hours, days off) pairs: most providers share a handful,
+    and each text is parsed once into one shared value (``queries.prepared``), so the pair of
+    values names the schedule. A rule on the hours is then decided once per code."""
+
+    def __init__(self) -> None:
+        self.pairs: list[dict[str, Any]] = []
+        self._codes: dict[tuple[int, int], int] = {}
+
+    def code(self, profile: dict[str, Any]) -> int:
+        key = (id(profile["working_hours"]), id(profile["days_off"]))
+        found = self._codes.get(key)
+        if found is None:
+            found = self._codes[key] = len(self.pairs)
+            # Kept: the values stay alive, so their ids keep naming them.
+            self.pairs.append(
+                {"working_hours": profile["working_hours"], "days_off": profile["days_off"]}
+            )
+        return found
 
 
 _INDEXES: dict[str, CandidateIndex] = {}
@@ -337,13 +384,20 @@ async def candidate_index(tenant_id: Any) -> CandidateIndex | None:
             ):
                 if changed.providers:
                     profiles, skills = await index_rows(tenant_id, changed.providers)
+                    checks = await _checks(tenant_id, changed.providers)
                     cached.patch(key, changed.providers, profiles, skills)
+                    for pid in changed.providers:
+                        cached.checks.pop(pid, None)
+                    cached.checks.update(checks)
                 await cached.days.reload(changed.holds)
                 cached.key = key
                 return cached
         profiles, skills = await index_rows(tenant_id, None)
+        checks = await _checks(tenant_id, None)
         index = CandidateIndex.build(key, profiles, skills, tenant)
+        index.checks = checks
         _INDEXES[tenant] = index
+        _long_lived()
         return index
 
 
@@ -356,7 +410,20 @@ async def holds_of_day(
     if found is not None:
         return found
     async with _lock(str(tenant_id)):
-        return index.days.cached(day_start) or await index.days.load(day_start)
+        found = index.days.cached(day_start)
+        if found is None:
+            found = await index.days.load(day_start)
+            _long_lived()
+        return found
+
+
+def _long_lived() -> None:
+    """Take what is in memory now (the index just built, the day just loaded: hundreds of
+    thousands of rows at 100,000 providers) out of the garbage collector's full scans, which
+    would otherwise walk all of it every few thousand allocations (tens of milliseconds, at
+    random requests). Rows freed later are still freed by reference counting."""
+    gc.collect()
+    gc.freeze()
 
 
 async def index_rows(
@@ -388,6 +455,12 @@ async def index_rows(
         *skill_args,
     )
     return profiles, skills
+
+
+async def _checks(tenant_id: Any, only: set[str] | None) -> dict[str, Any]:
+    from core.verification.service import load_checks_many  # it bumps versions: no cycle
+
+    return await load_checks_many(tenant_id, None if only is None else sorted(only))
 
 
 def _prepared(row: dict[str, Any]) -> dict[str, Any]:

@@ -66,33 +66,40 @@ class Free:
     def provider_id(self) -> str:
         return str(self.profile["id"])
 
-    def known_factors(self) -> list[Factor]:
-        """Every factor but reliability."""
+    def _scores(self) -> tuple[float, float, float, float, float]:
+        """The rating, then the scores of travel, rating, quality and fairness (0..1)."""
         p = self.profile
         rating = (RATING_PRIOR_MEAN * RATING_PRIOR_WEIGHT + p["rating_sum"]) / (
             RATING_PRIOR_WEIGHT + p["rating_count"]
         )
+        return (
+            rating,
+            max(0.0, 1 - self.minutes / 60),
+            rating / 5,
+            float(p["quality_score"]),
+            max(0.0, 1 - self.load_today / 6),
+        )
+
+    def known_factors(self) -> list[Factor]:
+        """Every factor but reliability."""
+        p = self.profile
+        rating, travel, rated, quality, fairness = self._scores()
         return [
-            Factor(
-                "travel",
-                f"{self.minutes:.0f} min",
-                max(0.0, 1 - self.minutes / 60),
-                WEIGHTS["travel"],
-            ),
-            Factor("rating", f"{rating:.2f} ({p['rating_count']})", rating / 5, WEIGHTS["rating"]),
-            Factor(
-                "quality",
-                f"{p['quality_score']:.2f}",
-                float(p["quality_score"]),
-                WEIGHTS["quality"],
-            ),
-            Factor(
-                "fairness",
-                f"{self.load_today} jobs today",
-                max(0.0, 1 - self.load_today / 6),
-                WEIGHTS["fairness"],
-            ),
+            Factor("travel", f"{self.minutes:.0f} min", travel, WEIGHTS["travel"]),
+            Factor("rating", f"{rating:.2f} ({p['rating_count']})", rated, WEIGHTS["rating"]),
+            Factor("quality", f"{p['quality_score']:.2f}", quality, WEIGHTS["quality"]),
+            Factor("fairness", f"{self.load_today} jobs today", fairness, WEIGHTS["fairness"]),
         ]
+
+    def known_points(self) -> float:
+        """The points of ``known_factors`` added up (the same arithmetic, no explanation)."""
+        _, travel, rated, quality, fairness = self._scores()
+        return (
+            round(travel * WEIGHTS["travel"] * 100, 1)
+            + round(rated * WEIGHTS["rating"] * 100, 1)
+            + round(quality * WEIGHTS["quality"] * 100, 1)
+            + round(fairness * WEIGHTS["fairness"] * 100, 1)
+        )
 
 
 def sort_key(c: Candidate) -> tuple[float, float, str]:
@@ -174,7 +181,7 @@ async def rank(
 
     def upper(f: Free) -> float:
         """No score of ``f`` can be higher (points only grow with reliability)."""
-        return round((sum(x.points for x in f.known_factors()) + most) / 100, 4)
+        return round((f.known_points() + most) / 100, 4)
 
     bounds = sorted(((upper(f), f) for f in free), key=lambda b: -b[0])
     found: list[Candidate] = []

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from core.catalog.model import TenantCatalog
 from core.catalog.service import item_requirements
 from core.dispatch.schemas import great_circle_km
-from core.matching import queries
+from core.matching import queries, vector
 from core.matching.index import candidate_index, holds_of_day
 from core.matching.ranking import (
     Candidate,
@@ -219,52 +219,69 @@ async def find_candidates(
     day_start = _local_day_start(tenant, job.starts_at)
     day_end = day_start + timedelta(days=1)
     index = await candidate_index(tenant_id) if only is None else None
+    speed = tenant.config.travel_speed_kmh
+
+    def one_by_one(profile: dict[str, Any], km: float, rows: list[dict[str, Any]]) -> Free | None:
+        """Free for the job (no overlapping hold, time to travel), from their day's rows."""
+        day = DayBookings(rows, tenant_id)
+        home = home_point(profile, policy, job.district)
+        ok, minutes = clear_of(day, home, job, buffer, speed, policy.district_travel_minutes)
+        if not ok:
+            return None
+        load_today = sum(1 for row in day.rows if day_start <= row["starts_at"] < day_end)
+        return Free(profile, km, minutes, load_today, home)
+
     hours = _Hours(job, tz)
-    if index is not None:
-        # From the index's memory: the profiles, then the day's holds (``core.matching.days``).
-        reachable = [
-            (p, km)
-            for p in index.able(refs, job.point, job.district)
-            if p["id"] not in skip and (km := _reach(p, job, radius_km, hours)) is not None
-        ]
-        if not reachable:
-            return []
-        by_provider = await holds_of_day(tenant_id, index, day_start)
-        if ignore_booking is not None:
-            by_provider = {
-                pid: [r for r in rows if r["id"] != ignore_booking]
-                for pid, rows in ((p["id"], by_provider.get(p["id"], [])) for p, _ in reachable)
-            }
-    else:
-        reachable = [
-            (p, km)
-            for p in await queries.profiles_meeting(
-                tenant_id, None if only is None else [only], conditions
-            )
-            if p["id"] not in skip and (km := _reach(p, job, radius_km, hours)) is not None
-        ]
-        if not reachable:
-            return []
-        by_provider = await queries.bookings_around(
-            tenant_id, [p["id"] for p, _ in reachable], day_start, ignore_booking
+    if index is not None and ignore_booking is None:
+        # From the index's memory, every rule at once over its arrays (``core.matching.vector``).
+        day = await holds_of_day(tenant_id, index, day_start)
+        centre = policy.district_centres.get(job.district)
+        trip = vector.Trip(
+            job=job,
+            first=hours.first,
+            last=hours.last,
+            buffer=buffer,
+            road_factor=ROAD_FACTOR,
+            speed_kmh=speed,
+            unknown_minutes=policy.district_travel_minutes,
+            district_home=(float(centre[0]), float(centre[1])) if centre else None,
+            radius_km=radius_km,
+            day_start=day_start,
+            day_end=day_end,
         )
+        free = vector.reachable(
+            index, day, index.days.frame(day_start, index.at), trip, skip, one_by_one
+        )
+    else:
+        if index is not None:
+            profiles = index.able(refs, job.point, job.district)
+        else:
+            named = None if only is None else [only]
+            profiles = await queries.profiles_meeting(tenant_id, named, conditions)
+        reachable = [
+            (p, km)
+            for p in profiles
+            if p["id"] not in skip and (km := _reach(p, job, radius_km, hours)) is not None
+        ]
+        if not reachable:
+            return []
+        if index is not None:
+            held = await holds_of_day(tenant_id, index, day_start)
+            by_provider = {
+                p["id"]: [r for r in held.get(p["id"], []) if r["id"] != ignore_booking]
+                for p, _ in reachable
+            }
+        else:
+            by_provider = await queries.bookings_around(
+                tenant_id, [p["id"] for p, _ in reachable], day_start, ignore_booking
+            )
+        free = [
+            found
+            for p, km in reachable
+            if (found := one_by_one(p, km, by_provider.get(p["id"], []))) is not None
+        ]
     # Certificates run through a local date: the job's date is the tenant's, not UTC's.
     job_date = job.starts_at.astimezone(tz).date()
-    free: list[Free] = []
-    for profile, km in reachable:
-        day = DayBookings(by_provider.get(profile["id"], []), tenant_id)
-        home = home_point(profile, policy, job.district)
-        ok, minutes = clear_of(
-            day,
-            home,
-            job,
-            buffer,
-            tenant.config.travel_speed_kmh,
-            policy.district_travel_minutes,
-        )
-        if ok:
-            load_today = sum(1 for row in day.rows if day_start <= row["starts_at"] < day_end)
-            free.append(Free(profile, km, minutes, load_today, home))
     if not free:
         return []
     requirements = {
@@ -274,7 +291,8 @@ async def find_candidates(
 
     async def allowed(batch: list[Free]) -> list[Free]:
         """Those whose checks, certificates and training allow every item on the job date."""
-        checks = await load_checks_many(tenant_id, [f.provider_id for f in batch])
+        ids = [f.provider_id for f in batch]
+        checks = index.checks if index is not None else await load_checks_many(tenant_id, ids)
         return [
             f
             for f in batch

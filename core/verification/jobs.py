@@ -8,6 +8,7 @@ from typing import Any
 
 from core.catalog.model import TenantCatalog
 from core.db import write_transaction
+from core.matching.index import bump_matching_version
 from core.providers.tables import ProviderProfile
 from core.tenancy.model import Tenant
 from core.tenancy.scoped import within_tenant
@@ -87,6 +88,8 @@ async def run_certificate_expiry(
                     .where((Certificate.id == cert["id"]) & (Certificate.status == "approved"))
                     .returning(Certificate.id)
                 )
+                if changed:
+                    await bump_matching_version(tenant_id, cert["provider"])
                 if changed and not renewed:
                     refs = items_needing(plugins, tenant, catalog, cert["kind"])
                     suspended = await suspend_skills(
@@ -105,6 +108,7 @@ async def run_certificate_expiry(
             continue
         async with write_transaction():
             changed = (
+                # matching-version: which reminders were sent is not something matching reads
                 await Certificate.update(
                     {
                         Certificate.reminders_sent: ",".join(
@@ -159,6 +163,7 @@ async def run_identity_recheck(tenant_id: Any, now: datetime, notify: Notify) ->
             )
             if not changed:
                 continue
+            await bump_matching_version(tenant_id, check["provider"])
             expired += 1
             event = (
                 "police_filing_recheck_due"

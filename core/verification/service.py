@@ -99,6 +99,8 @@ async def _set_check(
             {"started_at": now, "attempts": existing["attempts"] + 1} if status == "pending" else {}
         )
         await IdentityCheck.update({**values, **started}).where(IdentityCheck.id == existing["id"])
+    # The checks are part of what matching's candidate index keeps in memory.
+    await bump_matching_version(tenant_id, profile_id)
 
 
 def local_date(tenant: Tenant, moment: datetime) -> date:
@@ -263,6 +265,8 @@ async def poll_vendor_checks(
                 )
                 .returning(IdentityCheck.id)
             )
+            if changed:
+                await bump_matching_version(tenant_id, check["provider"])
         if not changed:
             continue
         report[counted] += 1
@@ -405,6 +409,7 @@ async def submit_certificate(
                 status="pending",
             )
             await cert.save()
+            await bump_matching_version(tenant_id, profile_id)
     except BaseException:
         if key is not None and store is not None:
             store.remove(tenant_id, key)
@@ -452,6 +457,7 @@ async def review_certificate(
                 Certificate.reviewed_at: now,
             }
         ).where(Certificate.id == certificate_id)
+        await bump_matching_version(tenant_id, cert["provider"])
         if approve:
             await lift_suspension(cert["provider"], expired_reason(cert["kind"]))
 
@@ -563,6 +569,7 @@ async def take_quiz(
                 taken_at=now,
             )
         )
+        await bump_matching_version(tenant_id, profile_id)
     return score, passed
 
 
@@ -780,24 +787,33 @@ async def review_provider(
         await bump_matching_version(tenant_id, profile_id)
 
 
-async def load_checks_many(tenant_id: Any, profile_ids: list[Any]) -> dict[str, ProviderChecks]:
-    """``load_checks`` for many providers in five hand-written queries (matching ranks many at
-    once; ``core.rawsql``: one parameter for the whole id list, ids read as text)."""
-    if not profile_ids:
+async def load_checks_many(
+    tenant_id: Any, profile_ids: list[Any] | None
+) -> dict[str, ProviderChecks]:
+    """``load_checks`` for many providers (None: every provider of the tenant) in five
+    hand-written queries (matching ranks many at once; ``core.rawsql``: one parameter for the
+    whole id list, ids read as text)."""
+    if profile_ids is not None and not profile_ids:
         return {}
     tenant = str(tenant_id)
 
+    def among(table: Any, column: str) -> tuple[str, list[Any]]:
+        if profile_ids is None:
+            return "", []
+        sql, ids = rawsql.ids_in(table, column, profile_ids)
+        return f" AND {sql}", [ids]
+
     async def rows(table: Any, columns: str, extra: str = "") -> list[dict[str, Any]]:
-        among, ids = rawsql.ids_in(table, "provider", profile_ids)
+        where, ids = among(table, "provider")
         return await rawsql.select(
             table,
             f"SELECT {rawsql.text_id('provider', 'provider')}, {columns} "  # noqa: S608
-            f"FROM {table._meta.tablename} WHERE tenant = {{}} AND {among}{extra}",
+            f"FROM {table._meta.tablename} WHERE tenant = {{}}{where}{extra}",
             tenant,
-            ids,
+            *ids,
         )
 
-    among, ids = rawsql.ids_in(ProviderProfile, "id", profile_ids)
+    where, ids = among(ProviderProfile, "id")
     states = {
         p["id"]: ProviderChecks(
             status=p["status"], checks={}, certificates=[], courses_passed=set()
@@ -805,9 +821,9 @@ async def load_checks_many(tenant_id: Any, profile_ids: list[Any]) -> dict[str, 
         for p in await rawsql.select(
             ProviderProfile,
             f"SELECT {rawsql.text_id('id', 'id')}, status FROM providers_profile "  # noqa: S608
-            f"WHERE tenant = {{}} AND {among}",
+            f"WHERE tenant = {{}}{where}",
             tenant,
-            ids,
+            *ids,
         )
     }
     for check in await rows(IdentityCheck, "kind, status, valid_until"):

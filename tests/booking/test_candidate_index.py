@@ -31,7 +31,13 @@ from core.providers.tables import ProviderProfile
 from core.quality.ladder import end_served_suspensions
 from core.quality.tables import Sanction
 from core.tenancy.scoped import tenant_transaction
-from core.verification.service import lift_suspension, review_provider, suspend_skills
+from core.verification.jobs import run_identity_recheck
+from core.verification.service import (
+    lift_suspension,
+    review_provider,
+    suspend_skills,
+    take_quiz,
+)
 from tests.factories import EVERY_DAY, NOW, TOMORROW, World, at, east_of
 
 pytestmark = pytest.mark.db
@@ -196,6 +202,29 @@ async def test_verification_outcomes_are_seen(jiejia: World) -> None:
     async with tenant_transaction(jiejia.tenant_id), write_transaction():
         await lift_suspension(pid, "certificate:health_certificate")
     assert await ids(jiejia, await job_at_centre(jiejia)) == [pid]
+
+
+async def test_training_and_identity_checks_are_seen(jiejia: World) -> None:
+    """The index keeps every provider's checks in memory: passing the course and an identity
+    check running out each reach the very next request."""
+    pid = await jiejia.provider(without=("training",))
+    assert await ids(jiejia, await job_at_centre(jiejia)) == []
+    course = next(
+        c
+        for found in jiejia.plugins.for_tenant(jiejia.tenant).training_courses()
+        for c in found or []
+        if c.vertical == "housekeeping"
+    )
+    answers = {q.key: q.answer for q in course.quiz}
+    await take_quiz(jiejia.tenant_id, pid, course, answers, now=NOW)
+    assert await ids(jiejia, await job_at_centre(jiejia)) == [pid]
+
+    async def ignore(provider: str, event: str, params: dict[str, str]) -> None:
+        return None
+
+    # The factory's identity checks pass until NOW + 335 days: a year on, they have run out.
+    await run_identity_recheck(jiejia.tenant_id, NOW + timedelta(days=365), ignore)
+    assert await ids(jiejia, await job_at_centre(jiejia)) == []
 
 
 async def test_a_served_quality_suspension_is_seen(jiejia: World) -> None:

@@ -126,3 +126,31 @@ async def test_a_tie_with_the_last_one_kept_is_still_looked_at() -> None:
     ]
     with patch("core.matching.ranking.BATCH", 1):
         assert [pid for pid, _ in await ranked(twins, 1, [])] == ["p001"]
+
+
+@given(
+    minutes=st.floats(0, 200),
+    rating=st.floats(1, 5),
+    count=st.integers(0, 500),
+    quality=st.floats(0, 1),
+    load=st.integers(0, 12),
+)
+def test_the_bound_adds_the_points_the_explanation_shows(
+    minutes: float, rating: float, count: int, quality: float, load: int
+) -> None:
+    """The bound ``rank`` sorts by is computed without building the explanation: it must be
+    the very sum of the points shown, to the last bit (a different rounding could drop a
+    provider who ties with the last one kept)."""
+    free = Free(
+        {
+            "id": "p",
+            "rating_sum": round(rating * count),
+            "rating_count": count,
+            "quality_score": quality,
+        },
+        km=1.0,
+        minutes=minutes,
+        load_today=load,
+        home=None,
+    )
+    assert free.known_points() == sum(x.points for x in free.known_factors())

@@ -24,7 +24,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 SCANNED = ("core", "plugins", "cli")
 SKIPPED_PARTS = {"piccolo_migrations", "rls_migrations"}
-TABLES = {"ProviderProfile", "ProviderSkill", "Booking"}
+TABLES = {
+    "ProviderProfile",
+    "ProviderSkill",
+    "Booking",
+    "IdentityCheck",
+    "Certificate",
+    "TrainingResult",
+}
 WRITES = {"insert", "update", "delete", "raw"}
 HOLD_COLUMNS = {"tenant", "provider", "status", "starts_at", "ends_at", "hold_start", "hold_end"}
 """What a booking's hold is made of (``core.matching.days`` reads these and the point)."""
@@ -35,7 +42,17 @@ def _unread(table: str, column: str) -> bool:
     with the hold), a profile's count of jobs done."""
     if table == "Booking":
         return column not in HOLD_COLUMNS | {"point_enc"}
+    if table in CHECK_COLUMNS:
+        return column not in CHECK_COLUMNS[table]
     return table == "ProviderProfile" and column == "jobs_done"
+
+
+CHECK_COLUMNS = {
+    "IdentityCheck": {"tenant", "provider", "kind", "status", "valid_until"},
+    "Certificate": {"tenant", "provider", "kind", "status", "valid_from", "valid_until", "issuer"},
+    "TrainingResult": {"tenant", "provider", "course", "passed_at"},
+}
+"""What eligibility reads of the checks (``core.verification.service.load_checks_many``)."""
 
 
 BUMP = "bump_matching_version"
@@ -131,8 +148,8 @@ def scan_source(source: str, path: str) -> list[Writer]:
                 continue  # judged with the nested function it belongs to
             here = lines[call.lineno - 1]
             start = statements.get(id(call), call.lineno)
-            above = lines[start - 2] if start >= 2 else ""
-            if WAIVER in here or above.strip().startswith(WAIVER) or _bumps(function):
+            above = [lines[n - 2].strip() for n in {start, call.lineno} if n >= 2]
+            if WAIVER in here or any(a.startswith(WAIVER) for a in above) or _bumps(function):
                 continue
             found.append(Writer(path, call.lineno, function.name, here.strip()))
     return found
