@@ -297,6 +297,21 @@ class CandidateIndex:
                 out.append(profile)
         return out
 
+    def chosen(self, pid: str, refs: list[str]) -> list[dict[str, Any]]:
+        """``able`` for one provider, wherever the job is (``in_area`` decides that)."""
+        i = self.at.get(pid)
+        profile = None if i is None else self.profiles[i]
+        if i is None or profile is None or not self.active[i]:
+            return []
+        for ref in refs:
+            members = self.by_skill.get(ref)
+            if members is None or i in self.suspended.get(ref, ()):
+                return []
+            found = int(np.searchsorted(members, i))
+            if found >= len(members) or members[found] != i:
+                return []
+        return [profile]
+
     def near_positions(
         self, refs: list[str], point: tuple[float, float], district: str
     ) -> np.ndarray:

@@ -205,8 +205,9 @@ async def find_candidates(
     # The candidate index (``core.matching.index``, kept current by the tenant's matching
     # version) holds in memory the providers' profiles and skills and the holds of the days
     # asked about: it names the active providers with the skills whose area may hold the point.
-    # Without an index yet (a tenant with no version), or for one chosen provider (the booking
-    # path: it reads that provider's rows fresh), one query narrows the field instead: active,
+    # For one chosen provider (the booking path) their profile and checks come from the index
+    # too, their day's holds from memory if the day is there, else from the database. Without
+    # an index yet (a tenant with no version), one query narrows the field instead: active,
     # every skill (not suspended), possibly inside the area, no overlapping hold. The exact
     # rules below decide; both only ever let through more than they should. Cheapest first:
     # the profile row's rules, then the day's bookings (free and time to travel), then the
@@ -218,7 +219,7 @@ async def find_candidates(
     ]
     day_start = _local_day_start(tenant, job.starts_at)
     day_end = day_start + timedelta(days=1)
-    index = await candidate_index(tenant_id) if only is None else None
+    index = await candidate_index(tenant_id)
     speed = tenant.config.travel_speed_kmh
 
     def one_by_one(profile: dict[str, Any], km: float, rows: list[dict[str, Any]]) -> Free | None:
@@ -232,7 +233,7 @@ async def find_candidates(
         return Free(profile, km, minutes, load_today, home)
 
     hours = _Hours(job, tz)
-    if index is not None and ignore_booking is None:
+    if index is not None and only is None and ignore_booking is None:
         # From the index's memory, every rule at once over its arrays (``core.matching.vector``).
         day = await holds_of_day(tenant_id, index, day_start)
         centre = policy.district_centres.get(job.district)
@@ -253,7 +254,9 @@ async def find_candidates(
             index, day, index.days.frame(day_start, index.at), trip, skip, one_by_one
         )
     else:
-        if index is not None:
+        if index is not None and only is not None:
+            profiles = index.chosen(only, refs)
+        elif index is not None:
             profiles = index.able(refs, job.point, job.district)
         else:
             named = None if only is None else [only]
@@ -265,7 +268,7 @@ async def find_candidates(
         ]
         if not reachable:
             return []
-        if index is not None:
+        if index is not None and (only is None or index.days.cached(day_start) is not None):
             held = await holds_of_day(tenant_id, index, day_start)
             by_provider = {
                 p["id"]: [r for r in held.get(p["id"], []) if r["id"] != ignore_booking]
