@@ -268,41 +268,44 @@ async def create_booking(
                 offer_timeout = timedelta(
                     seconds=tenant.config.policies.booking.offer_timeout_seconds
                 )
-                await Booking.insert(
-                    Booking(
-                        id=booking_id,
-                        tenant=tenant_id,
-                        customer=customer_id,
-                        provider=provider_id,
-                        status="offered",
-                        vertical=vertical,
-                        items=[
+                await rawsql.insert(
+                    Booking,
+                    {
+                        "id": booking_id,
+                        "tenant": tenant_id,
+                        "customer": customer_id,
+                        "provider": provider_id,
+                        "status": "offered",
+                        "vertical": vertical,
+                        "items": [
                             _item_record(w, q) for w, q in zip(request.items, quotes, strict=True)
                         ],
-                        total_fen=0 if request.complimentary else sum(q.total_fen for q in quotes),
-                        currency=tenant.config.currency,
-                        address_enc=privacy.seal(
+                        "total_fen": 0
+                        if request.complimentary
+                        else sum(q.total_fen for q in quotes),
+                        "currency": tenant.config.currency,
+                        "address_enc": privacy.seal(
                             request.address.strip(), field="booking.address", tenant_id=tenant_id
                         ),
-                        point_enc=privacy.seal(
+                        "point_enc": privacy.seal(
                             f"{request.point[0]:.6f},{request.point[1]:.6f}",
                             field="booking.point",
                             tenant_id=tenant_id,
                         ),
-                        district=request.district[:60],
-                        starts_at=request.starts_at,
-                        ends_at=ends_at,
-                        window_end=request.window_end,
-                        hold_start=request.starts_at - buffer,
-                        hold_end=ends_at + buffer,
-                        urgent=request.urgent,
-                        offer_expires_at=now + offer_timeout
+                        "district": request.district[:60],
+                        "starts_at": request.starts_at,
+                        "ends_at": ends_at,
+                        "window_end": request.window_end,
+                        "hold_start": request.starts_at - buffer,
+                        "hold_end": ends_at + buffer,
+                        "urgent": request.urgent,
+                        "offer_expires_at": now + offer_timeout
                         if request.urgent
                         else request.starts_at,
-                        note=request.note.strip()[:500],
-                        created_at=now,
-                        updated_at=now,
-                    )
+                        "note": request.note.strip()[:500],
+                        "created_at": now,
+                        "updated_at": now,
+                    },
                 )
                 await _record(
                     tenant_id,
@@ -395,17 +398,18 @@ async def _record(
     now: datetime,
 ) -> None:
     """The audit row and the outbox event, in the caller's transaction."""
-    await BookingTransition.insert(
-        BookingTransition(
-            tenant=tenant_id,
-            booking=booking_id,
-            from_state=from_state,
-            to_state=to_state,
-            actor=actor.user_id,
-            actor_role=actor.role,
-            reason=reason[:300],
-            at=now,
-        )
+    await rawsql.insert(
+        BookingTransition,
+        {
+            "tenant": tenant_id,
+            "booking": booking_id,
+            "from_state": from_state,
+            "to_state": to_state,
+            "actor": actor.user_id,
+            "actor_role": actor.role,
+            "reason": reason[:300],
+            "at": now,
+        },
     )
     await enqueue(
         tenant_id,

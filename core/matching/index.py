@@ -77,8 +77,9 @@ async def bump_matching_version(tenant_id: Any, *provider_ids: Any, holds: bool 
     )
     version = int(rows[0]["version"])
     named: list[str | None] = [*sorted({str(p) for p in provider_ids})] or [None]
-    await MatchingChange.insert(
-        *[MatchingChange(tenant=tenant_id, version=version, provider=p, holds=holds) for p in named]
+    await rawsql.insert(
+        MatchingChange,
+        *[{"tenant": tenant_id, "version": version, "provider": p, "holds": holds} for p in named],
     )
     if version % PRUNE_EVERY == 0:
         await MatchingChange.delete().where(
@@ -90,11 +91,7 @@ async def bump_matching_version(tenant_id: Any, *provider_ids: Any, holds: bool 
 async def matching_version(tenant_id: Any) -> tuple[str, int] | None:
     """The tenant's version: the row's id (a fresh one after the table is emptied) and its
     count; None when nothing was ever bumped."""
-    row = (
-        await MatchingVersion.select(MatchingVersion.id, MatchingVersion.version)
-        .where(MatchingVersion.tenant == tenant_id)
-        .first()
-    )
+    row = await rawsql.first(MatchingVersion, columns=["id", "version"], tenant=str(tenant_id))
     return (str(row["id"]), int(row["version"])) if row else None
 
 

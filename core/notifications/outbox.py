@@ -6,6 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
+from core import rawsql
 from core.notifications.tables import OutboxEvent
 
 
@@ -18,13 +19,9 @@ async def enqueue(
     event_id: str | None = None,
 ) -> str:
     """Add an event. Call inside the caller's write transaction so both commit or neither."""
-    event = OutboxEvent(
-        id=event_id or str(uuid.uuid4()),
-        tenant=tenant_id,
-        kind=kind,
-        payload=payload,
-    )
+    event = {"id": event_id or str(uuid.uuid4()), "tenant": tenant_id, "kind": kind}
+    event["payload"] = payload
     if at is not None:
-        event.available_at = at
-    await event.save()
-    return str(event.id)
+        event["available_at"] = at
+    await rawsql.insert(OutboxEvent, event)
+    return str(event["id"])

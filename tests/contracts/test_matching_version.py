@@ -109,6 +109,16 @@ def _writes(function: ast.AST) -> list[ast.Call]:
             found.append(node)  # a row built to be saved or inserted
         elif (
             isinstance(node.func, ast.Attribute)
+            and node.func.attr == "insert"
+            and isinstance(node.func.value, ast.Name)
+            and node.func.value.id == "rawsql"
+            and node.args
+            and isinstance(node.args[0], ast.Name)
+            and node.args[0].id in TABLES
+        ):
+            found.append(node)  # rows inserted by hand (``core.rawsql.insert``)
+        elif (
+            isinstance(node.func, ast.Attribute)
             and node.func.attr in WRITES
             and _table_of(node.func.value) is not None
             and not _unread_only(node)
@@ -200,6 +210,9 @@ async def rate(pid):
 
 async def cancel(bid):
     await Booking.update({Booking.status: "cancelled", Booking.note: "x"}).where(z)
+
+async def book(tid, pid):
+    await rawsql.insert(Booking, {"tenant": tid, "provider": pid, "status": "offered"})
 """
     assert [(w.function, w.line) for w in scan_source(source, "x.py")] == [
         ("move", 4),
@@ -208,6 +221,7 @@ async def cancel(bid):
         ("suspend", 10),
         ("rate", 13),
         ("cancel", 16),
+        ("book", 19),
     ]
 
 
