@@ -173,7 +173,7 @@ class BookingApi(Controller):
         prefix = "items[0]." if len(data.items) == 1 else ""
         try:
             place = await ctx.place(data.place)
-            booking_id = await service.create_booking(
+            created = await service.book(
                 ctx.plugins,
                 ctx.tenant,
                 ctx.tenant_id,
@@ -192,7 +192,8 @@ class BookingApi(Controller):
             )
         except BookingError as exc:
             return problems(exc, items_prefix=prefix)
-        return Response(await ctx.view(uuid.UUID(booking_id)), status_code=201)
+        booking_id = uuid.UUID(str(created.row["id"]))
+        return Response(await ctx.view(booking_id, written=created), status_code=201)
 
     @get("/bookings", operation_id="listBookings", summary="Your bookings (staff: the tenant's)")
     async def list_bookings(

@@ -253,10 +253,13 @@ class BookingContext:
                 raise TransitionError(service.OFFER_TIMED_OUT) from None
             raise NotFoundException() from None
 
-    async def view(self, booking_id: uuid.UUID) -> BookingOut:
+    async def view(
+        self, booking_id: uuid.UUID, written: service.Created | None = None
+    ) -> BookingOut:
+        """``written``: the booking just created (answered from the values written)."""
         try:
             found = await views.view_booking(
-                self.tenant, self.tenant_id, str(booking_id), await self.actors()
+                self.tenant, self.tenant_id, str(booking_id), await self.actors(), written=written
             )
         except KeyError:
             raise

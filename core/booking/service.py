@@ -185,6 +185,31 @@ async def create_booking(
     request: BookingRequest,
     now: datetime | None = None,
 ) -> str:
+    """Create a booking offered to the chosen provider, or to the best available one; its id.
+    See ``book``."""
+    created = await book(plugins, tenant, tenant_id, catalog, customer_id, request, now)
+    return str(created.row["id"])
+
+
+@dataclass(frozen=True)
+class Created:
+    """A booking just written: its row and its audit rows as ``load`` and the audit read them
+    back, from the values written (the answer to the request needs no second read)."""
+
+    row: dict[str, Any]
+    transitions: list[dict[str, Any]]
+
+
+@within_tenant
+async def book(
+    plugins: Any,
+    tenant: Tenant,
+    tenant_id: str,
+    catalog: TenantCatalog,
+    customer_id: str,
+    request: BookingRequest,
+    now: datetime | None = None,
+) -> Created:
     """Create a booking offered to the chosen provider, or to the best available one.
 
     The provider's time is checked and held in one write transaction: on SQLite the single
@@ -268,46 +293,42 @@ async def create_booking(
                 offer_timeout = timedelta(
                     seconds=tenant.config.policies.booking.offer_timeout_seconds
                 )
-                await rawsql.insert(
-                    Booking,
-                    {
-                        "id": booking_id,
-                        "tenant": tenant_id,
-                        "customer": customer_id,
-                        "provider": provider_id,
-                        "status": "offered",
-                        "vertical": vertical,
-                        "items": [
-                            _item_record(w, q) for w, q in zip(request.items, quotes, strict=True)
-                        ],
-                        "total_fen": 0
-                        if request.complimentary
-                        else sum(q.total_fen for q in quotes),
-                        "currency": tenant.config.currency,
-                        "address_enc": privacy.seal(
-                            request.address.strip(), field="booking.address", tenant_id=tenant_id
-                        ),
-                        "point_enc": privacy.seal(
-                            f"{request.point[0]:.6f},{request.point[1]:.6f}",
-                            field="booking.point",
-                            tenant_id=tenant_id,
-                        ),
-                        "district": request.district[:60],
-                        "starts_at": request.starts_at,
-                        "ends_at": ends_at,
-                        "window_end": request.window_end,
-                        "hold_start": request.starts_at - buffer,
-                        "hold_end": ends_at + buffer,
-                        "urgent": request.urgent,
-                        "offer_expires_at": now + offer_timeout
-                        if request.urgent
-                        else request.starts_at,
-                        "note": request.note.strip()[:500],
-                        "created_at": now,
-                        "updated_at": now,
-                    },
-                )
-                await _record(
+                row = {
+                    "id": booking_id,
+                    "tenant": tenant_id,
+                    "customer": customer_id,
+                    "provider": provider_id,
+                    "status": "offered",
+                    "vertical": vertical,
+                    "items": [
+                        _item_record(w, q) for w, q in zip(request.items, quotes, strict=True)
+                    ],
+                    "total_fen": 0 if request.complimentary else sum(q.total_fen for q in quotes),
+                    "currency": tenant.config.currency,
+                    "address_enc": privacy.seal(
+                        request.address.strip(), field="booking.address", tenant_id=tenant_id
+                    ),
+                    "point_enc": privacy.seal(
+                        f"{request.point[0]:.6f},{request.point[1]:.6f}",
+                        field="booking.point",
+                        tenant_id=tenant_id,
+                    ),
+                    "district": request.district[:60],
+                    "starts_at": request.starts_at,
+                    "ends_at": ends_at,
+                    "window_end": request.window_end,
+                    "hold_start": request.starts_at - buffer,
+                    "hold_end": ends_at + buffer,
+                    "urgent": request.urgent,
+                    "offer_expires_at": now + offer_timeout
+                    if request.urgent
+                    else request.starts_at,
+                    "note": request.note.strip()[:500],
+                    "created_at": now,
+                    "updated_at": now,
+                }
+                await rawsql.insert(Booking, row)
+                audit = await _record(
                     tenant_id,
                     booking_id,
                     "requested",
@@ -327,8 +348,19 @@ async def create_booking(
             # exclusion constraint said so); "best available" tries the next best.
             taken.add(provider_id)
             continue
-        return booking_id
+        return Created(_as_read(row), [audit])
     raise SlotTaken()
+
+
+READ_BACK = {"series": None, "cascade_step": 0, "offered_to": [], "cancellation_fee_fen": 0}
+"""The columns a new booking leaves to their defaults, as they read back (and version 1)."""
+
+
+def _as_read(row: dict[str, Any]) -> dict[str, Any]:
+    """A booking's values as written, as ``load`` reads them back: every column, moments in
+    UTC (``tests/booking/test_api.py`` compares the two answers)."""
+    out = {**READ_BACK, "version": 1, **row}
+    return {k: v.astimezone(UTC) if isinstance(v, datetime) else v for k, v in out.items()}
 
 
 BEST_AVAILABLE_ATTEMPTS = 4
@@ -396,21 +428,20 @@ async def _record(
     actor: Actor,
     reason: str,
     now: datetime,
-) -> None:
-    """The audit row and the outbox event, in the caller's transaction."""
-    await rawsql.insert(
-        BookingTransition,
-        {
-            "tenant": tenant_id,
-            "booking": booking_id,
-            "from_state": from_state,
-            "to_state": to_state,
-            "actor": actor.user_id,
-            "actor_role": actor.role,
-            "reason": reason[:300],
-            "at": now,
-        },
-    )
+) -> dict[str, Any]:
+    """The audit row and the outbox event, in the caller's transaction. Returns the audit
+    row written."""
+    audit = {
+        "tenant": tenant_id,
+        "booking": booking_id,
+        "from_state": from_state,
+        "to_state": to_state,
+        "actor": actor.user_id,
+        "actor_role": actor.role,
+        "reason": reason[:300],
+        "at": now,
+    }
+    await rawsql.insert(BookingTransition, audit)
     await enqueue(
         tenant_id,
         "booking.transition",
@@ -423,6 +454,7 @@ async def _record(
             "reason": reason[:300],
         },
     )
+    return audit
 
 
 # --- transitions ----------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from core import rawsql
 from core.accounts.schemas import CurrentUser
 from core.booking.service import (
     Actor,
+    Created,
     _items,
     cancellation_fee,
     load,
@@ -177,6 +178,10 @@ async def transitions_of(tenant_id: str, booking_id: str) -> list[TransitionReco
     rows = await rawsql.every(
         BookingTransition, order_by="at", tenant=tenant_id, booking=booking_id
     )
+    return _records(rows)
+
+
+def _records(rows: list[dict[str, Any]]) -> list[TransitionRecord]:
     return [
         TransitionRecord(r["from_state"], r["to_state"], r["actor_role"], r["reason"], r["at"])
         for r in rows
@@ -236,14 +241,19 @@ async def view_booking(
     *,
     now: datetime | None = None,
     reveal: bool = True,
+    written: Created | None = None,
 ) -> BookingView:
     """The booking for the first of ``actors`` with a role in it; LookupError otherwise.
-    ``reveal=False`` leaves the provider's clear address out (status polls)."""
+    ``reveal=False`` leaves the provider's clear address out (status polls). ``written``: the
+    booking just created, from the values written (nothing read back)."""
     now = now or datetime.now(UTC)
-    booking = await load(tenant_id, booking_id)
+    if written is not None:
+        booking, records = written.row, _records(written.transitions)
+    else:
+        booking = await load(tenant_id, booking_id)
+        records = await transitions_of(tenant_id, booking_id)
     actor = actor_in(booking, actors)
     role = actor.role
-    records = await transitions_of(tenant_id, booking_id)
     # A review exists only once the job is done: a booking before that has none to read.
     review = await review_of(tenant_id, booking_id) if booking["status"] in REVIEWABLE else None
     free = timedelta(hours=tenant.config.policies.cancellation.free_until_hours)
