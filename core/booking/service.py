@@ -352,7 +352,12 @@ async def book(
     raise SlotTaken()
 
 
-READ_BACK = {"series": None, "cascade_step": 0, "offered_to": [], "cancellation_fee_fen": 0}
+READ_BACK: dict[str, Any] = {
+    "series": None,
+    "cascade_step": 0,
+    "offered_to": [],
+    "cancellation_fee_fen": 0,
+}
 """The columns a new booking leaves to their defaults, as they read back (and version 1)."""
 
 
