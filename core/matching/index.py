@@ -497,22 +497,6 @@ def _prepared(row: dict[str, Any]) -> dict[str, Any]:
     return prepared(dict(row))
 
 
-async def warm_indexes(slugs: list[str]) -> int:
-    """Build the index of each of these tenants that has a matching version (at a process's
-    start, so the first search does not wait seconds for it). Returns how many were built."""
-    from core.tenancy.scoped import tenant_transaction
-    from core.tenancy.service import tenant_row_id
-
-    built = 0
-    for slug in slugs:
-        tenant_id = await tenant_row_id(slug)
-        if tenant_id is None:
-            continue
-        async with tenant_transaction(tenant_id):
-            built += await candidate_index(tenant_id) is not None
-    return built
-
-
 def forget_indexes() -> None:
     """Drop every cached index (the next request per tenant rebuilds)."""
     _INDEXES.clear()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import logging
 from typing import Any
 
@@ -136,8 +135,6 @@ class DoorstepPlugin(InitPlugin):
 
     def __init__(self, app_context: AppContext) -> None:
         self.app_context = app_context
-        self._warming: Any = None
-        """The task building the candidate indexes at start (``_warm_matching``)."""
 
     def on_app_init(self, app_config: AppConfig) -> AppConfig:
         app_config.state["doorstep"] = self.app_context
@@ -200,8 +197,6 @@ class DoorstepPlugin(InitPlugin):
             *plugin_routers(self.app_context.plugins),
         ]
         app_config.on_startup.append(self._open_pools)
-        app_config.on_startup.append(self._warm_matching)
-        app_config.on_shutdown.append(self._stop_warming)
         app_config.on_shutdown.append(self._close_pools)
         app_config.middleware.append(TenantMiddleware(self.app_context))
         app_config.middleware.append(TenantTransactionMiddleware(self.app_context))
@@ -239,30 +234,6 @@ class DoorstepPlugin(InitPlugin):
         from core.tenancy.tables import TenantRow
 
         await start_pools(TenantRow._meta.db, self.app_context.settings.database_pool_size)
-
-    async def _warm_matching(self) -> None:
-        """Build the tenants' candidate indexes in the background once the server is up: at
-        100,000 providers the first search would otherwise wait seconds for it."""
-        import asyncio
-
-        from core.matching.index import warm_indexes
-
-        async def warm() -> None:
-            try:
-                await warm_indexes([t.slug for t in self.app_context.tenants])
-            except Exception:  # a search builds it later; the server must not fall over
-                log.exception("warming the candidate indexes failed")
-
-        self._warming = asyncio.get_running_loop().create_task(warm())
-
-    async def _stop_warming(self) -> None:
-        import asyncio
-
-        task = self._warming
-        if task is not None and not task.done():
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
 
     async def _close_pools(self) -> None:
         from core.db_pool import close_pools
