@@ -374,13 +374,11 @@ def _lock(tenant: str) -> asyncio.Lock:
     return held[1]
 
 
-async def candidate_index(tenant_id: Any, build: bool = True) -> CandidateIndex | None:
+async def candidate_index(tenant_id: Any) -> CandidateIndex | None:
     """The tenant's index, brought up to the tenant's version first; None while the tenant has
     no version yet. Reads the version before the rows, so an index is never older than its
     key. A few versions behind: the providers they name are reloaded (their profile and
-    skills, or their holds alone); otherwise the index is built again. ``build=False``: None
-    rather than building it (seconds at 100,000 providers: a booking for one chosen provider
-    reads that provider from the database instead, and leaves the building to matching)."""
+    skills, or their holds alone); otherwise the index is built again."""
     key = await matching_version(tenant_id)
     if key is None:
         return None
@@ -409,8 +407,6 @@ async def candidate_index(tenant_id: Any, build: bool = True) -> CandidateIndex 
                 await cached.days.reload(changed.holds)
                 cached.key = key
                 return cached
-        if not build:
-            return None
         profiles, skills = await index_rows(tenant_id, None)
         checks = await _checks(tenant_id, None)
         index = CandidateIndex.build(key, profiles, skills, tenant)

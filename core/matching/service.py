@@ -206,9 +206,8 @@ async def find_candidates(
     # version) holds in memory the providers' profiles and skills and the holds of the days
     # asked about: it names the active providers with the skills whose area may hold the point.
     # For one chosen provider (the booking path) their profile and checks come from the index
-    # too, their day's holds from memory if the day is there, else from the database; such a
-    # request never builds the index (seconds at 100,000 providers), it reads the database
-    # then. Without an index (a tenant with no version), one query narrows the field: active,
+    # too, their day's holds from memory if the day is there, else from the database. Without
+    # an index yet (a tenant with no version), one query narrows the field instead: active,
     # every skill (not suspended), possibly inside the area, no overlapping hold. The exact
     # rules below decide; both only ever let through more than they should. Cheapest first:
     # the profile row's rules, then the day's bookings (free and time to travel), then the
@@ -220,7 +219,7 @@ async def find_candidates(
     ]
     day_start = _local_day_start(tenant, job.starts_at)
     day_end = day_start + timedelta(days=1)
-    index = await candidate_index(tenant_id, build=only is None)
+    index = await candidate_index(tenant_id)
     speed = tenant.config.travel_speed_kmh
 
     def one_by_one(profile: dict[str, Any], km: float, rows: list[dict[str, Any]]) -> Free | None:

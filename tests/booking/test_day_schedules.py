@@ -25,7 +25,7 @@ from core.booking.service import (
     transition,
 )
 from core.booking.states import CUSTOMER
-from core.matching.index import _INDEXES, candidate_index, forget_indexes
+from core.matching.index import candidate_index
 from core.matching.service import _local_day_start
 from core.tenancy.scoped import tenant_transaction
 from tests.booking.test_candidate_index import ids, without_index
@@ -173,17 +173,3 @@ async def test_a_day_far_from_the_others_is_loaded_on_its_own(jiejia: World) -> 
     assert await ids(jiejia, job) == [provider]
     tomorrow = await jiejia.job(starts_at=at(TOMORROW, "10:00"), duration_minutes=60)
     assert await ids(jiejia, tomorrow) == []
-
-
-async def test_a_booking_for_a_chosen_provider_never_builds_the_index(jiejia: World) -> None:
-    """Building the index takes seconds for a large tenant: a booking for one chosen provider
-    reads that provider from the database when there is no index to patch, and leaves the
-    building to the next search."""
-    provider = await jiejia.provider()
-    customer = await jiejia.customer()
-    forget_indexes()
-    await book(jiejia, customer, provider, "10:00")
-    assert jiejia.tenant_id not in _INDEXES
-    job = await jiejia.job(starts_at=at(TOMORROW, "10:00"), duration_minutes=60)
-    assert await ids(jiejia, job) == []  # the search builds it, and sees the booking
-    assert jiejia.tenant_id in _INDEXES
