@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import asyncio
 import gc
-import math
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -36,10 +35,10 @@ from typing import Any
 import numpy as np
 
 from core import rawsql
-from core.dispatch.schemas import R_EARTH_KM
 from core.matching.days import DaySchedules
 from core.matching.queries import PROFILE_COLUMNS, prepared
 from core.matching.tables import MatchingChange, MatchingVersion
+from core.matching.vector import haversine
 from core.providers.tables import ProviderProfile, ProviderSkill
 
 SLACK_KM = 1e-6
@@ -126,13 +125,6 @@ async def _changed_since(tenant_id: Any, since: int, until: int) -> Changes | No
         providers={str(r["provider"]) for r in rows if not r["holds"]},
         holds={str(r["provider"]) for r in rows if r["holds"]},
     )
-
-
-def _haversine(lat: np.ndarray, lng: np.ndarray, point: tuple[float, float]) -> np.ndarray:
-    p1, p2 = np.radians(lat), math.radians(point[0])
-    dp, dl = p2 - p1, np.radians(point[1] - lng)
-    a = np.sin(dp / 2) ** 2 + np.cos(p1) * math.cos(p2) * np.sin(dl / 2) ** 2
-    return np.asarray(2 * R_EARTH_KM * np.arcsin(np.sqrt(np.minimum(a, 1.0))))
 
 
 @dataclass
@@ -333,7 +325,7 @@ class CandidateIndex:
             return nobody, np.zeros(0)
         circled = self.circle[members]
         km = np.zeros(len(members))
-        km[circled] = _haversine(self.lat[members[circled]], self.lng[members[circled]], point)
+        km[circled] = haversine(self.lat[members[circled]], self.lng[members[circled]], *point)
         inside = circled & (km <= self.radius[members] + SLACK_KM)
         if district and (in_district := self.by_district.get(district)) is not None:
             inside |= np.isin(members, in_district, assume_unique=True)
