@@ -2,13 +2,14 @@
 
     .venv/bin/python bench/booking.py --clients 16 64 --engine sqlite|postgres
 
-Starts ``uvicorn`` (``--workers`` processes, default one; ``bench/serve.py`` ->
-``core.web.app.create_app``) on
+Starts ``uvicorn`` (``bench/serve.py`` -> ``core.web.app.create_app``; with ``--workers`` N > 1,
+N processes each with its own listening socket, ``core.web.workers``) on
 127.0.0.1 over a fresh database holding ``--providers`` verified providers on the jiejia tenant
 and one customer (with an API token) per client. Each client loops ``POST /api/v1/bookings``
 (bounded: ``--seconds`` per phase): daily cleaning, 2 hours, a random day in the next 60 and a
 random half-hour start, 70 % of requests naming one of the 200 "hot" providers, the rest one
 of the others. Counts 201s (bookings/s), 409s (the time was taken), other 4xx, 5xx, time-outs,
+the server's CPU time per request (steadier than bookings/s on a shared machine),
 then audits the database: overlapping holds of any provider (must be 0) and bookings stored
 against 201s seen.
 
@@ -148,12 +149,13 @@ def free_port() -> int:
 
 def start_server(db: Database, port: int, workers: int = 1) -> subprocess.Popen[bytes]:
     log = open(db.workdir / "server.log", "wb")  # noqa: SIM115 - lives as long as the server
+    if workers > 1:  # a socket per worker (SO_REUSEPORT): connections spread evenly
+        command = ["-m", "bench.serve", "--port", str(port), "--workers", str(workers)]
+    else:
+        command = ["-m", "uvicorn", "--factory", "bench.serve:app", "--host", "127.0.0.1"]
+        command += ["--port", str(port), "--log-level", "warning", "--no-access-log"]
     server = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
-        [
-            sys.executable, "-m", "uvicorn", "--factory", "bench.serve:app",
-            "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
-            "--log-level", "warning", "--no-access-log",
-        ],
+        [sys.executable, *command],
         cwd=ROOT,
         env=db.env(),
         stdout=log,
@@ -227,8 +229,29 @@ class Connection:
         self.reader = self.writer = None
 
 
+def group_cpu_seconds(group: int) -> float:
+    """CPU time (user + system) used so far by the live processes of a process group (the
+    server and its workers), from ``/proc``; 0 where there is no ``/proc``."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rpartition(")")[2].split()
+        except OSError:
+            continue  # the process ended meanwhile
+        if int(fields[2]) == group:
+            total += int(fields[11]) + int(fields[12])
+    return total / tick
+
+
 async def phase(
-    port: int, clients: int, tokens: list[str], pids: list[str], seconds: float, timeout: float
+    port: int,
+    clients: int,
+    tokens: list[str],
+    pids: list[str],
+    seconds: float,
+    timeout: float,
+    server_group: int = 0,
 ) -> dict[str, Any]:
     counts = {"201": 0, "409": 0, "other_4xx": 0, "5xx": 0, "timeouts": 0, "errors": 0}
     latencies: list[float] = []
@@ -280,9 +303,15 @@ async def phase(
                 counts["other_4xx"] += 1
         connection.close()
 
-    began = time.perf_counter()
+    began, server_cpu, client_cpu = (
+        time.perf_counter(),
+        group_cpu_seconds(server_group),
+        time.process_time(),
+    )
     await asyncio.gather(*[client(n) for n in range(clients)])
     elapsed = time.perf_counter() - began
+    server_cpu = group_cpu_seconds(server_group) - server_cpu
+    client_cpu = time.process_time() - client_cpu
     ms = sorted(x * 1000 for x in latencies)
     return {
         "clients": clients,
@@ -294,6 +323,11 @@ async def phase(
         "statuses": statuses,
         "p50_ms": round(percentile(ms, 50), 1) if ms else None,
         "p99_ms": round(percentile(ms, 99), 1) if ms else None,
+        # Server CPU per request: steadier than bookings/s on a shared machine, and what one
+        # core's throughput is bounded by (1,000/s on one core needs <= 1 ms).
+        "server_cpu_ms_per_request": round(1000 * server_cpu / max(1, len(latencies)), 3),
+        "server_cores_busy": round(server_cpu / elapsed, 2),
+        "client_cores_busy": round(client_cpu / elapsed, 2),
     }
 
 
@@ -362,6 +396,9 @@ async def main() -> None:
     parser.add_argument("--providers", type=int, default=2000)
     parser.add_argument("--workers", type=int, default=1, help="web worker processes")
     parser.add_argument("--seconds", type=float, default=20.0, help="per phase")
+    parser.add_argument(
+        "--warmup", type=float, default=3.0, help="seconds of load before the phases, not counted"
+    )
     parser.add_argument("--timeout", type=float, default=10.0, help="per request")
     parser.add_argument("--database-url", default="", help="PostgreSQL app role (else throwaway)")
     parser.add_argument("--owner-url", default="")
@@ -381,10 +418,17 @@ async def main() -> None:
         server = start_server(db, port, args.workers)
         try:
             result["server"] = (
-                f"uvicorn, {args.workers} worker(s), bench/serve.py -> core.web.app.create_app"
+                f"uvicorn, {args.workers} worker(s)"
+                + (" (a socket each, SO_REUSEPORT)" if args.workers > 1 else "")
+                + ", bench/serve.py -> core.web.app.create_app"
             )
+            warm = {"201": 0}
+            if args.warmup > 0:  # not timed: imports, the first index build, warm caches
+                warm = await phase(port, max(args.clients), tokens, pids, args.warmup, 10.0)
+                result["warmup"] = {k: warm[k] for k in ("seconds", "requests", "201", "5xx")}
             result["phases"] = [
-                await phase(port, n, tokens, pids, args.seconds, args.timeout) for n in args.clients
+                await phase(port, n, tokens, pids, args.seconds, args.timeout, server.pid)
+                for n in args.clients
             ]
         finally:
             stop_server(server)
@@ -392,7 +436,7 @@ async def main() -> None:
         result["audit"] = {
             "overlapping_holds": await db.scalar(OVERLAP_AUDIT_SQL),
             "bookings_stored": stored,
-            "bookings_answered_201": sum(p["201"] for p in result["phases"]),
+            "bookings_answered_201": warm["201"] + sum(p["201"] for p in result["phases"]),
         }
         result["reference_raw_sqlite3"] = [
             raw_sqlite(min(args.seconds, 5.0), sync, args.providers) for sync in ("NORMAL", "FULL")

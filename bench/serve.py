@@ -2,6 +2,9 @@
 ``create_app``, configured from the environment the benchmark sets (``DOORSTEP_VAR``,
 ``DATABASE_URL``, the data keys).
 
+``python -m bench.serve --port P --workers N``: N such processes, each with its own listening
+socket on the port (``core.web.workers``: the kernel spreads connections evenly).
+
 ``DOORSTEP_BENCH_PROFILE=path.txt``: sample the server with pyinstrument while it runs and
 write the call tree there when it shuts down (where the time of a request goes).
 """
@@ -38,3 +41,30 @@ def app() -> Any:
         return await application(scope, receive, sending)
 
     return profiled
+
+
+def main() -> None:
+    import argparse
+    import sys
+
+    from core.web.workers import serve_processes
+
+    parser = argparse.ArgumentParser(description="the benchmark's server, several processes")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args()
+    sys.exit(
+        serve_processes(
+            "bench.serve:app",
+            args.host,
+            args.port,
+            args.workers,
+            log_level="warning",
+            access_log=False,
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()

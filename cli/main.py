@@ -65,6 +65,13 @@ def migrate() -> None:
 def serve(
     port: Annotated[int, typer.Option(envvar="PORT", help="Port to listen on.")] = 8000,
     host: Annotated[str, typer.Option(help="Address to bind.")] = "127.0.0.1",
+    workers: Annotated[
+        int,
+        typer.Option(
+            envvar="DOORSTEP_WORKERS",
+            help="Server processes, each with its own socket on the port (SO_REUSEPORT).",
+        ),
+    ] = 1,
 ) -> None:
     """Serve every tenant; refuses to start if any tenant file is invalid."""
     import uvicorn
@@ -73,6 +80,8 @@ def serve(
 
     if not 1 <= port <= 65535:
         raise fail(f"--port {port}: must be between 1 and 65535")
+    if not 1 <= workers <= 64:
+        raise fail(f"--workers {workers}: must be between 1 and 64")
     settings = context.settings()
     plugins = context.load_plugins()
     registry = context.load_tenants(settings, plugins)
@@ -85,6 +94,18 @@ def serve(
         raise fail(str(exc)) from exc
     for each in sorted(registry, key=lambda t: t.slug):
         out.print(f"  {each.name('zh_CN')}  http://{each.config.hosts[0]}:{port}")
+    if workers > 1:
+        from core.web.workers import serve_processes
+
+        # Each worker builds the app itself from the same settings (checked above).
+        try:
+            code = serve_processes(
+                "core.web.app:create_app", host, port, workers, log_level="info",
+                proxy_headers=False,
+            )  # fmt: skip
+        except OSError as exc:
+            raise fail(f"--port {port}: {exc.strerror or exc}") from exc
+        raise typer.Exit(code)
     uvicorn.run(application, host=host, port=port, log_level="info", proxy_headers=False)
 
 

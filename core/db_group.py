@@ -21,12 +21,23 @@ group's (as if the cancellation had come just after its own ``COMMIT``).
 A block inside a block (same task) is a savepoint of the outer one, as on PostgreSQL. A block
 inside a transaction opened another way joins that transaction under the writer lock (any
 open group is committed first, so SQLite's write lock is free for it).
+
+Between processes (web workers on one file), a group holds an exclusive ``flock`` on a file
+beside the database (``<db>-writer``) from before its ``BEGIN IMMEDIATE`` to after its
+``COMMIT`` (``FileWriterLock``). SQLite's own lock would do for correctness, but a process
+that finds it taken can only poll for it (sleeping longer each time), so two workers spent
+much of their time asleep while the lock was free; a process waiting on ``flock`` (on a
+thread) wakes the moment the other one lets go. Writers that do not take it (the CLI, a
+migration) still meet SQLite's lock and wait for it as before.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import fcntl
 import itertools
+import os
 import sqlite3
 import weakref
 from collections.abc import AsyncIterator
@@ -44,6 +55,61 @@ MAX_OPEN_SECONDS = 0.02
 """... or once it has been open this long: the first member's answer waits no longer."""
 WAKE_SECONDS = 0.05
 """How often a member waiting for its group's commit checks that someone will commit it."""
+
+
+class FileWriterLock:
+    """An exclusive ``flock`` on ``path`` shared by every process that writes the database
+    through a group: taken before a group's ``BEGIN IMMEDIATE``, let go after its ``COMMIT``."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._fd: int | None = None
+        self.held = False
+
+    def _descriptor(self) -> int:
+        if self._fd is None:
+            self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        return self._fd
+
+    async def acquire(self) -> None:
+        fd = self._descriptor()
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            # Another process writes: wait on a thread, which wakes as soon as it lets go. A
+            # cancellation must not leave the lock taken by a thread nobody listens to.
+            waiting = asyncio.get_running_loop().run_in_executor(
+                None, fcntl.flock, fd, fcntl.LOCK_EX
+            )
+            try:
+                await asyncio.shield(waiting)
+            except BaseException:
+                waiting.add_done_callback(lambda done: done.cancelled() or self._unlock(fd))
+                raise
+        self.held = True
+
+    def release(self) -> None:
+        if self.held and self._fd is not None:
+            self.held = False
+            self._unlock(self._fd)
+
+    @staticmethod
+    def _unlock(fd: int) -> None:
+        with contextlib.suppress(OSError):  # the descriptor is gone: so is the lock
+            fcntl.flock(fd, fcntl.LOCK_UN)
+
+    def close(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)  # closing the last descriptor lets go of the lock
+            self._fd, self.held = None, False
+
+
+def writer_lock_for(engine: PooledSQLiteEngine) -> FileWriterLock | None:
+    """The writer lock of ``engine``'s database file (none for an in-memory database)."""
+    path = str(engine.path)
+    if path in ("", ":memory:") or path.startswith("file:"):
+        return None
+    return FileWriterLock(f"{path}-writer")
 
 
 class GroupTransaction(PooledTransaction):
@@ -71,8 +137,10 @@ _member: ContextVar[tuple[_Group, asyncio.Task[Any] | None] | None] = ContextVar
 class GroupCommitter:
     """The writer lock and the open group of one engine on one event loop."""
 
-    def __init__(self) -> None:
+    def __init__(self, between_processes: FileWriterLock | None = None) -> None:
         self.lock = asyncio.Lock()
+        self.between_processes = between_processes
+        """Held from a group's ``BEGIN`` to its ``COMMIT`` (see the module's docstring)."""
         self.queued = 0
         """Writers waiting for the lock."""
         self.group: _Group | None = None
@@ -160,9 +228,12 @@ class GroupCommitter:
             engine.current_transaction.reset(outer)
         transaction.connection = connection
         try:
-            await transaction.begin()  # waits (on the loop) for another process's write lock
+            if self.between_processes is not None:
+                await self.between_processes.acquire()
+            await transaction.begin()  # waits (on the loop) for a write lock held elsewhere
         except BaseException:
             await pool.release(connection, broken=True)
+            self._let_others_write()
             raise
         self.group = _Group(transaction, pool, asyncio.get_running_loop().time())
         return self.group
@@ -204,10 +275,16 @@ class GroupCommitter:
             group.connection.run_now("COMMIT")
         except Exception as exc:
             _settle(group, exc)
-            await group.pool.release(group.connection, broken=True)
+            await group.pool.release(group.connection, broken=True)  # rolls back
+            self._let_others_write()
             return
+        self._let_others_write()
         _settle(group, None)
         await group.pool.release(group.connection)
+
+    def _let_others_write(self) -> None:
+        if self.between_processes is not None:
+            self.between_processes.release()
 
     async def _break(self, group: _Group, cause: BaseException) -> None:
         """The group's transaction is lost: fail its members, drop its connection."""
@@ -215,6 +292,7 @@ class GroupCommitter:
             self.group = None
         _settle(group, sqlite3.OperationalError(f"the write transaction was lost: {cause}"))
         await group.pool.release(group.connection, broken=True)
+        self._let_others_write()
 
     async def _wait(self, group: _Group) -> None:
         while not group.done.done():
@@ -264,8 +342,10 @@ def committer_for(engine: PooledSQLiteEngine) -> GroupCommitter:
     if found is not None and found[0]() is loop and found[1]() is engine:
         return found[2]
     for stale in [k for k, (lr, er, _) in _committers.items() if lr() is None or er() is None]:
-        del _committers[stale]
-    committer = GroupCommitter()
+        gone = _committers.pop(stale)[2]
+        if gone.between_processes is not None:
+            gone.between_processes.close()
+    committer = GroupCommitter(writer_lock_for(engine))
     _committers[key] = (weakref.ref(loop), weakref.ref(engine), committer)
     return committer
 

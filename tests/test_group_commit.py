@@ -232,3 +232,73 @@ async def test_a_block_inside_another_transaction_runs_in_it(probe: Path) -> Non
         assert stored(probe) == set(), "committed before the transaction it joined"
 
     assert stored(probe) == {"joined"}
+
+
+# --- between processes: the writer lock beside the database file ----------------------------
+
+
+async def test_a_group_holds_the_file_writer_lock_from_begin_to_commit(probe: Path) -> None:
+    """Another process's group (here: another descriptor of the lock file) cannot start while
+    this one is open, and can the moment it commits."""
+    import fcntl
+    import os
+
+    other = os.open(f"{probe}-writer", os.O_RDWR | os.O_CREAT)
+    seen: list[bool] = []
+
+    def free() -> bool:
+        try:
+            fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        fcntl.flock(other, fcntl.LOCK_UN)
+        return True
+
+    try:
+        async with write_transaction():
+            await insert("held")
+            seen.append(free())
+        seen.append(free())
+    finally:
+        os.close(other)
+    assert seen == [False, True]
+
+
+async def test_a_writer_waiting_for_another_process_wakes_when_it_lets_go(tmp_path: Path) -> None:
+    from core.db_group import FileWriterLock
+
+    path = str(tmp_path / "db-writer")
+    holder, waiter = FileWriterLock(path), FileWriterLock(path)
+    try:
+        await holder.acquire()
+        waiting = asyncio.ensure_future(waiter.acquire())
+        await asyncio.sleep(0.05)
+        assert not waiting.done()  # the other process writes
+        holder.release()
+        await asyncio.wait_for(waiting, 2)  # woken by the release, not by polling
+        assert waiter.held
+    finally:
+        holder.close()
+        waiter.close()
+
+
+async def test_a_writer_cancelled_while_waiting_leaves_the_lock_free(tmp_path: Path) -> None:
+    """The wait runs on a thread that may get the lock after its writer gave up: it must let
+    go of it, or every process would wait for ever."""
+    from core.db_group import FileWriterLock
+
+    path = str(tmp_path / "db-writer")
+    holder, quitter, later = FileWriterLock(path), FileWriterLock(path), FileWriterLock(path)
+    try:
+        await holder.acquire()
+        waiting = asyncio.ensure_future(quitter.acquire())
+        await asyncio.sleep(0.05)
+        waiting.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await waiting
+        holder.release()  # the quitter's thread now gets the lock, and must hand it back
+        await asyncio.wait_for(later.acquire(), 2)
+        assert later.held and not quitter.held
+    finally:
+        for lock in (holder, quitter, later):
+            lock.close()

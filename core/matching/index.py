@@ -106,17 +106,24 @@ class Changes:
     holds: set[str]
 
 
+CHANGE_INDEX = "matching_change_tenant_version"
+"""The change log by (tenant, version): migration ``2026-11-26T11:00`` of the matching app."""
+
+
+def changes_sql() -> str:
+    """The log's rows of one tenant between two versions (placeholders: tenant, after, up to),
+    through the (tenant, version) index whatever SQLite's statistics say."""
+    return (
+        f"SELECT version, {rawsql.text_id('provider', 'provider')}, holds "  # noqa: S608
+        f"FROM matching_change{rawsql.indexed_by(MatchingChange, CHANGE_INDEX)} "
+        "WHERE tenant = {} AND version > {} AND version <= {}"
+    )
+
+
 async def _changed_since(tenant_id: Any, since: int, until: int) -> Changes | None:
     """What versions ``since`` (exclusive) to ``until`` changed; None when one of those
     versions named nobody (everyone) or is no longer in the log."""
-    rows = await rawsql.select(
-        MatchingChange,
-        f"SELECT version, {rawsql.text_id('provider', 'provider')}, holds "  # noqa: S608
-        "FROM matching_change WHERE tenant = {} AND version > {} AND version <= {}",
-        str(tenant_id),
-        since,
-        until,
-    )
+    rows = await rawsql.select(MatchingChange, changes_sql(), str(tenant_id), since, until)
     if len({int(r["version"]) for r in rows}) != until - since:
         return None
     if any(r["provider"] is None for r in rows):

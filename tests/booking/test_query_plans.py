@@ -71,3 +71,38 @@ async def test_the_bookings_of_providers_are_read_through_their_index(
     hours = [n % 48 for n in range(3000) if n % 300 < 2]
     assert json.loads(ids) == providers[:2]
     assert len(found) == sum(1 for h in hours if 0 < h < 24)  # the right rows, too
+
+
+async def test_the_matching_change_log_is_read_by_tenant_and_version(
+    db: None, settings: Any, engine_name: str
+) -> None:
+    """An index a few versions behind reads those few rows of the log, not the tenant's whole
+    log (50,000 rows kept): the tenant index alone would read them all."""
+    if engine_name != "sqlite":
+        pytest.skip("PostgreSQL's autovacuum keeps its planner statistics")
+    from core.matching.index import CHANGE_INDEX, changes_sql
+
+    tenant = str(uuid.uuid4())
+    sql = changes_sql()
+    args = [tenant, 4990, 4995]
+    with closing(sqlite3.connect(settings.sqlite_path)) as conn:
+        conn.execute("ANALYZE")  # statistics of an empty log, as on a fresh install
+        conn.commit()
+        conn.execute("PRAGMA foreign_keys = OFF")
+        conn.executemany(
+            "INSERT INTO matching_change (id, tenant, version, provider, holds) "
+            "VALUES (?, ?, ?, ?, 1)",
+            [(str(uuid.uuid4()), tenant, n, str(uuid.uuid4())) for n in range(1, 5001)],
+        )
+        conn.commit()
+
+        def plan(query: str) -> str:
+            rows = conn.execute("EXPLAIN QUERY PLAN " + _sqlite(query), args).fetchall()
+            return " ".join(row[3] for row in rows)
+
+        found = conn.execute(_sqlite(sql), args).fetchall()
+        assert f"{CHANGE_INDEX} (tenant=? AND version>? AND version<?)" in plan(sql)
+        conn.execute("DELETE FROM sqlite_stat1")
+        conn.execute("DELETE FROM matching_change WHERE tenant = ?", [tenant])
+        conn.commit()
+    assert sorted(row[0] for row in found) == [4991, 4992, 4993, 4994, 4995]

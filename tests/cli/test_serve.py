@@ -69,3 +69,31 @@ def test_the_installed_program_refuses_to_serve_an_invalid_tenant(doorstep, inst
     lines = assert_user_error(result)
     assert lines[0].endswith("acme.yaml: (file): expected a mapping of keys, got a list")
     assert "nothing was started" in lines[-1]
+
+
+@pytest.mark.parametrize("workers", ["0", "65"])
+def test_a_worker_count_out_of_range_is_one_line_and_nothing_starts(run, started, workers):
+    message = assert_one_line_error(run("serve", "--workers", workers))
+
+    assert message == f"--workers {workers}: must be between 1 and 64"
+    assert started == []
+
+
+def test_several_workers_are_started_on_the_one_port(run, started, monkeypatch):
+    import core.web.app
+    import core.web.workers
+
+    # Building the app here would point this process's database engine at the CLI's install.
+    monkeypatch.setattr(core.web.app, "create_app", lambda **kwargs: object())
+    spawned: list[tuple[object, ...]] = []
+
+    def record(factory: str, host: str, port: int, workers: int, **options: object) -> int:
+        spawned.append((factory, host, port, workers))
+        return 0
+
+    monkeypatch.setattr(core.web.workers, "serve_processes", record)
+    result = run("serve", "--port", "8123", "--workers", "3")
+
+    assert result.exit_code == 0, result.output
+    assert spawned == [("core.web.app:create_app", "127.0.0.1", 8123, 3)]
+    assert started == []  # no single-process server besides
