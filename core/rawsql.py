@@ -19,9 +19,10 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from enum import Enum
 from string import Formatter
 from typing import Any
 
@@ -186,11 +187,34 @@ class _InsertPlan:
     column_names: tuple[str, ...]
     names: frozenset[str]
     plain: tuple[bool, ...]  # the column takes a plain value as it is (not JSON)
+    fill: tuple[Callable[[], Any], ...]  # a left-out column's value, as Piccolo would give it
     quoted: str
     one: str
 
 
 _PLANS: dict[type[Table], _InsertPlan] = {}
+
+
+def _filler(column: Column) -> Callable[[], Any]:
+    """What ``column`` stores when a row leaves it out: its default (called again for every
+    row if it is a callable or a ``Default`` such as "now"), as ``get_default_value`` and
+    ``Default.python`` give it; a ValueError if it has none and is not nullable."""
+    default = getattr(column, "default", ...)
+    if default is ...:
+        default = None
+    elif isinstance(default, Enum):
+        default = default.value
+    name, nullable = column._meta.name, column._meta.null
+
+    def fill() -> Any:
+        value = default() if callable(default) else default
+        if isinstance(value, Default):
+            value = value.python()
+        if value is None and not nullable:
+            raise ValueError(f"{name} wasn't provided")
+        return value
+
+    return fill
 
 
 def _plan(table: type[Table]) -> _InsertPlan:
@@ -202,6 +226,7 @@ def _plan(table: type[Table]) -> _InsertPlan:
             column_names=tuple(c._meta.name for c in columns),
             names=frozenset(c._meta.name for c in columns),
             plain=tuple(not isinstance(c, JSON | JSONB) for c in columns),
+            fill=tuple(_filler(c) for c in columns),
             quoted=", ".join(f'"{c._meta.db_column_name}"' for c in columns),
             one="(" + ", ".join("{}" for _ in columns) + ")",
         )
@@ -219,14 +244,12 @@ async def insert(table: type[Table], *rows: dict[str, Any]) -> None:
     for row in rows:
         if unknown := row.keys() - plan.names:
             raise ValueError(f"unrecognised columns - {sorted(unknown)}")
-        for column, name, plain in zip(plan.columns, plan.column_names, plan.plain, strict=True):
+        for column, name, plain, fill in zip(
+            plan.columns, plan.column_names, plan.plain, plan.fill, strict=True
+        ):
             value = row.get(name, ...)
             if value is ...:
-                value = column.get_default_value()
-                if isinstance(value, Default):
-                    value = value.python()
-                if value is None and not column._meta.null:
-                    raise ValueError(f"{column._meta.name} wasn't provided")
+                value = fill()
             if not (plain and type(value) in _PLAIN):
                 value = convert_to_sql_value(value=value, column=column)
             args.append(value)

@@ -361,6 +361,13 @@ async def _current(
         columns=["id", "tenant", "kind", "roles", "disabled_at", "deleted_at"],
         id=user_id,
     )
+    return _signed_in(user, tenant_id, via, session_id)
+
+
+def _signed_in(
+    user: dict[str, Any] | None, tenant_id: Any, via: str, session_id: str = ""
+) -> CurrentUser | None:
+    """The signed-in user from their row, if it may act on this tenant now."""
     if user is None or user["disabled_at"] is not None or user["deleted_at"] is not None:
         return None
     if user["tenant"] is not None and str(user["tenant"]) != str(tenant_id):
@@ -395,6 +402,17 @@ async def session_user(
     return await _current(row["user"], tenant_id, "session", row["id"])
 
 
+BEARER_SQL = (
+    "SELECT t.tenant AS tenant, t.expires_at AS expires_at, t.revoked_at AS revoked_at, "
+    "u.id AS id, u.tenant AS user_tenant, u.kind AS kind, u.roles AS roles, "
+    "u.disabled_at AS disabled_at, u.deleted_at AS deleted_at "
+    'FROM accounts_api_token t LEFT JOIN accounts_user u ON u.id = t."user" '
+    "WHERE t.token_hash = {} LIMIT 1"
+)
+"""A token and its user in one statement (every API request runs it). On PostgreSQL the
+user's row is joined only if row security shows it (this tenant's, or no tenant's)."""
+
+
 @within_tenant
 async def token_user(token: str, tenant_id: Any, now: datetime | None = None) -> CurrentUser | None:
     """The user of a bearer token, on this tenant only (another tenant's token is refused)."""
@@ -404,17 +422,15 @@ async def token_user(token: str, tenant_id: Any, now: datetime | None = None) ->
     # token of another tenant is told apart from an unknown one.
     async with secret_lookup(token_hash):
         # tenant-scope: looked up by the hash of the token the caller holds; tenant compared
-        row = await rawsql.first(
-            ApiToken,
-            columns=["user", "tenant", "expires_at", "revoked_at"],
-            token_hash=token_hash,
-        )
+        rows = await rawsql.select(ApiToken, BEARER_SQL, token_hash)
+    row = rows[0] if rows else None
     if row is None or row["revoked_at"] is not None or row["expires_at"] <= now:
         return None
     if str(row["tenant"]) != str(tenant_id):
         await security_event(tenant_id, "foreign_token", "a token of another tenant was presented")
         return None
-    return await _current(row["user"], tenant_id, "token")
+    user = None if row["id"] is None else {**row, "tenant": row["user_tenant"]}
+    return _signed_in(user, tenant_id, "token")
 
 
 async def disable_user(user_id: str, now: datetime | None = None) -> None:

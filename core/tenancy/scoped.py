@@ -396,9 +396,23 @@ def within_tenant(func: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
     if "tenant_id" not in signature.parameters:
         raise TypeError(f"{func.__qualname__} takes no tenant_id")
 
+    parameter = signature.parameters["tenant_id"]
+    position = list(signature.parameters).index("tenant_id")
+    by_position = parameter.kind in (parameter.POSITIONAL_ONLY, parameter.POSITIONAL_OR_KEYWORD)
+    by_name = parameter.kind in (parameter.KEYWORD_ONLY, parameter.POSITIONAL_OR_KEYWORD)
+
+    def tenant_of(args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        """``tenant_id`` if the call passes it, as ``bind_partial`` would find it (which costs
+        more than the call it wraps); a default is not a tenant."""
+        if by_position and len(args) > position:
+            return args[position]
+        if by_name and "tenant_id" in kwargs:
+            return kwargs["tenant_id"]
+        return None
+
     @functools.wraps(func)
     async def run(*args: P.args, **kwargs: P.kwargs) -> R:
-        tenant_id = signature.bind_partial(*args, **kwargs).arguments.get("tenant_id")
+        tenant_id = tenant_of(args, kwargs)
         if tenant_id is None or tenant_id == "":
             return await func(*args, **kwargs)
         async with tenant_transaction(tenant_id):

@@ -9,19 +9,24 @@ Each worker builds the app itself (``factory``, an import string such as
 ``core.web.app:create_app``) after it starts, so no event loop, connection pool or thread
 crosses a process boundary. ``SIGTERM`` or ``SIGINT`` to the parent stops every worker
 gracefully (uvicorn's own shutdown: requests in flight finish, lifespan shutdown runs); if a
-worker dies, the parent stops the others and exits non-zero, for the supervisor to restart.
+worker dies, the parent stops the others and exits non-zero, for the supervisor to restart;
+if the parent is killed outright, each worker notices within half a second and stops itself.
 """
 
 from __future__ import annotations
 
 import multiprocessing
+import os
 import signal
 import socket
+import threading
 import time
 from typing import Any
 
 STOP_SECONDS = 30.0
 """How long the parent waits for its workers to stop before killing them."""
+ORPHAN_CHECK_SECONDS = 0.5
+"""How often a worker checks that its parent is still there."""
 
 
 def reuseport_socket(host: str, port: int) -> socket.socket:
@@ -36,9 +41,18 @@ def reuseport_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
-def _worker(factory: str, host: str, port: int, options: dict[str, Any]) -> None:
+def _orphaned_stop(parent: int) -> None:
+    """Stop this worker (gracefully, as ``SIGTERM`` does) once its parent is gone, so a parent
+    killed outright never leaves workers serving on the port."""
+    while os.getppid() == parent:
+        time.sleep(ORPHAN_CHECK_SECONDS)
+    os.kill(os.getpid(), signal.SIGTERM)
+
+
+def _worker(factory: str, host: str, port: int, options: dict[str, Any], parent: int) -> None:
     import uvicorn
 
+    threading.Thread(target=_orphaned_stop, args=(parent,), daemon=True).start()
     sock = reuseport_socket(host, port)
     config = uvicorn.Config(factory, factory=True, host=host, port=port, **options)
     uvicorn.Server(config).run(sockets=[sock])
@@ -51,7 +65,9 @@ def serve_processes(factory: str, host: str, port: int, workers: int, **options:
     reuseport_socket(host, port).close()  # the port is free (or ours to share) before forking
     spawn = multiprocessing.get_context("spawn")
     children = [
-        spawn.Process(target=_worker, args=(factory, host, port, options), name=f"worker-{n}")
+        spawn.Process(
+            target=_worker, args=(factory, host, port, options, os.getpid()), name=f"worker-{n}"
+        )
         for n in range(workers)
     ]
     signalled = False

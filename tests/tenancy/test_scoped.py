@@ -159,9 +159,17 @@ async def test_a_service_function_runs_in_its_tenant_id_s_scope(ids: tuple[str, 
         seen.append(active_tenant())
         return await scoped(PriceListVersion, tenant_id).count()
 
+    @within_tenant
+    async def later(token: str, tenant_id: str | None = None, *, n: int = 0) -> None:
+        seen.append(active_tenant())
+
     assert await service(a) == 0
     assert await service(tenant_id=a) == 0
-    assert seen == [uuid.UUID(a), uuid.UUID(a)]
+    await later("t", a)
+    await later("t", tenant_id=a, n=1)
+    await later(token="t", tenant_id=a)
+    await later("t")  # no tenant: no scope
+    assert seen == [uuid.UUID(a)] * 5 + [None]
     with pytest.raises(TypeError, match="takes no tenant_id"):
         within_tenant(_no_tenant)
 

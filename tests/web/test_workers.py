@@ -57,8 +57,12 @@ def served() -> Iterator[tuple[subprocess.Popen[bytes], int]]:
         yield parent, port
     finally:
         if parent.poll() is None:
-            parent.kill()
-            parent.wait()
+            parent.terminate()
+            try:
+                parent.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                parent.kill()
+                parent.wait()
 
 
 def test_new_connections_reach_every_worker(
@@ -89,3 +93,29 @@ def test_a_worker_that_dies_stops_the_others(served: tuple[subprocess.Popen[byte
     (other,) = workers
     with pytest.raises(ProcessLookupError):
         os.kill(other, 0)
+
+
+def test_workers_stop_when_their_parent_is_killed_outright(
+    served: tuple[subprocess.Popen[bytes], int],
+) -> None:
+    """No worker goes on serving the port after its parent got SIGKILL."""
+    parent, port = served
+    workers = {_answer(port) for _ in range(20)}
+    parent.kill()
+    parent.wait()
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and any(_alive(pid) for pid in workers):
+        time.sleep(0.1)
+    assert not any(_alive(pid) for pid in workers)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # A stopped worker of ours lingers as a zombie until init reaps it: that is not serving.
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0] != "Z"
+    except OSError:
+        return False
