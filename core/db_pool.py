@@ -292,10 +292,20 @@ async def close_sqlite_pools() -> None:
         await _pools.pop(key).close()
 
 
+async def _no_session_state(connection: Any) -> None:
+    """What a PostgreSQL connection needs between requests beyond asyncpg's own rollback of an
+    open transaction: nothing. The app keeps no session state (its settings are
+    transaction-local ``set_config(..., true)``; no ``LISTEN``, cursors held open, advisory
+    locks or session ``SET``), so asyncpg's default reset query (``RESET ALL`` and the rest)
+    would be one more round trip per request for nothing."""
+
+
 async def start_pools(engine: Any, size: int) -> None:
     """At app start: PostgreSQL's connection pool (``size`` connections at most)."""
     if isinstance(engine, PostgresEngine) and engine.pool is None:
-        await engine.start_connection_pool(min_size=min(2, size), max_size=size)
+        await engine.start_connection_pool(
+            min_size=min(2, size), max_size=size, reset=_no_session_state
+        )
 
 
 async def close_pools(engine: Any) -> None:

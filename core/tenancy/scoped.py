@@ -264,12 +264,15 @@ async def tenant_transaction(tenant_id: Any) -> AsyncIterator[TenantTransaction]
 
 @asynccontextmanager
 async def _setting_in(
-    transaction: PostgresTransaction, value: Any, name: str = SETTING
+    transaction: PostgresTransaction, value: Any, name: str = SETTING, previous: Any = ...
 ) -> AsyncIterator[None]:
+    """The setting ``name`` is ``value`` inside the block, then back to what it was (``previous``
+    when the caller knows it: one round trip fewer)."""
     import asyncpg
 
     connection = transaction.connection
-    previous = await connection.fetchval("SELECT current_setting($1, true)", name)
+    if previous is ...:
+        previous = await connection.fetchval("SELECT current_setting($1, true)", name)
     await connection.execute("SELECT set_config($1, $2, true)", name, str(value))
     try:
         yield
@@ -278,21 +281,32 @@ async def _setting_in(
             await connection.execute("SELECT set_config($1, $2, true)", name, previous or "")
 
 
+_holding: ContextVar[bool] = ContextVar("doorstep_secret_lookup", default=False)
+
+
 @asynccontextmanager
 async def secret_lookup(secret_hash: str) -> AsyncIterator[None]:
     """Inside the block, the row whose secret column (``rls.HOLDER_COLUMNS``) holds
     ``secret_hash`` is readable whatever its tenant: holding the secret is the right to see
     its row (a bearer token presented on another tenant's host is then recognised and logged).
-    Nothing else becomes visible, and nothing becomes writable. A no-op on SQLite."""
-    engine = _engine()
-    if not isinstance(engine, PostgresEngine):
-        yield
-        return
-    async with (
-        engine.transaction() as transaction,
-        _setting_in(transaction, secret_hash, HOLDER_SETTING),
-    ):
-        yield
+    Nothing else becomes visible, and nothing becomes writable. A no-op on SQLite. One secret
+    at a time (a lookup inside a lookup is a TenantScopeError), so the setting is known to be
+    empty before and is emptied after."""
+    if _holding.get():
+        raise TenantScopeError("secret_lookup inside secret_lookup: one secret at a time")
+    token = _holding.set(True)
+    try:
+        engine = _engine()
+        if not isinstance(engine, PostgresEngine):
+            yield
+            return
+        async with (
+            engine.transaction() as transaction,
+            _setting_in(transaction, secret_hash, HOLDER_SETTING, previous=""),
+        ):
+            yield
+    finally:
+        _holding.reset(token)
 
 
 @asynccontextmanager

@@ -64,3 +64,29 @@ async def test_a_token_is_refused_on_another_tenant(rows: Rows) -> None:
 
     assert await service.token_user(token, rows.wanjia) is None
     assert await service.token_user("not-a-token", rows.jiejia) is None
+
+
+async def test_holding_a_token_shows_its_row_for_the_lookup_only(
+    rows: Rows, engine_name: str
+) -> None:
+    """PostgreSQL row security: on another tenant's connection, the token's row is visible
+    inside ``secret_lookup`` of its hash (so a foreign token is told from an unknown one), and
+    not before or after it."""
+    from core.accounts.service import _hash_secret
+    from core.tenancy.scoped import TenantScopeError, secret_lookup, tenant_transaction
+
+    _, token = await _customer_with_token(rows)
+    token_hash = _hash_secret(token)
+    found = ApiToken.count().where(ApiToken.token_hash == token_hash)
+    async with tenant_transaction(rows.wanjia):
+        before = await found
+        async with secret_lookup(token_hash):
+            during = await found
+            with pytest.raises(TenantScopeError):
+                async with secret_lookup(token_hash):
+                    pass
+        after = await found
+    if engine_name == "postgres":
+        assert (before, during, after) == (0, 1, 0)
+    else:  # no row security: the scoped helper is SQLite's wall
+        assert during == 1
