@@ -195,24 +195,34 @@ def scoped(table: type[T], tenant_id: Any, *, with_shared: bool = False) -> Tena
 
 
 class TenantTransaction:
-    """What ``tenant_transaction`` yields. ``checkpoint`` ends the work so far of a transaction
-    it opened (the web middleware commits before the response starts) and carries on in a new
-    one of the same tenant; elsewhere it does nothing."""
+    """What ``tenant_transaction`` yields. ``checkpoint`` ends a transaction it opened (the web
+    middleware commits before the response starts); elsewhere it does nothing."""
 
-    def __init__(self, tenant_id: uuid.UUID, owned: PostgresTransaction | None = None) -> None:
+    def __init__(
+        self,
+        tenant_id: uuid.UUID,
+        owned: PostgresTransaction | None = None,
+        close: Callable[[], Awaitable[None]] | None = None,
+    ) -> None:
         self.tenant_id = tenant_id
         self._owned = owned
+        self._close = close
+        self.ended = False
 
     async def checkpoint(self, commit: bool) -> None:
-        """Commit (or roll back) what was done so far; what follows (a background task after
-        the response) runs in a new transaction with the same tenant setting."""
-        if self._owned is None:
+        """Commit (or roll back) what was done, give the connection back to the pool and leave
+        the tenant scope for the rest of the task. What follows (a background task after the
+        response) opens a tenant transaction of its own if it needs the database
+        (``@within_tenant``), rather than every request paying a second, nearly always empty
+        transaction (three round trips). Once only: later calls do nothing."""
+        if self._owned is None or self.ended:
             return
-        await self._end(commit)
-        connection = self._owned.connection
-        self._owned.transaction = connection.transaction()
-        await self._owned.transaction.start()
-        await connection.execute("SELECT set_config($1, $2, true)", SETTING, str(self.tenant_id))
+        self.ended = True
+        try:
+            await self._end(commit)
+        finally:
+            if self._close is not None:
+                await self._close()
 
     async def _end(self, commit: bool) -> None:
         assert self._owned is not None
@@ -363,6 +373,23 @@ async def _owned_transaction(
     transaction = engine.transaction()
     await transaction.__aenter__()
     token = None
+    closed = False
+
+    async def close() -> None:
+        """The connection back to the pool; no transaction or tenant in scope any more."""
+        nonlocal closed
+        if closed:
+            return
+        closed = True
+        try:
+            if engine.pool:
+                await engine.pool.release(transaction.connection)
+            else:
+                await transaction.connection.close()
+        finally:
+            engine.current_transaction.set(None)
+            _active.set(None)
+
     try:
         connection = transaction.connection
         if slug is not None:
@@ -375,27 +402,27 @@ async def _owned_transaction(
             token = _active.set(tid) if tid is not None else None
         else:
             await connection.execute("SELECT set_config($1, $2, true)", SETTING, str(tid))
-        handle = TenantTransaction(tid, transaction) if tid is not None else None
+        handle = TenantTransaction(tid, transaction, close) if tid is not None else None
         yield handle
     except Exception:
         # A scope, not a unit of work: what the block wrote before an error stays, as on SQLite
         # where each write_transaction commits on its own (wrong-code counters, security
         # events). After a database error the transaction is aborted and this rolls back.
-        with suppress(asyncpg.PostgresError, asyncpg.InterfaceError):
-            await transaction.transaction.commit()
+        if not closed:
+            with suppress(asyncpg.PostgresError, asyncpg.InterfaceError):
+                await transaction.transaction.commit()
         raise
     except BaseException:  # cancelled: leave nothing half-done
-        with suppress(asyncpg.PostgresError, asyncpg.InterfaceError):
-            await transaction.transaction.rollback()
+        if not closed:
+            with suppress(asyncpg.PostgresError, asyncpg.InterfaceError):
+                await transaction.transaction.rollback()
         raise
     else:
-        await transaction.transaction.commit()
+        if not closed:
+            await transaction.transaction.commit()
     finally:
         try:
-            if engine.pool:
-                await engine.pool.release(transaction.connection)
-            else:
-                await transaction.connection.close()
+            await close()
         finally:
             engine.current_transaction.reset(transaction.context)
             if token is not None:

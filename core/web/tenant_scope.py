@@ -3,9 +3,10 @@
 On PostgreSQL this is what row-level security keys on: one transaction per request with
 ``doorstep.tenant_id`` set, committed before the response starts (rolled back for a 5xx, so a
 failed request leaves nothing half-written), so the client never sees an answer whose writes
-might still fail. Refusals (4xx) commit: the security events they record must stay. Work after
-the response starts (background tasks) runs in a new transaction of the same tenant, committed
-at the end. Services' own ``write_transaction`` blocks nest inside as savepoints. On SQLite this
+might still fail. Refusals (4xx) commit: the security events they record must stay. The
+commit also ends the tenant scope: work after the response starts (a background task) opens a
+tenant transaction of its own (``@within_tenant`` services do), so a request pays for one
+transaction, not two. Services' own ``write_transaction`` blocks nest inside as savepoints. On SQLite this
 only remembers the tenant. Requests without a tenant (``/health``) and unknown hosts run
 without one.
 """

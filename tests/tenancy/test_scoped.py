@@ -198,23 +198,30 @@ async def test_errors_keep_what_was_written_before_them(ids: tuple[str, str]) ->
     assert numbers == [1]
 
 
-async def test_a_checkpoint_ends_the_work_so_far_and_the_tenant_carries_on(
-    ids: tuple[str, str], pg_cluster: object
+@pytest.mark.parametrize("commit", [True, False])
+async def test_a_checkpoint_ends_the_request_s_transaction_and_its_scope(
+    ids: tuple[str, str], pg_cluster: object, commit: bool
 ) -> None:
-    """What the web middleware does at the response's start (PostgreSQL): roll back (a 5xx) or
-    commit, then later work (a background task) still runs as the same tenant."""
+    """What the web middleware does at the response's start (PostgreSQL): commit, or roll back
+    (a 5xx). The tenant scope ends with it; later work (a background task) opens its own, as
+    ``@within_tenant`` services do; a second checkpoint changes nothing."""
     a, _ = ids
+
+    @within_tenant
+    async def background(tenant_id: str) -> None:
+        assert active_tenant() == uuid.UUID(tenant_id)
+        await scoped(PriceListVersion, tenant_id).insert(version(3))
 
     async with tenant_transaction(a) as transaction:
         await scoped(PriceListVersion, a).insert(version(1))
-        await transaction.checkpoint(commit=False)
-        await scoped(PriceListVersion, a).insert(version(2))
-        await transaction.checkpoint(commit=True)
-        await scoped(PriceListVersion, a).insert(version(3))
+        await transaction.checkpoint(commit=commit)
+        assert active_tenant() is None
+        await transaction.checkpoint(commit=not commit)  # once only
+        await background(a)
 
     async with tenant_transaction(a):
         numbers = sorted(r["number"] for r in await scoped(PriceListVersion, a).select())
-    assert numbers == [2, 3]
+    assert numbers == ([1, 3] if commit else [3])
 
 
 async def test_a_tenant_is_found_by_its_slug_for_its_requests(ids: tuple[str, str]) -> None:
