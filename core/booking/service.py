@@ -263,6 +263,7 @@ async def book(
             now=now,
             only=request.provider_id,
             ranking=False,
+            holds_later=True,  # _confirm checks them, in the write transaction
         )
         if not ranked:
             raise BookingError([QuoteProblem("provider_id", CHOSEN_CANNOT)], 409)

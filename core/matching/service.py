@@ -182,13 +182,17 @@ async def find_candidates(
     only: str | None = None,
     ranking: bool = True,
     limit: int | None = None,
+    holds_later: bool = False,
 ) -> list[Candidate]:
     """Every provider who can do the job, best first, each with an explanation of the score
     (``limit``: the best ones only; ``core.matching.ranking.rank`` then looks up the checks of
     the most promising first). ``only``: just this provider (is the one the customer chose
     still able to come?).
     ``ranking=False``: the caller needs eligibility only, not the order: the reliability
-    factor is not looked up (every score carries its prior, 0.9)."""
+    factor is not looked up (every score carries its prior, 0.9).
+    ``holds_later``: the caller checks the provider's holds itself, in its write transaction
+    (``still_clear``, the same rule): for ``only``, a day the index does not keep is not read
+    here as well (the booking path would read it twice)."""
     now = now or datetime.now(UTC)
     refs = job.item_refs
     items = [catalog.item(ref) for ref in refs]
@@ -274,6 +278,8 @@ async def find_candidates(
                 p["id"]: [r for r in held.get(p["id"], []) if r["id"] != ignore_booking]
                 for p, _ in reachable
             }
+        elif only is not None and holds_later:
+            by_provider = {}  # judged from home here; the holds in the caller's write
         else:
             by_provider = await queries.bookings_around(
                 tenant_id, [p["id"] for p, _ in reachable], day_start, ignore_booking

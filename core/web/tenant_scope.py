@@ -6,9 +6,9 @@ failed request leaves nothing half-written), so the client never sees an answer 
 might still fail. Refusals (4xx) commit: the security events they record must stay. The
 commit also ends the tenant scope: work after the response starts (a background task) opens a
 tenant transaction of its own (``@within_tenant`` services do), so a request pays for one
-transaction, not two. Services' own ``write_transaction`` blocks nest inside as savepoints. On SQLite this
-only remembers the tenant. Requests without a tenant (``/health``) and unknown hosts run
-without one.
+transaction, not two. Services' own ``write_transaction`` blocks nest inside as savepoints. On
+SQLite this only remembers the tenant. Requests without a tenant (``/health``) and unknown
+hosts run without one.
 """
 
 from __future__ import annotations
