@@ -45,9 +45,10 @@ PROFILE_COLUMNS = (
     "quality_score, rating_sum, rating_count"
 )
 KM_PER_DEGREE = 111.195
-PROVIDER_HOLD_INDEX = "booking_booking_provider_hold_end"
-"""A provider's bookings by the end of their hold (booking migration 2026-11-26T06:00): the
-bookings still to end, not the provider's whole history, nor the tenant's."""
+PROVIDER_HOLD_INDEX = "booking_booking_provider_hold_cover"
+"""A provider's bookings by the end of their hold, carrying the hold's start, status and tenant
+(booking migration 2026-11-26T12:00): the bookings still to end, not the provider's whole
+history nor the tenant's, each filtered in the index before its row is read."""
 
 
 def may_serve(point: tuple[float, float], district: str) -> tuple[str, list[Any]]:
