@@ -159,3 +159,13 @@ def is_unique_or_exclusion_violation(exc: BaseException) -> bool:
     return name in {"UniqueViolationError", "ExclusionViolationError", "IntegrityError"} or (
         "UNIQUE constraint failed" in text or "conflicting key value violates exclusion" in text
     )
+
+
+def is_deadlock(exc: BaseException) -> bool:
+    """PostgreSQL aborted this statement to break a deadlock (SQLSTATE 40P01). Concurrent
+    inserts into one exclusion constraint can each wait for the other's row (two bookings of
+    one provider at overlapping times, neither committed yet): one of them is chosen as the
+    victim. Its writes are undone; trying again meets the other's outcome."""
+    return type(exc).__name__ == "DeadlockDetectedError" or (
+        getattr(exc, "sqlstate", None) == "40P01"
+    )

@@ -25,7 +25,7 @@ from core.booking.tables import Booking, BookingTransition, Review
 from core.catalog.model import TenantCatalog
 from core.catalog.pricing import Quote, QuoteError, QuoteProblem
 from core.catalog.service import VisitItem, quote_visit
-from core.db import is_unique_or_exclusion_violation, write_transaction
+from core.db import is_deadlock, is_unique_or_exclusion_violation, write_transaction
 from core.dispatch.schemas import great_circle_km
 from core.matching.index import bump_matching_version
 from core.matching.ranking import Candidate
@@ -340,9 +340,15 @@ async def book(
                 )
                 await bump_matching_version(tenant_id, provider_id, holds=True)
         except Exception as exc:
+            last = attempt == BEST_AVAILABLE_ATTEMPTS - 1
+            if is_deadlock(exc):
+                # PostgreSQL: a concurrent booking of the same time and ours waited for each
+                # other; ours was undone. Looking again meets the other's outcome.
+                if last:
+                    raise SlotTaken() from None
+                continue
             if not is_unique_or_exclusion_violation(exc):
                 raise
-            last = attempt == BEST_AVAILABLE_ATTEMPTS - 1
             if request.provider_id is not None or provider_id is None or last:
                 raise SlotTaken() from None
             # PostgreSQL: a concurrent booking took the best provider after we looked (the
@@ -539,7 +545,7 @@ async def transition(
                     {ProviderProfile.jobs_done: ProviderProfile.jobs_done + 1}
                 ).where(ProviderProfile.id == booking["provider"])
     except Exception as exc:
-        if is_unique_or_exclusion_violation(exc):
+        if is_unique_or_exclusion_violation(exc) or is_deadlock(exc):
             raise TransitionError(TAKEN_MEANWHILE) from None
         raise
     return {
@@ -732,7 +738,7 @@ async def reschedule(
             if booking["provider"] is not None:
                 await bump_matching_version(tenant_id, booking["provider"], holds=True)
     except Exception as exc:
-        if is_unique_or_exclusion_violation(exc):
+        if is_unique_or_exclusion_violation(exc) or is_deadlock(exc):
             raise SlotTaken() from None
         raise
 

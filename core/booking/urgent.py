@@ -38,7 +38,7 @@ from core.booking.states import ACTIVE_STATES, CUSTOMER, PROVIDER, STAFF
 from core.booking.tables import Booking
 from core.catalog.model import TenantCatalog
 from core.catalog.pricing import QuoteProblem
-from core.db import is_unique_or_exclusion_violation, write_transaction
+from core.db import is_deadlock, is_unique_or_exclusion_violation, write_transaction
 from core.matching.index import bump_matching_version
 from core.matching.service import JobRequest, find_candidates, serves_area
 from core.privacy import service as privacy
@@ -259,7 +259,7 @@ async def _offer(
                     )
                     await bump_matching_version(tenant_id, chosen, *_holder(booking), holds=True)
             except Exception as exc:
-                if is_unique_or_exclusion_violation(exc):
+                if is_unique_or_exclusion_violation(exc) or is_deadlock(exc):
                     taken.add(chosen)  # booked by someone else meanwhile: not asked, skip
                     continue
                 raise

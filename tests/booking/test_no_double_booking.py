@@ -292,3 +292,47 @@ async def test_postgres_fifty_connections_racing_through_the_service(
     assert len(won) == 1
     assert {e.status_code for e in refused} == {409}
     assert await overlapping_holds() == []
+
+
+def _deadlocking_insert(monkeypatch: pytest.MonkeyPatch, times: int) -> list[int]:
+    """The booking's insert is chosen as a deadlock victim ``times`` times (what PostgreSQL
+    does when two uncommitted bookings of one provider's time wait for each other)."""
+    from asyncpg.exceptions import DeadlockDetectedError
+
+    from core import rawsql
+
+    real, seen = rawsql.insert, [0]
+
+    async def insert(table: Any, *rows: Any) -> None:
+        if table is Booking and seen[0] < times:
+            seen[0] += 1
+            raise DeadlockDetectedError("deadlock detected")
+        await real(table, *rows)
+
+    monkeypatch.setattr(rawsql, "insert", insert)
+    return seen
+
+
+async def test_a_booking_undone_by_a_deadlock_is_tried_again(
+    jiejia: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    provider, customer = await jiejia.provider(), await jiejia.customer()
+    seen = _deadlocking_insert(monkeypatch, times=1)
+
+    booked = await jiejia.book(customer, jiejia.request(NINE, provider_id=provider))
+
+    assert seen == [1]
+    assert [str(b["id"]) for b in await jiejia.rows(Booking)] == [booked]
+
+
+async def test_a_booking_that_keeps_meeting_deadlocks_is_a_409_and_writes_nothing(
+    jiejia: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    provider, customer = await jiejia.provider(), await jiejia.customer()
+    _deadlocking_insert(monkeypatch, times=100)
+
+    with pytest.raises(BookingError) as caught:
+        await jiejia.book(customer, jiejia.request(NINE, provider_id=provider))
+
+    assert caught.value.status_code == 409
+    assert await jiejia.rows(Booking) == []
