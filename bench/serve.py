@@ -6,7 +6,9 @@
 socket on the port (``core.web.workers``: the kernel spreads connections evenly).
 
 ``DOORSTEP_BENCH_PROFILE=path.txt``: sample the server with pyinstrument while it runs and
-write the call tree there when it shuts down (where the time of a request goes).
+write the call tree there when it shuts down (where the time of a request goes), and the
+session beside it (``path.txt.pyisession``: ``pyinstrument --load=... --show-all`` renders it
+again, library frames included).
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ def app() -> Any:
             if message["type"] == "lifespan.shutdown.complete" and profiler.is_running:
                 profiler.stop()
                 Path(target).write_text(profiler.output_text(unicode=True))
+                profiler.last_session.save(f"{target}.pyisession")  # to render again
             await send(message)
 
         return await application(scope, receive, sending)

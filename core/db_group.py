@@ -41,6 +41,7 @@ import os
 import sqlite3
 import weakref
 from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from typing import Any
@@ -146,6 +147,9 @@ class GroupCommitter:
         self.group: _Group | None = None
         self._names = itertools.count(1)
         self._rescues: set[asyncio.Task[None]] = set()
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="doorstep-commit")
+        """Where a group's ``COMMIT`` (its ``fsync``) runs, so the loop goes on meanwhile."""
+        self._committing: asyncio.Task[None] | None = None
 
     # --- the ways in ------------------------------------------------------------------------
 
@@ -204,7 +208,7 @@ class GroupCommitter:
                 await self._commit(self.group)
             yield
         finally:
-            self.lock.release()
+            self._unlock()
 
     # --- the group's life -------------------------------------------------------------------
 
@@ -265,14 +269,24 @@ class GroupCommitter:
             ):
                 await self._commit(group)
         finally:
-            self.lock.release()
+            self._unlock()
 
     async def _commit(self, group: _Group) -> None:
-        """Commit (holding the lock) and tell every member. Never raises: members read the
-        outcome from ``group.done``."""
+        """Commit (holding the lock) and tell every member. Never raises but
+        ``CancelledError``: a caller cancelled meanwhile leaves the commit to finish on its
+        own, and the lock is let go only once it has (``_unlock``). Members read the outcome
+        from ``group.done``.
+
+        ``COMMIT`` (the ``fsync``) runs on the committer's thread: the loop goes on serving
+        requests, and the writers that reach the lock meanwhile form the next group."""
         self.group = None
+        self._committing = asyncio.get_running_loop().create_task(self._finish(group))
+        await asyncio.shield(self._committing)
+
+    async def _finish(self, group: _Group) -> None:
+        loop = asyncio.get_running_loop()
         try:
-            group.connection.run_now("COMMIT")
+            await loop.run_in_executor(self._thread, group.connection.run_now, "COMMIT")
         except Exception as exc:
             _settle(group, exc)
             await group.pool.release(group.connection, broken=True)  # rolls back
@@ -281,6 +295,15 @@ class GroupCommitter:
         self._let_others_write()
         _settle(group, None)
         await group.pool.release(group.connection)
+
+    def _unlock(self) -> None:
+        """Let go of the lock, or, while a commit is still running (its caller was cancelled),
+        once it is done."""
+        committing = self._committing
+        if committing is not None and not committing.done():
+            committing.add_done_callback(lambda _: self.lock.release())
+        else:
+            self.lock.release()
 
     def _let_others_write(self) -> None:
         if self.between_processes is not None:
@@ -307,7 +330,7 @@ class GroupCommitter:
             if self.group is group:
                 await self._commit(group)
         finally:
-            self.lock.release()
+            self._unlock()
 
     def _rescue(self) -> None:
         """A queued writer gave up: if it was the one the open group counted on, commit it."""
@@ -343,6 +366,7 @@ def committer_for(engine: PooledSQLiteEngine) -> GroupCommitter:
         return found[2]
     for stale in [k for k, (lr, er, _) in _committers.items() if lr() is None or er() is None]:
         gone = _committers.pop(stale)[2]
+        gone._thread.shutdown(wait=False)
         if gone.between_processes is not None:
             gone.between_processes.close()
     committer = GroupCommitter(writer_lock_for(engine))

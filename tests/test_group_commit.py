@@ -202,6 +202,7 @@ async def test_a_failed_commit_fails_every_member_and_keeps_nothing(probe: Path)
         async with write_transaction():
             # Only the COMMIT checks a deferred foreign key: one orphan sinks the group.
             await insert(f"row {n}", parent=999_999 if n == 0 else None)
+            await asyncio.sleep(0)  # the others reach the lock meanwhile: one group
 
     outcomes = await asyncio.gather(*(block(n) for n in range(BLOCKS)), return_exceptions=True)
 
@@ -232,6 +233,90 @@ async def test_a_block_inside_another_transaction_runs_in_it(probe: Path) -> Non
         assert stored(probe) == set(), "committed before the transaction it joined"
 
     assert stored(probe) == {"joined"}
+
+
+class SlowCommits:
+    """The committer's thread, made to hold each ``COMMIT`` until the test lets it go."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self.started, self.go = threading.Event(), threading.Event()
+
+    def install(self) -> Any:
+        from core.db_group import committer_for
+
+        committer = committer_for(_engine())
+        real = committer._thread
+
+        class Held:
+            def submit(inner, fn: Any, *args: Any) -> Any:
+                def held() -> Any:
+                    self.started.set()
+                    self.go.wait(5)
+                    return fn(*args)
+
+                return real.submit(held)
+
+        committer._thread = Held()
+        return committer, real
+
+    async def until_started(self) -> None:
+        for _ in range(5000):
+            if self.started.is_set():
+                return
+            await asyncio.sleep(0.001)
+        raise AssertionError("no COMMIT reached the committer's thread")
+
+
+async def test_the_loop_serves_other_work_while_a_group_commits_and_writers_gather(
+    probe: Path, commits: list[str]
+) -> None:
+    slow = SlowCommits()
+    committer, real = slow.install()
+    try:
+        first = asyncio.create_task(_one_block("first"))
+        await slow.until_started()
+        # The fsync runs on a thread: this task still gets turns, and writers who arrive
+        # meanwhile queue for the lock.
+        later = [asyncio.create_task(_one_block(f"later {n}")) for n in range(10)]
+        await asyncio.sleep(0.01)
+        assert not first.done() and all(not task.done() for task in later)
+        assert committer.queued == 10
+        slow.go.set()
+        await asyncio.wait_for(asyncio.gather(first, *later), 5)
+    finally:
+        committer._thread = real
+    assert stored(probe) == {"first", *(f"later {n}" for n in range(10))}
+    assert len(commits) == 2, "the writers who waited for a commit did not share the next one"
+
+
+async def test_a_writer_cancelled_while_its_group_commits_keeps_the_lock_until_it_ends(
+    probe: Path, outside: sqlite3.Connection
+) -> None:
+    slow = SlowCommits()
+    committer, real = slow.install()
+    try:
+        first = asyncio.create_task(_one_block("first"))
+        await slow.until_started()
+        first.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await first
+        assert committer.lock.locked(), "the lock was let go before the commit ended"
+        second = asyncio.create_task(_one_block("second"))
+        await asyncio.sleep(0.01)
+        assert not second.done()
+        slow.go.set()
+        await asyncio.wait_for(second, 5)
+    finally:
+        committer._thread = real
+    assert stored(probe) == {"first", "second"}  # the cancelled block's writes committed
+    assert not committer.lock.locked()
+
+
+async def _one_block(label: str) -> None:
+    async with write_transaction():
+        await insert(label)
 
 
 # --- between processes: the writer lock beside the database file ----------------------------

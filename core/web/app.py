@@ -66,7 +66,7 @@ VERSION = "0.1.0"
 
 
 def _vertical_enabled_guard(slug: str) -> Guard:
-    def guard(connection: Any, _: Any) -> None:
+    async def guard(connection: Any, _: Any) -> None:
         tenant = resolve_tenant(connection.app.state.doorstep, connection.scope)
         if tenant is None or slug not in tenant.enabled_verticals:
             raise NotFoundException()

@@ -92,7 +92,7 @@ def current_user(connection: ASGIConnection[Any, Any, Any, Any]) -> CurrentUser 
     return connection.scope.get(USER_KEY)  # type: ignore[return-value]
 
 
-def signed_in(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+async def signed_in(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
     """Guard: any signed-in user of this tenant."""
     if current_user(connection) is None:
         raise SignInRequired()
@@ -101,7 +101,7 @@ def signed_in(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandle
 def require_roles(*roles: str) -> Any:
     """Guard: staff holding one of ``roles`` (agency operators hold them all)."""
 
-    def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    async def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
         user = current_user(connection)
         if user is None:
             raise SignInRequired()
@@ -114,7 +114,7 @@ def require_roles(*roles: str) -> Any:
 def require_kind(*kinds: str) -> Any:
     """Guard: a signed-in customer, provider... of this tenant."""
 
-    def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    async def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
         user = current_user(connection)
         if user is None:
             raise SignInRequired()
