@@ -120,6 +120,9 @@ async def migrated(settings) -> None:  # type: ignore[no-untyped-def]
 async def db(migrated) -> AsyncIterator[None]:  # type: ignore[no-untyped-def]
     """A clean database for one test: every app table emptied before it runs."""
     from core.db import all_tables
+    from core.tenancy.service import forget_tenant_rows
+
+    forget_tenant_rows()  # the tenants' rows go too: new ones, new ids
 
     if _cluster is not None:
         # The application role cannot see other tenants' rows (row-level security): the

@@ -46,7 +46,8 @@ class Booking(Table, tablename="booking_booking"):
     id = UUID(primary_key=True, default=uuid.uuid4)
     tenant = ForeignKey(references=TenantRow, null=False, index=True)
     customer = ForeignKey(references=User, null=False, index=True)
-    provider = ForeignKey(references=ProviderProfile, null=True, default=None, index=True)
+    provider = ForeignKey(references=ProviderProfile, null=True, default=None)
+    """Indexed first in ``booking_booking_provider_hold_cover`` (with the hold)."""
     series = ForeignKey(references=BookingSeries, null=True, default=None, index=True)
     status = Varchar(length=16, index=True)
     vertical = Varchar(length=40)

@@ -70,7 +70,8 @@ async def bump_matching_version(tenant_id: Any, *provider_ids: Any, holds: bool 
     moved, ended): the index keeps their profile and reloads their holds of the days it
     keeps in memory."""
     # tenant-scope: an upsert of this tenant's own row; row security checks it on PostgreSQL
-    rows = await MatchingVersion.raw(
+    rows = await rawsql.run(
+        MatchingVersion,
         "INSERT INTO matching_version (id, tenant, version) VALUES ({}, {}, 1) "
         "ON CONFLICT (tenant) DO UPDATE SET version = matching_version.version + 1 "
         "RETURNING version",

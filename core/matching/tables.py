@@ -22,8 +22,9 @@ class MatchingChange(Table, tablename="matching_change"):
     index one or a few versions behind reloads just those providers."""
 
     id = UUID(primary_key=True, default=uuid.uuid4)
-    tenant = ForeignKey(references=TenantRow, null=False, index=True)
-    version = BigInt(default=0, index=True)
+    tenant = ForeignKey(references=TenantRow, null=False)
+    version = BigInt(default=0)
+    """Indexed with the tenant: ``matching_change_tenant_version``."""
     provider = UUID(null=True, default=None)
     holds = Boolean(default=False)
     """Only the provider's holds changed (a booking made, moved or ended): the index keeps

@@ -80,6 +80,26 @@ def backoff(attempts: int) -> timedelta:
     return min(timedelta(seconds=30 * 2 ** max(attempts - 1, 0)), timedelta(hours=1))
 
 
+def _due(tenant_id: Any, now: datetime) -> Any:
+    """A tenant's events not yet processed whose time has come."""
+    return (
+        (OutboxEvent.tenant == tenant_id)
+        & OutboxEvent.processed_at.is_null()
+        & (OutboxEvent.available_at <= now)
+    )
+
+
+def due_events(tenant_id: Any, now: datetime, limit: int) -> Any:
+    """The ids of the next ``limit`` due events, oldest first: read through the partial index
+    ``notifications_outbox_due`` (of the unprocessed events only)."""
+    return (
+        OutboxEvent.select(OutboxEvent.id)
+        .where(_due(tenant_id, now))
+        .order_by(OutboxEvent.available_at)
+        .limit(limit)
+    )
+
+
 @dataclass
 class RelayReport:
     relayed: int = 0
@@ -133,18 +153,9 @@ class OutboxRelay:
     # --- claim and finish --------------------------------------------------------------
 
     async def claim(self) -> list[dict[str, Any]]:
-        due = (
-            (OutboxEvent.tenant == self.tenant_id)
-            & OutboxEvent.processed_at.is_null()
-            & (OutboxEvent.available_at <= self.now)
-        )
+        due = _due(self.tenant_id, self.now)
         async with tenant_transaction(self.tenant_id), write_transaction():
-            query = (
-                OutboxEvent.select(OutboxEvent.id)
-                .where(due)
-                .order_by(OutboxEvent.available_at)
-                .limit(self.batch_size)
-            )
+            query = due_events(self.tenant_id, self.now, self.batch_size)
             if isinstance(OutboxEvent._meta.db, PostgresEngine):
                 query = query.lock_rows("UPDATE", skip_locked=True)
             ids = [row["id"] for row in await query]

@@ -12,18 +12,20 @@ from core.tenancy.tables import TenantRow
 
 
 class OutboxEvent(Table, tablename="notifications_outbox"):
-    """Written in the same transaction as the business change; relayed at least once."""
+    """Written in the same transaction as the business change; relayed at least once.
+    Indexed by ``notifications_outbox_due`` alone: (tenant, available_at) of the events not
+    yet processed (migration ``notifications 2026-11-26T13:00``)."""
 
     id = UUID(primary_key=True, default=uuid.uuid4)
     """The event id consumers dedupe on."""
-    tenant = ForeignKey(references=TenantRow, null=False, index=True)
-    kind = Varchar(length=60, index=True)
+    tenant = ForeignKey(references=TenantRow, null=False)
+    kind = Varchar(length=60)
     """``booking.transition``, ``booking.reminder``, ``provider.certificate_expiring``..."""
     payload = JSON(default="{}")
-    created_at = Timestamptz(default=TimestamptzNow(), index=True)
-    available_at = Timestamptz(default=TimestamptzNow(), index=True)
+    created_at = Timestamptz(default=TimestamptzNow())
+    available_at = Timestamptz(default=TimestamptzNow())
     """Not relayed before this time (scheduled reminders, retries with back-off)."""
-    processed_at = Timestamptz(null=True, default=None, index=True)
+    processed_at = Timestamptz(null=True, default=None)
     attempts = Integer(default=0)
     last_error = Text(default="")
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterable
+from typing import Any
 
 from core import rawsql
 from core.tenancy.model import Tenant
@@ -17,6 +19,7 @@ async def sync_tenant_rows(tenants: Iterable[Tenant]) -> list[str]:
     wanted = [t.slug for t in tenants]
     existing = {row["slug"] for row in await TenantRow.select(TenantRow.slug)}
     created = [slug for slug in wanted if slug not in existing]
+    forget_tenant_rows()
     if created:
         await TenantRow.insert(*[TenantRow(slug=slug) for slug in created]).on_conflict(
             target=TenantRow.slug, action="DO NOTHING"
@@ -24,10 +27,27 @@ async def sync_tenant_rows(tenants: Iterable[Tenant]) -> list[str]:
     return created
 
 
+_row_ids: weakref.WeakKeyDictionary[Any, dict[str, str]] = weakref.WeakKeyDictionary()
+"""Per database engine: tenant slug -> row id. A tenant's row, once made, is never deleted and
+its slug never changes, so each process reads it once (not on every request)."""
+
+
 async def tenant_row_id(slug: str) -> str | None:
     from core.tenancy.scoped import known_tenant_id
 
     if (known := known_tenant_id(slug)) is not None:
         return known  # inside a request of this tenant: its row is already known
+    known_here = _row_ids.setdefault(TenantRow._meta.db, {})
+    if (found := known_here.get(slug)) is not None:
+        return found
     row = await rawsql.first(TenantRow, columns=["id"], slug=slug)
-    return str(row["id"]) if row else None
+    if row is None:
+        return None  # not remembered: the row may be made later
+    known_here[slug] = found = str(row["id"])
+    return found
+
+
+def forget_tenant_rows() -> None:
+    """Drop the remembered row ids (the tests empty the tables between tests; a new row is
+    made by ``sync_tenant_rows``, which calls this)."""
+    _row_ids.clear()

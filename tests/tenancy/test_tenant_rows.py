@@ -38,3 +38,25 @@ async def test_the_run_uses_the_engine_it_was_asked_for(db, engine_name):
 
     expected = PostgresEngine if engine_name == "postgres" else SQLiteEngine
     assert isinstance(TenantRow._meta.db, expected)
+
+
+async def test_a_tenants_row_id_is_read_once_per_process(db, tenants):
+    """Every request needs its tenant's row id: it is remembered, since a tenant's row is never
+    deleted and its slug never changes. Seen here by deleting the row behind its back."""
+    await sync_tenant_rows(tenants)
+    first = await tenant_row_id("jiejia")
+    await TenantRow.delete().where(TenantRow.slug == "jiejia")
+
+    assert await tenant_row_id("jiejia") == first
+
+
+async def test_a_tenant_without_a_row_yet_is_found_once_it_has_one(db, tenants):
+    assert await tenant_row_id("jiejia") is None  # not remembered as missing
+
+    await sync_tenant_rows(tenants)
+
+    found = await tenant_row_id("jiejia")
+    assert found is not None
+    assert found == str(
+        (await TenantRow.select(TenantRow.id).where(TenantRow.slug == "jiejia"))[0]["id"]
+    )
