@@ -3,7 +3,6 @@ state machine, cancellation policy, reschedule, reviews, who may see a booking."
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
@@ -27,6 +26,7 @@ from core.catalog.pricing import Quote, QuoteError, QuoteProblem
 from core.catalog.service import VisitItem, quote_visit
 from core.db import is_deadlock, is_unique_or_exclusion_violation, write_transaction
 from core.dispatch.schemas import great_circle_km
+from core.ids import new_id
 from core.matching.index import bump_matching_version
 from core.matching.ranking import Candidate
 from core.matching.service import (
@@ -250,7 +250,7 @@ async def book(
     )
     buffer = timedelta(minutes=tenant.config.policies.booking.travel_buffer_minutes)
     ends_at = request.starts_at + timedelta(minutes=duration)
-    booking_id = str(uuid.uuid4())
+    booking_id = str(new_id())
     # Every rule is checked before the write path (reads only): the single writer then holds
     # its lock just to confirm the provider's time is still clear and to insert.
     if request.provider_id is not None:

@@ -21,6 +21,7 @@ from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
 from core.accounts.tables import User
+from core.ids import new_id
 from core.privacy.service import register_sealed
 from core.providers.tables import ProviderProfile
 from core.tenancy.tables import TenantRow
@@ -43,7 +44,7 @@ class BookingSeries(Table, tablename="booking_series"):
 
 
 class Booking(Table, tablename="booking_booking"):
-    id = UUID(primary_key=True, default=uuid.uuid4)
+    id = UUID(primary_key=True, default=new_id)
     tenant = ForeignKey(references=TenantRow, null=False, index=True)
     customer = ForeignKey(references=User, null=False, index=True)
     provider = ForeignKey(references=ProviderProfile, null=True, default=None)
@@ -82,7 +83,7 @@ class Booking(Table, tablename="booking_booking"):
 class BookingTransition(Table, tablename="booking_transition"):
     """The audit trail: every state change, who made it, when and why."""
 
-    id = UUID(primary_key=True, default=uuid.uuid4)
+    id = UUID(primary_key=True, default=new_id)
     tenant = ForeignKey(references=TenantRow, null=False, index=True)
     booking = ForeignKey(references=Booking, null=False, index=True)
     from_state = Varchar(length=16)

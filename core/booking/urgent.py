@@ -11,7 +11,6 @@ expires and the customer is told. Every offer and expiry is a transition in the 
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
@@ -39,6 +38,7 @@ from core.booking.tables import Booking
 from core.catalog.model import TenantCatalog
 from core.catalog.pricing import QuoteProblem
 from core.db import is_deadlock, is_unique_or_exclusion_violation, write_transaction
+from core.ids import new_id
 from core.matching.index import bump_matching_version
 from core.matching.service import JobRequest, find_candidates, serves_area
 from core.privacy import service as privacy
@@ -88,7 +88,7 @@ async def request_urgent(
     duration = sum(q.duration_minutes for q in quotes)
     ends = start + timedelta(minutes=duration)
     buffer = timedelta(minutes=tenant.config.policies.booking.travel_buffer_minutes)
-    booking_id = str(uuid.uuid4())
+    booking_id = str(new_id())
     async with write_transaction():
         # matching-version: a request with no provider yet holds nobody's time
         await Booking.insert(

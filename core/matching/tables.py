@@ -8,6 +8,7 @@ import uuid
 from piccolo.columns import UUID, BigInt, Boolean, ForeignKey
 from piccolo.table import Table
 
+from core.ids import new_id
 from core.tenancy.tables import TenantRow
 
 
@@ -21,7 +22,7 @@ class MatchingChange(Table, tablename="matching_change"):
     """Which providers a version changed (none named: every provider of the tenant), so an
     index one or a few versions behind reloads just those providers."""
 
-    id = UUID(primary_key=True, default=uuid.uuid4)
+    id = UUID(primary_key=True, default=new_id)
     tenant = ForeignKey(references=TenantRow, null=False)
     version = BigInt(default=0)
     """Indexed with the tenant: ``matching_change_tenant_version``."""

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime
 from typing import Any
 
 from core import rawsql
+from core.ids import new_id
 from core.notifications.tables import OutboxEvent
 
 
@@ -19,7 +19,7 @@ async def enqueue(
     event_id: str | None = None,
 ) -> str:
     """Add an event. Call inside the caller's write transaction so both commit or neither."""
-    event = {"id": event_id or str(uuid.uuid4()), "tenant": tenant_id, "kind": kind}
+    event = {"id": event_id or str(new_id()), "tenant": tenant_id, "kind": kind}
     event["payload"] = payload
     if at is not None:
         event["available_at"] = at

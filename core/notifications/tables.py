@@ -8,6 +8,7 @@ from piccolo.columns import JSON, UUID, ForeignKey, Integer, Text, Timestamptz, 
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
+from core.ids import new_id
 from core.tenancy.tables import TenantRow
 
 
@@ -16,7 +17,7 @@ class OutboxEvent(Table, tablename="notifications_outbox"):
     Indexed by ``notifications_outbox_due`` alone: (tenant, available_at) of the events not
     yet processed (migration ``notifications 2026-11-26T13:00``)."""
 
-    id = UUID(primary_key=True, default=uuid.uuid4)
+    id = UUID(primary_key=True, default=new_id)
     """The event id consumers dedupe on."""
     tenant = ForeignKey(references=TenantRow, null=False)
     kind = Varchar(length=60)
