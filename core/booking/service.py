@@ -275,6 +275,42 @@ async def book(
             if not await serves_area(tenant_id, job.item_ref, job.point, job.district):
                 raise BookingError([QuoteProblem("address", OUTSIDE_AREA)])
             raise BookingError([QuoteProblem("starts_at", NOBODY_THEN)], 409)
+    # The rows are made before the write transaction (sealing, the items' JSON): the single
+    # writer then holds its lock only to check the provider's time and to insert.
+    offer_timeout = timedelta(seconds=tenant.config.policies.booking.offer_timeout_seconds)
+    row: dict[str, Any] = {
+        "id": booking_id,
+        "tenant": tenant_id,
+        "customer": customer_id,
+        "provider": None,
+        "status": "offered",
+        "vertical": vertical,
+        "items": [_item_record(w, q) for w, q in zip(request.items, quotes, strict=True)],
+        "total_fen": 0 if request.complimentary else sum(q.total_fen for q in quotes),
+        "currency": tenant.config.currency,
+        "address_enc": privacy.seal(
+            request.address.strip(), field="booking.address", tenant_id=tenant_id
+        ),
+        "point_enc": privacy.seal(
+            f"{request.point[0]:.6f},{request.point[1]:.6f}",
+            field="booking.point",
+            tenant_id=tenant_id,
+        ),
+        "district": request.district[:60],
+        "starts_at": request.starts_at,
+        "ends_at": ends_at,
+        "window_end": request.window_end,
+        "hold_start": request.starts_at - buffer,
+        "hold_end": ends_at + buffer,
+        "urgent": request.urgent,
+        "offer_expires_at": now + offer_timeout if request.urgent else request.starts_at,
+        "note": request.note.strip()[:500],
+        "created_at": now,
+        "updated_at": now,
+    }
+    audit, event = _record_rows(
+        tenant_id, booking_id, "requested", "offered", Actor(CUSTOMER, customer_id), "", now
+    )
     taken: set[str] = set()
     for attempt in range(BEST_AVAILABLE_ATTEMPTS):
         provider_id: str | None = None
@@ -291,53 +327,9 @@ async def book(
                     ranked,
                     taken,
                 )
-                offer_timeout = timedelta(
-                    seconds=tenant.config.policies.booking.offer_timeout_seconds
-                )
-                row = {
-                    "id": booking_id,
-                    "tenant": tenant_id,
-                    "customer": customer_id,
-                    "provider": provider_id,
-                    "status": "offered",
-                    "vertical": vertical,
-                    "items": [
-                        _item_record(w, q) for w, q in zip(request.items, quotes, strict=True)
-                    ],
-                    "total_fen": 0 if request.complimentary else sum(q.total_fen for q in quotes),
-                    "currency": tenant.config.currency,
-                    "address_enc": privacy.seal(
-                        request.address.strip(), field="booking.address", tenant_id=tenant_id
-                    ),
-                    "point_enc": privacy.seal(
-                        f"{request.point[0]:.6f},{request.point[1]:.6f}",
-                        field="booking.point",
-                        tenant_id=tenant_id,
-                    ),
-                    "district": request.district[:60],
-                    "starts_at": request.starts_at,
-                    "ends_at": ends_at,
-                    "window_end": request.window_end,
-                    "hold_start": request.starts_at - buffer,
-                    "hold_end": ends_at + buffer,
-                    "urgent": request.urgent,
-                    "offer_expires_at": now + offer_timeout
-                    if request.urgent
-                    else request.starts_at,
-                    "note": request.note.strip()[:500],
-                    "created_at": now,
-                    "updated_at": now,
-                }
+                row["provider"] = provider_id
                 await rawsql.insert(Booking, row)
-                audit = await _record(
-                    tenant_id,
-                    booking_id,
-                    "requested",
-                    "offered",
-                    Actor(CUSTOMER, customer_id),
-                    "",
-                    now,
-                )
+                await _write_record(tenant_id, audit, event)
                 await bump_matching_version(tenant_id, provider_id, holds=True)
         except Exception as exc:
             last = attempt == BEST_AVAILABLE_ATTEMPTS - 1
@@ -443,6 +435,21 @@ async def _record(
 ) -> dict[str, Any]:
     """The audit row and the outbox event, in the caller's transaction. Returns the audit
     row written."""
+    audit, event = _record_rows(tenant_id, booking_id, from_state, to_state, actor, reason, now)
+    await _write_record(tenant_id, audit, event)
+    return audit
+
+
+def _record_rows(
+    tenant_id: str,
+    booking_id: str,
+    from_state: str,
+    to_state: str,
+    actor: Actor,
+    reason: str,
+    now: datetime,
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A transition's audit row and its event's payload (made before a write transaction)."""
     audit = {
         "tenant": tenant_id,
         "booking": booking_id,
@@ -453,20 +460,20 @@ async def _record(
         "reason": reason[:300],
         "at": now,
     }
+    event = {
+        "booking_id": booking_id,
+        "from": from_state,
+        "to": to_state,
+        "actor_role": actor.role,
+        "at": now.isoformat(),
+        "reason": reason[:300],
+    }
+    return audit, event
+
+
+async def _write_record(tenant_id: str, audit: dict[str, Any], event: dict[str, Any]) -> None:
     await rawsql.insert(BookingTransition, audit)
-    await enqueue(
-        tenant_id,
-        "booking.transition",
-        {
-            "booking_id": booking_id,
-            "from": from_state,
-            "to": to_state,
-            "actor_role": actor.role,
-            "at": now.isoformat(),
-            "reason": reason[:300],
-        },
-    )
-    return audit
+    await enqueue(tenant_id, "booking.transition", event)
 
 
 # --- transitions ----------------------------------------------------------------------------
