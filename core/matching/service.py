@@ -216,11 +216,6 @@ async def find_candidates(
     # rules below decide; both only ever let through more than they should. Cheapest first:
     # the profile row's rules, then the day's bookings (free and time to travel), then the
     # checks of those still in, then the ranking.
-    conditions = [
-        queries.may_serve(job.point, job.district),
-        queries.no_overlapping_hold(hold_start, hold_end, ignore_booking),
-        *(queries.has_skill(ref) for ref in refs),
-    ]
     day_start = _local_day_start(tenant, job.starts_at)
     day_end = day_start + timedelta(days=1)
     index = await candidate_index(tenant_id)
@@ -264,6 +259,11 @@ async def find_candidates(
             profiles = index.able(refs, job.point, job.district)
         else:
             named = None if only is None else [only]
+            conditions = [
+                queries.may_serve(job.point, job.district),
+                queries.no_overlapping_hold(hold_start, hold_end, ignore_booking),
+                *(queries.has_skill(ref) for ref in refs),
+            ]
             profiles = await queries.profiles_meeting(tenant_id, named, conditions)
         reachable = [
             (p, km)

@@ -21,6 +21,7 @@ from core.verification.training import load_course
 from plugins.housekeeping.config import HousekeepingConfig
 
 HERE = Path(__file__).resolve().parent
+COURSE = HERE / "training.yaml"
 SLUG = "housekeeping"
 EVERY_PROVIDER = tuple(
     CertificationRequirement(code=code, label=certificate_label(code))
@@ -74,4 +75,4 @@ def price_adjustments(tenant: Tenant, request: QuoteRequest, base: Money) -> lis
 
 @hookimpl
 def training_courses(tenant: Tenant) -> list[Course]:
-    return [load_course(HERE / "training.yaml", SLUG)]
+    return [load_course(COURSE, SLUG)]

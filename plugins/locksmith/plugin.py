@@ -16,6 +16,7 @@ from core.verification.training import load_course
 from plugins.locksmith.config import LocksmithConfig
 
 HERE = Path(__file__).resolve().parent
+COURSE = HERE / "training.yaml"
 SLUG = "locksmith"
 POLICE_FILING = CertificationRequirement(
     code="police_filing",
@@ -100,4 +101,4 @@ def price_adjustments(tenant: Tenant, request: QuoteRequest, base: Money) -> lis
 
 @hookimpl
 def training_courses(tenant: Tenant) -> list[Course]:
-    return [load_course(HERE / "training.yaml", SLUG)]
+    return [load_course(COURSE, SLUG)]

@@ -22,6 +22,7 @@ from core.verification.training import load_course
 from plugins.repair.config import RepairConfig
 
 HERE = Path(__file__).resolve().parent
+COURSE = HERE / "training.yaml"
 SLUG = "repair"
 ELECTRICIAN_LICENCE = CertificationRequirement(
     code="electrician_licence", label=certificate_label("electrician_licence")
@@ -103,4 +104,4 @@ def price_adjustments(tenant: Tenant, request: QuoteRequest, base: Money) -> lis
 
 @hookimpl
 def training_courses(tenant: Tenant) -> list[Course]:
-    return [load_course(HERE / "training.yaml", SLUG)]
+    return [load_course(COURSE, SLUG)]

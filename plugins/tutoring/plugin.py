@@ -16,6 +16,7 @@ from core.verification.training import load_course
 from plugins.tutoring.config import TutoringConfig
 
 HERE = Path(__file__).resolve().parent
+COURSE = HERE / "training.yaml"
 SLUG = "tutoring"
 GRADES_BY_LEVEL = {"primary": range(1, 7), "middle": range(7, 10), "high": range(10, 13)}
 NO_CRIMINAL_RECORD = CertificationRequirement(
@@ -143,4 +144,4 @@ def validate_booking(tenant: Tenant, draft: BookingDraft) -> list[ValidationProb
 
 @hookimpl
 def training_courses(tenant: Tenant) -> list[Course]:
-    return [load_course(HERE / "training.yaml", SLUG)]
+    return [load_course(COURSE, SLUG)]
