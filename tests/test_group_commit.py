@@ -314,6 +314,32 @@ async def test_a_writer_cancelled_while_its_group_commits_keeps_the_lock_until_i
     assert not committer.lock.locked()
 
 
+async def test_a_long_write_block_still_lets_other_tasks_run(probe: Path) -> None:
+    """A block's statements run without pausing (the lock is held for its own work), but a
+    long batch pauses every ``YIELD_EVERY`` statements: requests are never starved."""
+    from core.db_pool import YIELD_EVERY
+
+    turns, stop = 0, False
+
+    async def other() -> None:
+        nonlocal turns
+        while not stop:
+            turns += 1
+            await asyncio.sleep(0)
+
+    task = asyncio.create_task(other())
+    await asyncio.sleep(0)
+    async with write_transaction():
+        before = turns
+        for n in range(10 * YIELD_EVERY):
+            await insert(f"row {n}")
+        during = turns - before
+    stop = True
+    await task
+    assert 9 <= during <= 11, during  # one turn for each YIELD_EVERY statements
+    assert len(stored(probe)) == 10 * YIELD_EVERY
+
+
 async def _one_block(label: str) -> None:
     async with write_transaction():
         await insert(label)
