@@ -269,47 +269,51 @@ class SlowCommits:
         raise AssertionError("no COMMIT reached the committer's thread")
 
 
-async def test_the_loop_serves_other_work_while_a_group_commits_and_writers_gather(
-    probe: Path, commits: list[str]
-) -> None:
-    slow = SlowCommits()
-    committer, real = slow.install()
+@pytest.fixture
+async def slow(probe: Path) -> AsyncIterator[tuple[SlowCommits, Any]]:
+    """Commits held on the committer's thread until the test lets them go; the committer."""
+    held = SlowCommits()
+    committer, real = held.install()
     try:
-        first = asyncio.create_task(_one_block("first"))
-        await slow.until_started()
-        # The fsync runs on a thread: this task still gets turns, and writers who arrive
-        # meanwhile queue for the lock.
-        later = [asyncio.create_task(_one_block(f"later {n}")) for n in range(10)]
-        await asyncio.sleep(0.01)
-        assert not first.done() and all(not task.done() for task in later)
-        assert committer.queued == 10
-        slow.go.set()
-        await asyncio.wait_for(asyncio.gather(first, *later), 5)
+        yield held, committer
     finally:
+        held.go.set()
         committer._thread = real
+
+
+async def test_the_loop_serves_other_work_while_a_group_commits_and_writers_gather(
+    probe: Path, commits: list[str], slow: tuple[SlowCommits, Any]
+) -> None:
+    held, committer = slow
+    first = asyncio.create_task(_one_block("first"))
+    await held.until_started()
+    # The fsync runs on a thread: this task still gets turns, and writers who arrive
+    # meanwhile queue for the lock.
+    later = [asyncio.create_task(_one_block(f"later {n}")) for n in range(10)]
+    await asyncio.sleep(0.01)
+    assert not first.done() and all(not task.done() for task in later)
+    assert committer.queued == 10
+    held.go.set()
+    await asyncio.wait_for(asyncio.gather(first, *later), 5)
     assert stored(probe) == {"first", *(f"later {n}" for n in range(10))}
     assert len(commits) == 2, "the writers who waited for a commit did not share the next one"
 
 
 async def test_a_writer_cancelled_while_its_group_commits_keeps_the_lock_until_it_ends(
-    probe: Path, outside: sqlite3.Connection
+    probe: Path, outside: sqlite3.Connection, slow: tuple[SlowCommits, Any]
 ) -> None:
-    slow = SlowCommits()
-    committer, real = slow.install()
-    try:
-        first = asyncio.create_task(_one_block("first"))
-        await slow.until_started()
-        first.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await first
-        assert committer.lock.locked(), "the lock was let go before the commit ended"
-        second = asyncio.create_task(_one_block("second"))
-        await asyncio.sleep(0.01)
-        assert not second.done()
-        slow.go.set()
-        await asyncio.wait_for(second, 5)
-    finally:
-        committer._thread = real
+    held, committer = slow
+    first = asyncio.create_task(_one_block("first"))
+    await held.until_started()
+    first.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await first
+    assert committer.lock.locked(), "the lock was let go before the commit ended"
+    second = asyncio.create_task(_one_block("second"))
+    await asyncio.sleep(0.01)
+    assert not second.done()
+    held.go.set()
+    await asyncio.wait_for(second, 5)
     assert stored(probe) == {"first", "second"}  # the cancelled block's writes committed
     assert not committer.lock.locked()
 
