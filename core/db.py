@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
+from typing import Any, TypeVar
 
 from piccolo.engine.base import Engine
 from piccolo.engine.sqlite import SQLiteEngine, TransactionType
 
 from core.settings import Settings
+
+T = TypeVar("T")
 
 APPS = (
     "core.tenancy.piccolo_app",
@@ -150,6 +153,22 @@ async def write_transaction() -> AsyncIterator[None]:
     else:
         async with engine.transaction():
             yield
+
+
+async def write(work: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """``work()`` in a ``write_transaction``, its result returned once committed. On SQLite
+    the committer runs it itself, back to back with the other writes of its group
+    (``core.db_group``): for a hot write path, whose lock is held for its statements only."""
+    from core.db_pool import PooledSQLiteEngine
+    from core.tenancy.tables import TenantRow
+
+    engine = TenantRow._meta.db
+    if isinstance(engine, PooledSQLiteEngine):
+        from core.db_group import grouped_call
+
+        return await grouped_call(engine, work)
+    async with write_transaction():
+        return await work()
 
 
 def is_unique_or_exclusion_violation(exc: BaseException) -> bool:

@@ -24,7 +24,7 @@ from core.booking.tables import Booking, BookingTransition, Review
 from core.catalog.model import TenantCatalog
 from core.catalog.pricing import Quote, QuoteError, QuoteProblem
 from core.catalog.service import VisitItem, quote_visit
-from core.db import is_deadlock, is_unique_or_exclusion_violation, write_transaction
+from core.db import is_deadlock, is_unique_or_exclusion_violation, write, write_transaction
 from core.dispatch.schemas import great_circle_km
 from core.ids import new_id
 from core.matching.index import bump_matching_version
@@ -312,26 +312,26 @@ async def book(
         tenant_id, booking_id, "requested", "offered", Actor(CUSTOMER, customer_id), "", now
     )
     taken: set[str] = set()
+    tried: list[str] = []
+
+    async def hold() -> None:
+        """The write itself: the provider whose time is still clear, and the rows."""
+        provider_id = await _confirm(
+            plugins, tenant, tenant_id, catalog, job, now, request.provider_id, ranked, taken
+        )
+        tried.append(provider_id)
+        row["provider"] = provider_id
+        await rawsql.insert(Booking, row)
+        await _write_record(tenant_id, audit, event)
+        await bump_matching_version(tenant_id, provider_id, holds=True)
+
     for attempt in range(BEST_AVAILABLE_ATTEMPTS):
-        provider_id: str | None = None
+        tried.clear()
         try:
-            async with write_transaction():
-                provider_id = await _confirm(
-                    plugins,
-                    tenant,
-                    tenant_id,
-                    catalog,
-                    job,
-                    now,
-                    request.provider_id,
-                    ranked,
-                    taken,
-                )
-                row["provider"] = provider_id
-                await rawsql.insert(Booking, row)
-                await _write_record(tenant_id, audit, event)
-                await bump_matching_version(tenant_id, provider_id, holds=True)
+            # The committer runs it back to back with the other bookings of its group (SQLite).
+            await write(hold)
         except Exception as exc:
+            provider_id = tried[-1] if tried else None
             last = attempt == BEST_AVAILABLE_ATTEMPTS - 1
             if is_deadlock(exc):
                 # PostgreSQL: a concurrent booking of the same time and ours waited for each

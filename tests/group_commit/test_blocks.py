@@ -9,84 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from core.db import write_transaction
-
-BLOCKS = 40
-PROBE = "test_group_probe"
-
-
-class Boom(RuntimeError):
-    """What a failing block raises."""
-
-
-def _engine() -> Any:
-    from core.tenancy.tables import TenantRow
-
-    return TenantRow._meta.db
-
-
-@pytest.fixture
-async def probe(migrated: None, settings: Any) -> AsyncIterator[Path]:
-    """An empty probe table in the test database (a deferred foreign key onto itself lets a
-    block write a row that only COMMIT refuses); yields the database file."""
-    from core.db_pool import PooledSQLiteEngine
-
-    if not isinstance(_engine(), PooledSQLiteEngine):
-        pytest.skip("group commit is SQLite's")
-    path = Path(settings.sqlite_path)
-    with sqlite3.connect(path) as connection:
-        connection.execute(
-            f"CREATE TABLE IF NOT EXISTS {PROBE} (id INTEGER PRIMARY KEY, label TEXT NOT NULL,"
-            f" parent INTEGER REFERENCES {PROBE}(id) DEFERRABLE INITIALLY DEFERRED)"
-        )
-        connection.execute(f"DELETE FROM {PROBE}")
-    yield path
-
-
-@pytest.fixture
-async def commits() -> AsyncIterator[list[str]]:
-    """Every COMMIT the pooled connections of this loop run during the test."""
-    pool = _engine().pool()
-    seen: list[str] = []
-
-    def trace(statement: str) -> None:
-        if statement.strip().upper().startswith("COMMIT"):
-            seen.append(statement)
-
-    connections = [await pool.acquire() for _ in range(pool.size)]
-    for connection in connections:
-        connection._conn.set_trace_callback(trace)
-    for connection in connections:
-        await pool.release(connection)
-    yield seen
-    for connection in pool.idle:
-        connection._conn.set_trace_callback(None)
-
-
-async def insert(label: str, parent: int | None = None) -> None:
-    """A write through Piccolo, as the services do (it must run in the block's transaction)."""
-    from core.tenancy.tables import TenantRow
-
-    await TenantRow.raw(f"INSERT INTO {PROBE} (label, parent) VALUES ({{}}, {{}})", label, parent)
-
-
-def stored(path: Path) -> set[str]:
-    """The committed labels, read on a connection of its own."""
-    with sqlite3.connect(path) as connection:
-        return {row[0] for row in connection.execute(f"SELECT label FROM {PROBE}")}
-
-
-@pytest.fixture
-def outside(probe: Path) -> Iterator[sqlite3.Connection]:
-    connection = sqlite3.connect(probe, timeout=0)
-    yield connection
-    connection.close()
+from tests.group_commit.helpers import BLOCKS, PROBE, Boom, SlowCommits, _engine, insert, stored
 
 
 async def test_concurrent_blocks_share_commits_and_every_write_is_stored(
@@ -233,52 +162,6 @@ async def test_a_block_inside_another_transaction_runs_in_it(probe: Path) -> Non
         assert stored(probe) == set(), "committed before the transaction it joined"
 
     assert stored(probe) == {"joined"}
-
-
-class SlowCommits:
-    """The committer's thread, made to hold each ``COMMIT`` until the test lets it go."""
-
-    def __init__(self) -> None:
-        import threading
-
-        self.started, self.go = threading.Event(), threading.Event()
-
-    def install(self) -> Any:
-        from core.db_group import committer_for
-
-        committer = committer_for(_engine())
-        real = committer._thread
-
-        class Held:
-            def submit(inner, fn: Any, *args: Any) -> Any:
-                def held() -> Any:
-                    self.started.set()
-                    self.go.wait(5)
-                    return fn(*args)
-
-                return real.submit(held)
-
-        committer._thread = Held()
-        return committer, real
-
-    async def until_started(self) -> None:
-        for _ in range(5000):
-            if self.started.is_set():
-                return
-            await asyncio.sleep(0.001)
-        raise AssertionError("no COMMIT reached the committer's thread")
-
-
-@pytest.fixture
-async def slow(probe: Path) -> AsyncIterator[tuple[SlowCommits, Any]]:
-    """Commits held on the committer's thread until the test lets them go; the committer."""
-    held = SlowCommits()
-    committer, real = held.install()
-    try:
-        yield held, committer
-    finally:
-        held.go.set()
-        committer._thread = real
 
 
 async def test_the_loop_serves_other_work_while_a_group_commits_and_writers_gather(

@@ -1,0 +1,204 @@
+"""Writes handed to the committer whole (``core.db.write``, the booking path): it runs the
+writes queued meanwhile back to back in one group, each in its submitter's context and its own
+savepoint, and answers each once the group's WAL is on disk.
+
+SQLite only; the real database file and pool (``tests/group_commit/conftest.py``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import fcntl
+import os
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from core.db import write, write_transaction
+from tests.group_commit.helpers import Boom, SlowCommits, insert, stored
+
+WHO: contextvars.ContextVar[str] = contextvars.ContextVar("test_submitter", default="nobody")
+
+
+async def test_writes_queued_during_a_commit_run_back_to_back_in_one_group(
+    probe: Path, commits: list[str], slow: tuple[SlowCommits, Any]
+) -> None:
+    """No other task gets a turn between two members: the group (and the file lock other
+    processes wait for) is held for the writes' own statements only."""
+    held, _ = slow
+    turns, stop = 0, False
+
+    async def other() -> None:
+        nonlocal turns
+        while not stop:
+            turns += 1
+            await asyncio.sleep(0)
+
+    seen: dict[int, int] = {}
+
+    def work(n: int) -> Any:
+        async def run() -> int:
+            seen[n] = turns
+            await insert(f"row {n}")
+            return n
+
+        return run
+
+    spinner = asyncio.create_task(other())
+    first = asyncio.create_task(write(work(-1)))
+    await held.until_started()  # the first group's WAL sync is held: writers gather
+    later = [asyncio.create_task(write(work(n))) for n in range(10)]
+    await asyncio.sleep(0.01)
+    assert not any(task.done() for task in later)
+    held.go.set()
+    answers = await asyncio.wait_for(asyncio.gather(first, *later), 5)
+    stop = True
+    await spinner
+
+    assert answers == [-1, *range(10)]
+    assert len({seen[n] for n in range(10)}) == 1, f"other tasks ran between members: {seen}"
+    assert len(commits) == 2
+    assert stored(probe) == {"row -1", *(f"row {n}" for n in range(10))}
+
+
+async def test_a_failing_write_loses_its_own_rows_only_and_gets_its_own_error(
+    probe: Path, commits: list[str]
+) -> None:
+    def work(n: int) -> Any:
+        async def run() -> str:
+            await insert(f"row {n}")
+            if n % 3 == 0:
+                raise Boom(n)
+            await insert(f"row {n} again")
+            return f"done {n}"
+
+        return run
+
+    outcomes = await asyncio.gather(*(write(work(n)) for n in range(12)), return_exceptions=True)
+
+    for n, outcome in enumerate(outcomes):
+        if n % 3 == 0:
+            assert isinstance(outcome, Boom) and outcome.args == (n,)
+        else:
+            assert outcome == f"done {n}"
+    kept = [n for n in range(12) if n % 3]
+    assert stored(probe) == {f"row {n}{s}" for n in kept for s in ("", " again")}
+    assert len(commits) < len(kept), "the writes did not share a transaction"
+
+
+async def test_a_write_runs_in_its_submitters_context(probe: Path) -> None:
+    """The committer runs every write, but each sees its own submitter's context variables
+    (the tenant scope is one), and sets nothing in another's."""
+
+    async def submit(name: str) -> tuple[str, str]:
+        WHO.set(name)
+
+        async def run() -> str:
+            seen = WHO.get()
+            WHO.set("changed by the write")
+            await insert(seen)
+            return seen
+
+        return await write(run), WHO.get()
+
+    answers = await asyncio.gather(*(submit(f"customer {n}") for n in range(8)))
+
+    assert answers == [(f"customer {n}", f"customer {n}") for n in range(8)]
+    assert stored(probe) == {f"customer {n}" for n in range(8)}
+
+
+async def test_a_write_whose_submitter_gave_up_before_it_ran_writes_nothing(
+    probe: Path, slow: tuple[SlowCommits, Any]
+) -> None:
+    held, _ = slow
+    first = asyncio.create_task(write(lambda: insert("first")))
+    await held.until_started()
+    quitter = asyncio.create_task(write(lambda: insert("given up")))
+    stayer = asyncio.create_task(write(lambda: insert("stayed")))
+    await asyncio.sleep(0)
+    quitter.cancel()
+    held.go.set()
+    await asyncio.wait_for(asyncio.gather(first, stayer), 5)
+
+    with pytest.raises(asyncio.CancelledError):
+        await quitter
+    assert stored(probe) == {"first", "stayed"}
+
+
+async def test_a_write_may_wait_and_nest_a_block(probe: Path) -> None:
+    """A write that waits for something (a real future) and opens a block of its own: the
+    block is a savepoint of the write, undone alone when it fails."""
+
+    async def run() -> str:
+        await insert("before the wait")
+        await asyncio.sleep(0.01)
+        with pytest.raises(Boom):
+            async with write_transaction():
+                await insert("nested, undone")
+                raise Boom
+        async with write_transaction():
+            await insert("nested, kept")
+        return "ok"
+
+    others = [asyncio.create_task(write(lambda n=n: insert(f"other {n}"))) for n in range(5)]
+    assert await asyncio.wait_for(write(run), 5) == "ok"
+    await asyncio.gather(*others)
+
+    assert stored(probe) == {
+        "before the wait",
+        "nested, kept",
+        *(f"other {n}" for n in range(5)),
+    }
+
+
+async def test_a_write_is_answered_only_once_the_wal_is_on_disk_and_others_write_meanwhile(
+    probe: Path, outside: sqlite3.Connection, slow: tuple[SlowCommits, Any]
+) -> None:
+    """The group's COMMIT leaves the WAL to be synced by the committer's thread: another
+    process may write at once (SQLite's lock and the file lock are free), but the submitter
+    hears nothing until the sync is done."""
+    held, _ = slow
+    writer = asyncio.create_task(write(lambda: insert("mine")))
+    await held.until_started()
+
+    assert stored(probe) == {"mine"}  # committed (visible), not yet synced
+    await asyncio.sleep(0.01)
+    assert not writer.done(), "answered before the WAL was synced"
+    lock = os.open(f"{probe}-writer", os.O_RDWR)
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)  # another process's turn: free
+        fcntl.flock(lock, fcntl.LOCK_UN)
+    finally:
+        os.close(lock)
+    outside.execute("BEGIN IMMEDIATE")
+    outside.execute("ROLLBACK")
+
+    held.go.set()
+    await asyncio.wait_for(writer, 5)
+
+
+async def test_the_wal_is_synced_before_the_answer(
+    probe: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What is synced is the database's WAL file, before the writer is answered."""
+    import core.db_group
+
+    events: list[str] = []
+    real_fsync = os.fsync
+
+    def fsync(descriptor: int) -> None:
+        events.append(os.readlink(f"/proc/self/fd/{descriptor}"))
+        real_fsync(descriptor)
+
+    monkeypatch.setattr(core.db_group.os, "fsync", fsync)
+
+    async def run() -> None:
+        await insert("synced")
+
+    await write(run)
+    events.append("answered")
+
+    assert events == [f"{os.path.realpath(probe)}-wal", "answered"]
