@@ -95,6 +95,11 @@ async def run(table: type[Table], template: str, *args: Any) -> list[dict[str, A
     small statement takes to run."""
     if any(isinstance(a, QueryString) for a in args):
         return list(await table.raw(template, *args))  # a nested query: Piccolo composes it
+    return await _execute(table, template, args)
+
+
+async def _execute(table: type[Table], template: str, args: Sequence[Any]) -> list[dict[str, Any]]:
+    """``run`` once its arguments are known to be values (no nested query)."""
     engine: Any = table._meta.db
     postgres = isinstance(engine, PostgresEngine)
     sql = compiled(template, len(args), postgres)
@@ -241,6 +246,7 @@ async def insert(table: type[Table], *rows: dict[str, Any]) -> None:
         return
     plan = _plan(table)
     args: list[Any] = []
+    nested = False
     for row in rows:
         if unknown := row.keys() - plan.names:
             raise ValueError(f"unrecognised columns - {sorted(unknown)}")
@@ -252,10 +258,11 @@ async def insert(table: type[Table], *rows: dict[str, Any]) -> None:
                 value = fill()
             if not (plain and type(value) in _PLAIN):
                 value = convert_to_sql_value(value=value, column=column)
+                nested = nested or isinstance(value, QueryString)
             args.append(value)
-    await run(
-        table,
+    sql = (
         f"INSERT INTO {table._meta.tablename} ({plan.quoted}) "  # noqa: S608 - our own names
-        f"VALUES {', '.join(plan.one for _ in rows)}",
-        *args,
+        f"VALUES {', '.join(plan.one for _ in rows)}"
     )
+    # Plain values need no look for a nested query among them (``run`` looks at every one).
+    await (run(table, sql, *args) if nested else _execute(table, sql, args))

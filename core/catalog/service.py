@@ -112,11 +112,32 @@ async def price_list(tenant: Tenant, now: datetime, version: int | None = None) 
         ]
         if not versions:
             return PriceList(version=0, prices={}, recent_changes=[])
+        since = now - timedelta(days=CHANGE_NOTICE_DAYS)
+        # The list depends on ``now`` only through which versions are in force and which
+        # are recent: the same answer for every request until one of those changes.
+        key = (str(tenant_id), tuple((str(v["id"]), v["effective_at"] >= since) for v in versions))
+        found = _lists.get(key)
+        if found is not None:
+            return found
         rows = await _tier_prices(tenant_id, [v["id"] for v in versions])
+    made = _made(versions, rows, since)
+    if len(_lists) >= _LISTS_MAX:
+        _lists.clear()
+    _lists[key] = made
+    return made
+
+
+_lists: dict[tuple[str, tuple[tuple[str, bool], ...]], PriceList] = {}
+"""Price lists made, by tenant and by the versions they were made of (each in force, and
+whether it is recent): versions never change once written, so neither does the list."""
+_LISTS_MAX = 1024
+
+
+def _made(versions: list[dict[str, Any]], rows: list[dict[str, Any]], since: datetime) -> PriceList:
+    """The price list of ``versions`` (in force) from their tier prices ``rows``."""
     by_id = {v["id"]: v for v in versions}
     prices: dict[str, tuple[int, int]] = {}
     changes: list[PriceChange] = []
-    since = now - timedelta(days=CHANGE_NOTICE_DAYS)
     for row in rows:
         v = by_id.get(row["version"])
         if v is None:

@@ -101,10 +101,21 @@ def tenant_uuid(tenant_id: Any) -> uuid.UUID:
         raise TenantScopeError("no tenant scope: a tenant id is required for tenant-owned data")
     if isinstance(tenant_id, uuid.UUID):
         return tenant_id
-    try:
-        return uuid.UUID(str(tenant_id))
-    except ValueError:
-        raise TenantScopeError("the tenant scope must be a tenant row id (a UUID)") from None
+    text = str(tenant_id)
+    found = _parsed.get(text)
+    if found is None:
+        try:
+            found = uuid.UUID(text)
+        except ValueError:
+            raise TenantScopeError("the tenant scope must be a tenant row id (a UUID)") from None
+        if len(_parsed) < _PARSED_MAX:
+            _parsed[text] = found
+    return found
+
+
+_parsed: dict[str, uuid.UUID] = {}
+"""Tenant ids already parsed (a request scopes itself several times by the same id)."""
+_PARSED_MAX = 10_000
 
 
 def active_tenant() -> uuid.UUID | None:
