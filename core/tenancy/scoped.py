@@ -19,13 +19,14 @@ caught by ``scoped``.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import inspect
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager, suppress
 from contextvars import ContextVar
-from typing import Any, Generic, ParamSpec, TypeVar
+from typing import Any, Generic, ParamSpec, Protocol, TypeVar, cast
 
 from piccolo.columns import Column, ForeignKey
 from piccolo.engine.postgres import PostgresEngine, PostgresTransaction
@@ -219,6 +220,14 @@ class TenantTransaction:
         self._owned = owned
         self._close = close
         self.ended = False
+        self._before_commit: dict[str, Any] = {}
+        """Work ``before_commit`` left to be done just before this transaction commits."""
+
+    async def _flush(self) -> None:
+        """Do the work left for just before the commit (in the transaction)."""
+        while self._before_commit:
+            key = next(iter(self._before_commit))
+            await self._before_commit.pop(key).flush()
 
     async def checkpoint(self, commit: bool) -> None:
         """Commit (or roll back) what was done, give the connection back to the pool and leave
@@ -238,6 +247,7 @@ class TenantTransaction:
     async def _end(self, commit: bool) -> None:
         assert self._owned is not None
         if commit:
+            await self._flush()
             await self._owned.transaction.commit()
         else:
             await self._owned.transaction.rollback()
@@ -245,6 +255,39 @@ class TenantTransaction:
 
 def _engine() -> Any:
     return TenantRow._meta.db
+
+
+class Flushable(Protocol):
+    async def flush(self) -> None: ...
+
+
+F = TypeVar("F", bound=Flushable)
+
+_owner: ContextVar[tuple[TenantTransaction, asyncio.Task[Any] | None] | None] = ContextVar(
+    "doorstep_owned_transaction", default=None
+)
+"""The PostgreSQL transaction this task's tenant scope opened (and will commit), and the task."""
+
+
+def before_commit(key: str, make: Callable[[], F]) -> F | None:
+    """Work to be done once, just before the transaction this task's tenant scope opened on
+    PostgreSQL commits (a web request's): ``make()`` the first time a key is asked for, the
+    same object after; its ``flush()`` runs in the transaction, before ``COMMIT``. For work
+    that takes a lock every transaction contends for (a row per tenant): held from there to
+    the commit, not from the middle of the request to its end.
+
+    None where there is no such transaction (SQLite, a transaction opened elsewhere, another
+    task, one already ending): the caller does the work at once."""
+    found = _owner.get()
+    if found is None or found[1] is not asyncio.current_task():
+        return None
+    handle = found[0]
+    if handle.ended or handle._owned is None:
+        return None
+    work = handle._before_commit.get(key)
+    if work is None:
+        work = handle._before_commit[key] = make()
+    return cast(F, work)
 
 
 @asynccontextmanager
@@ -384,6 +427,8 @@ async def _owned_transaction(
     transaction = engine.transaction()
     await transaction.__aenter__()
     token = None
+    owner = None
+    handle: TenantTransaction | None = None
     closed = False
 
     async def close() -> None:
@@ -400,6 +445,7 @@ async def _owned_transaction(
         finally:
             engine.current_transaction.set(None)
             _active.set(None)
+            _owner.set(None)
 
     try:
         connection = transaction.connection
@@ -414,6 +460,8 @@ async def _owned_transaction(
         else:
             await connection.execute("SELECT set_config($1, $2, true)", SETTING, str(tid))
         handle = TenantTransaction(tid, transaction, close) if tid is not None else None
+        if handle is not None:
+            owner = _owner.set((handle, asyncio.current_task()))
         yield handle
     except Exception:
         # A scope, not a unit of work: what the block wrote before an error stays, as on SQLite
@@ -421,6 +469,8 @@ async def _owned_transaction(
         # events). After a database error the transaction is aborted and this rolls back.
         if not closed:
             with suppress(asyncpg.PostgresError, asyncpg.InterfaceError):
+                if handle is not None:
+                    await handle._flush()
                 await transaction.transaction.commit()
         raise
     except BaseException:  # cancelled: leave nothing half-done
@@ -430,6 +480,8 @@ async def _owned_transaction(
         raise
     else:
         if not closed:
+            if handle is not None:
+                await handle._flush()
             await transaction.transaction.commit()
     finally:
         try:
@@ -438,6 +490,8 @@ async def _owned_transaction(
             engine.current_transaction.reset(transaction.context)
             if token is not None:
                 _active.reset(token)
+            if owner is not None:
+                _owner.reset(owner)
 
 
 def within_tenant(func: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:

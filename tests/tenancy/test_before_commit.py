@@ -1,0 +1,132 @@
+"""Work left for just before a request's transaction commits (``before_commit``), and its one
+user: the matching version bump, made once per request on PostgreSQL.
+
+Every booking of a tenant updates the tenant's one ``matching_version`` row, which stays
+locked until its transaction commits. Bumped in the middle of a request, the row was locked
+for the rest of it, and the tenant's bookings waited for each other's whole requests.
+
+PostgreSQL only (``pytest -m db --engine=postgres``): on SQLite there is no transaction a
+request owns (the single writer commits each write), and the bump is made at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import asyncpg
+import pytest
+
+from core.matching.index import bump_matching_version, matching_version
+from core.tenancy.scoped import before_commit, tenant_transaction_of
+from core.tenancy.service import sync_tenant_rows, tenant_row_id
+from tests.pg_cluster import ThrowawayCluster
+
+pytestmark = pytest.mark.db
+
+P1, P2 = "00000000-0000-7000-8000-000000000001", "00000000-0000-7000-8000-000000000002"
+
+
+@pytest.fixture
+async def jiejia_id(db: None, tenants: Any, pg_cluster: ThrowawayCluster) -> str:
+    await sync_tenant_rows(tenants)
+    found = await tenant_row_id("jiejia")
+    assert found is not None
+    return str(found)
+
+
+@pytest.fixture
+async def owner(pg_cluster: ThrowawayCluster) -> AsyncIterator[asyncpg.Connection]:
+    """Another session, as the superuser (row security does not apply: it sees every row)."""
+    connection = await asyncpg.connect(pg_cluster.superuser_dsn)
+    yield connection
+    await connection.close()
+
+
+async def version_rows(owner: asyncpg.Connection, tenant_id: str) -> tuple[int, set[Any]]:
+    version = await owner.fetchval(
+        "SELECT version FROM matching_version WHERE tenant = $1", tenant_id
+    )
+    changes = await owner.fetch(
+        "SELECT version, CAST(provider AS TEXT) AS provider, holds FROM matching_change "
+        "WHERE tenant = $1",
+        tenant_id,
+    )
+    return version or 0, {(r["version"], r["provider"], r["holds"]) for r in changes}
+
+
+async def test_a_requests_bumps_are_one_version_made_as_it_commits(
+    jiejia_id: str, owner: asyncpg.Connection
+) -> None:
+    async with tenant_transaction_of("jiejia"):
+        await bump_matching_version(jiejia_id)  # the tenant's row exists
+    before, _ = await version_rows(owner, jiejia_id)
+
+    async with tenant_transaction_of("jiejia"):
+        await bump_matching_version(jiejia_id, P1, holds=True)
+        await bump_matching_version(jiejia_id, P2)
+        await bump_matching_version(jiejia_id, P1, holds=True)
+        # Nothing yet: the row is not even locked (another session bumps without waiting).
+        await owner.execute("SET lock_timeout = '200ms'")
+        await owner.execute(
+            "UPDATE matching_version SET version = version + 1 WHERE tenant = $1", jiejia_id
+        )
+        assert (await version_rows(owner, jiejia_id))[0] == before + 1
+
+    version, changes = await version_rows(owner, jiejia_id)
+    assert version == before + 2
+    assert {c for c in changes if c[0] > before} == {
+        (before + 2, P1, True),
+        (before + 2, P2, False),
+    }
+
+
+async def test_a_bump_naming_nobody_is_kept_as_such(
+    jiejia_id: str, owner: asyncpg.Connection
+) -> None:
+    before, _ = await version_rows(owner, jiejia_id)
+
+    async with tenant_transaction_of("jiejia"):
+        await bump_matching_version(jiejia_id)
+
+    assert await version_rows(owner, jiejia_id) == (before + 1, {(before + 1, None, False)})
+
+
+async def test_outside_a_request_the_bump_is_made_at_once(
+    jiejia_id: str, owner: asyncpg.Connection
+) -> None:
+    from core.db import write_transaction
+    from core.tenancy.scoped import tenant_transaction
+
+    before, _ = await version_rows(owner, jiejia_id)
+    async with write_transaction(), tenant_transaction(jiejia_id):
+        assert before_commit("probe", dict) is None
+        await bump_matching_version(jiejia_id, P1)
+        found = await matching_version(jiejia_id)  # made now, in this transaction
+        assert found is not None and found[1] == before + 1
+
+    assert await version_rows(owner, jiejia_id) == (before + 1, {(before + 1, P1, False)})
+
+
+async def test_work_left_for_the_commit_is_done_once_and_not_after_a_rollback(
+    jiejia_id: str,
+) -> None:
+    done: list[str] = []
+
+    class Note:
+        async def flush(self) -> None:
+            done.append("flushed")
+
+    async with tenant_transaction_of("jiejia") as transaction:
+        assert transaction is not None
+        first = before_commit("note", Note)
+        assert first is not None and before_commit("note", Note) is first
+        await transaction.checkpoint(commit=True)
+        assert before_commit("note", Note) is None  # ended: later work is done at once
+    assert done == ["flushed"]
+
+    async with tenant_transaction_of("jiejia") as transaction:
+        assert transaction is not None
+        assert before_commit("note", Note) is not None
+        await transaction.checkpoint(commit=False)
+    assert done == ["flushed"]
