@@ -54,7 +54,7 @@ from core.safety import pages as safety_pages
 from core.safety.api import SafetyApi
 from core.settings import Settings, get_settings
 from core.tenancy.registry import TenantRegistry
-from core.web import api, assets, pages
+from core.web import api, assets, collector, pages
 from core.web.auth import AuthMiddleware, SignInRequired, sign_in_redirect
 from core.web.context import AppContext
 from core.web.templating import render_page
@@ -196,6 +196,7 @@ class DoorstepPlugin(InitPlugin):
             assets.core_file,
             *plugin_routers(self.app_context.plugins),
         ]
+        app_config.on_startup.append(collector.tune)
         app_config.on_startup.append(self._open_pools)
         app_config.on_shutdown.append(self._close_pools)
         app_config.middleware.append(TenantMiddleware(self.app_context))
