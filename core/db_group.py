@@ -34,7 +34,9 @@ the WAL without waiting for the disk; the committer's thread then ``fsync``s the
 then are the members answered (``_commit``). What a writer is told is committed is on disk, as
 with ``FULL``; but SQLite's lock, and the file lock below, are free during the ``fsync``, which
 held them for 2-3 ms per group before. Readers may see a group's rows that long before they
-are durable.
+are durable. Checkpoints (the WAL copied into the database file) are the thread's too, every
+``CHECKPOINT_EVERY`` groups after the sync: a group's connection does not checkpoint in its
+``COMMIT`` (SQLite's own every 1,000 pages, on the loop, with the locks held).
 
 Between processes (web workers on one file), a group holds an exclusive ``flock`` on a file
 beside the database (``<db>-writer``) from before its ``BEGIN IMMEDIATE`` to after its
@@ -70,6 +72,8 @@ MAX_MEMBERS = 64
 """A group commits once this many blocks are in it, even with writers waiting."""
 MAX_OPEN_SECONDS = 0.02
 """... or once it has been open this long: the first member's answer waits no longer."""
+CHECKPOINT_EVERY = 32
+"""Every this many groups, the committer's thread copies the WAL into the database."""
 WAKE_SECONDS = 0.05
 """How often a member waiting for its group's commit checks that someone will commit it."""
 
@@ -187,6 +191,7 @@ class GroupCommitter:
         self._committing: asyncio.Task[None] | None = None
         self.wal_path = wal_path
         self._in_wal: bool | None = None
+        self._synced = 0
         """The database's WAL, synced after each group's ``COMMIT`` (none in memory: the
         connection then stays ``synchronous=FULL``)."""
         self.pending: deque[_Write] = deque()
@@ -358,6 +363,7 @@ class GroupCommitter:
                 await self.between_processes.acquire()
             if self._syncs_wal(connection):
                 connection.run_now("PRAGMA synchronous = NORMAL")  # _commit syncs the WAL
+                connection.run_now("PRAGMA wal_autocheckpoint = 0")  # _sync checkpoints
             await transaction.begin()  # waits (on the loop) for a write lock held elsewhere
         except BaseException:
             await pool.release(connection, broken=True)
@@ -449,6 +455,9 @@ class GroupCommitter:
                 os.fsync(descriptor)
             finally:
                 os.close(descriptor)
+            self._synced += 1
+            if self._synced % CHECKPOINT_EVERY == 0:
+                connection.run_now("PRAGMA wal_checkpoint(PASSIVE)")
         connection.run_now("PRAGMA synchronous = FULL")
 
     def _unlock(self) -> None:

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from core.db import write, write_transaction
-from tests.group_commit.helpers import Boom, SlowCommits, insert, stored
+from tests.group_commit.helpers import PROBE, Boom, SlowCommits, _engine, insert, stored
 
 WHO: contextvars.ContextVar[str] = contextvars.ContextVar("test_submitter", default="nobody")
 
@@ -202,3 +202,29 @@ async def test_the_wal_is_synced_before_the_answer(
     events.append("answered")
 
     assert events == [f"{os.path.realpath(probe)}-wal", "answered"]
+
+
+async def test_the_committer_copies_the_wal_into_the_database_every_few_groups(
+    probe: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its connections do not checkpoint in their COMMIT (on the loop, holding the lock): the
+    committer's thread does, every ``CHECKPOINT_EVERY`` groups, after the sync."""
+    import core.db_group
+
+    monkeypatch.setattr(core.db_group, "CHECKPOINT_EVERY", 4)
+    core.db_group.committer_for(_engine())._synced = 0
+
+    def in_database_file() -> int:
+        """Rows in the database file itself, the WAL left unread."""
+        with sqlite3.connect(f"file:{probe}?immutable=1", uri=True) as connection:
+            return int(connection.execute(f"SELECT count(*) FROM {PROBE}").fetchone()[0])
+
+    with sqlite3.connect(probe) as connection:  # the empty probe table into the file
+        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    # More than SQLite's own checkpoint threshold (1,000 pages): a COMMIT would copy it.
+    await write(lambda: insert("group 0, " + "x" * 5_000_000))
+    for n in range(1, 3):
+        await write(lambda n=n: insert(f"group {n}"))  # one group each (nobody else writes)
+    assert in_database_file() == 0
+    await write(lambda: insert("group 3"))
+    assert in_database_file() == 4
