@@ -66,6 +66,7 @@ from typing import Any, TypeVar
 
 from piccolo.engine.sqlite import TransactionType
 
+from core.commit_hooks import CommitHooks, collect
 from core.db_pool import InLoopConnection, PooledSQLiteEngine, PooledTransaction, _Pool
 
 MAX_MEMBERS = 64
@@ -164,6 +165,9 @@ class _Group:
         self.done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self.answers: list[tuple[asyncio.Future[Any], Any]] = []
         """Submitted writes in the group and their results, answered when it commits."""
+        self.hooks = CommitHooks()
+        """What the submitted writes left for just before the ``COMMIT`` (``before_commit``:
+        the matching version, bumped once a group, not once a booking)."""
 
 
 _member: ContextVar[tuple[_Group, asyncio.Task[Any] | None] | None] = ContextVar(
@@ -311,6 +315,7 @@ class GroupCommitter:
             context = write.context
             context.run(engine.current_transaction.set, group.transaction)
             context.run(_member.set, (group, asyncio.current_task()))
+            context.run(collect, group.hooks)
             try:
                 value = await _run_in(context, context.run(write.work))
             except asyncio.CancelledError:
@@ -423,6 +428,21 @@ class GroupCommitter:
         of milliseconds before that; a power cut in between loses them with their writers
         unanswered, as it would a moment earlier with ``synchronous=FULL``."""
         self.group = None
+        if group.hooks.work:
+            # What the members left for the commit (one matching version bump for them all),
+            # in their transaction. Failed or interrupted, it takes the group with it: a
+            # member must not be told its booking is stored while the indexes are not told.
+            engine = group.transaction.engine
+            outer = engine.current_transaction.set(group.transaction)
+            try:
+                await group.hooks.flush()
+            except BaseException as exc:
+                await self._break(group, exc)
+                if not isinstance(exc, Exception):
+                    raise
+                return
+            finally:
+                engine.current_transaction.reset(outer)
         try:
             group.connection.run_now("COMMIT")
         except Exception as exc:

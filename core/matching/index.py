@@ -35,13 +35,13 @@ from typing import Any
 import numpy as np
 
 from core import rawsql
+from core.commit_hooks import before_commit
 from core.ids import new_id
 from core.matching.days import DaySchedules
 from core.matching.queries import PROFILE_COLUMNS, prepared
 from core.matching.tables import MatchingChange, MatchingVersion
 from core.matching.vector import haversine
 from core.providers.tables import ProviderProfile, ProviderSkill
-from core.tenancy.scoped import before_commit
 
 SLACK_KM = 1e-6
 """Numpy's haversine and ``great_circle_km`` agree to ~1e-12 km: a circle lets through a
@@ -72,15 +72,21 @@ async def bump_matching_version(tenant_id: Any, *provider_ids: Any, holds: bool 
     moved, ended): the index keeps their profile and reloads their holds of the days it
     keeps in memory.
 
-    In a web request on PostgreSQL the bump is made once for the whole request, just before
-    its transaction commits (``before_commit``): every booking of a tenant updates its one
-    version row, and the row stays locked until the commit, so a bump made mid-request made
-    the tenant's bookings wait for each other's whole requests (23 ms a booking, measured)."""
+    Where the transaction collects work for its commit (``core.commit_hooks``: a web request
+    on PostgreSQL, a group of bookings on SQLite), the bump is made once for all of it, just
+    before ``COMMIT``: every booking of a tenant updates its one version row. On PostgreSQL
+    the row stays locked until the commit, so a bump made mid-request made the tenant's
+    bookings wait for each other's whole requests (23 ms a booking, measured)."""
     named: list[str | None] = [*sorted({str(p) for p in provider_ids})] or [None]
     pending = before_commit("matching_version", _PendingBumps)
     if pending is not None:
         pending.add(str(tenant_id), named, holds)
         return
+    await _bump(tenant_id, [(p, holds) for p in named])
+
+
+async def _bump(tenant_id: Any, changes: list[tuple[str | None, bool]]) -> None:
+    """A new version of the tenant's row and its change rows (provider, holds only)."""
     # tenant-scope: an upsert of this tenant's own row; row security checks it on PostgreSQL
     rows = await rawsql.run(
         MatchingVersion,
@@ -93,7 +99,7 @@ async def bump_matching_version(tenant_id: Any, *provider_ids: Any, holds: bool 
     version = int(rows[0]["version"])
     await rawsql.insert(
         MatchingChange,
-        *[{"tenant": tenant_id, "version": version, "provider": p, "holds": holds} for p in named],
+        *[{"tenant": tenant_id, "version": version, "provider": p, "holds": h} for p, h in changes],
     )
     await _prune(tenant_id, version)
 
@@ -107,8 +113,8 @@ async def _prune(tenant_id: Any, version: int) -> None:
 
 
 class _PendingBumps:
-    """The bumps of one PostgreSQL request transaction, made as one just before it commits:
-    one new version per tenant, in one statement with its change rows."""
+    """The bumps of one transaction, made as one just before it commits: one new version per
+    tenant (on PostgreSQL in one statement with its change rows)."""
 
     def __init__(self) -> None:
         self.changes: dict[str, set[tuple[str | None, bool]]] = {}
@@ -119,6 +125,9 @@ class _PendingBumps:
     async def flush(self) -> None:
         for tenant_id, changes in self.changes.items():
             rows = sorted(changes, key=lambda c: (c[0] or "", c[1]))
+            if not rawsql.on_postgres(MatchingChange):
+                await _bump(tenant_id, rows)
+                continue
             found = await rawsql.run(
                 MatchingChange,
                 "WITH bumped AS (INSERT INTO matching_version (id, tenant, version) "

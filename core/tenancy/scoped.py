@@ -19,14 +19,13 @@ caught by ``scoped``.
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import inspect
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager, suppress
 from contextvars import ContextVar
-from typing import Any, Generic, ParamSpec, Protocol, TypeVar, cast
+from typing import Any, Generic, ParamSpec, TypeVar
 
 from piccolo.columns import Column, ForeignKey
 from piccolo.engine.postgres import PostgresEngine, PostgresTransaction
@@ -39,6 +38,7 @@ from piccolo.query.methods.select import Select
 from piccolo.query.methods.update import Update
 from piccolo.table import Table
 
+from core.commit_hooks import CommitHooks, collect, stop_collecting
 from core.tenancy.tables import TenantRow
 
 SETTING = "doorstep.tenant_id"
@@ -220,14 +220,8 @@ class TenantTransaction:
         self._owned = owned
         self._close = close
         self.ended = False
-        self._before_commit: dict[str, Any] = {}
+        self.hooks = CommitHooks()
         """Work ``before_commit`` left to be done just before this transaction commits."""
-
-    async def _flush(self) -> None:
-        """Do the work left for just before the commit (in the transaction)."""
-        while self._before_commit:
-            key = next(iter(self._before_commit))
-            await self._before_commit.pop(key).flush()
 
     async def checkpoint(self, commit: bool) -> None:
         """Commit (or roll back) what was done, give the connection back to the pool and leave
@@ -238,6 +232,8 @@ class TenantTransaction:
         if self._owned is None or self.ended:
             return
         self.ended = True
+        if not commit:
+            self.hooks.close()
         try:
             await self._end(commit)
         finally:
@@ -247,7 +243,7 @@ class TenantTransaction:
     async def _end(self, commit: bool) -> None:
         assert self._owned is not None
         if commit:
-            await self._flush()
+            await self.hooks.flush()
             await self._owned.transaction.commit()
         else:
             await self._owned.transaction.rollback()
@@ -255,39 +251,6 @@ class TenantTransaction:
 
 def _engine() -> Any:
     return TenantRow._meta.db
-
-
-class Flushable(Protocol):
-    async def flush(self) -> None: ...
-
-
-F = TypeVar("F", bound=Flushable)
-
-_owner: ContextVar[tuple[TenantTransaction, asyncio.Task[Any] | None] | None] = ContextVar(
-    "doorstep_owned_transaction", default=None
-)
-"""The PostgreSQL transaction this task's tenant scope opened (and will commit), and the task."""
-
-
-def before_commit(key: str, make: Callable[[], F]) -> F | None:
-    """Work to be done once, just before the transaction this task's tenant scope opened on
-    PostgreSQL commits (a web request's): ``make()`` the first time a key is asked for, the
-    same object after; its ``flush()`` runs in the transaction, before ``COMMIT``. For work
-    that takes a lock every transaction contends for (a row per tenant): held from there to
-    the commit, not from the middle of the request to its end.
-
-    None where there is no such transaction (SQLite, a transaction opened elsewhere, another
-    task, one already ending): the caller does the work at once."""
-    found = _owner.get()
-    if found is None or found[1] is not asyncio.current_task():
-        return None
-    handle = found[0]
-    if handle.ended or handle._owned is None:
-        return None
-    work = handle._before_commit.get(key)
-    if work is None:
-        work = handle._before_commit[key] = make()
-    return cast(F, work)
 
 
 @asynccontextmanager
@@ -445,7 +408,7 @@ async def _owned_transaction(
         finally:
             engine.current_transaction.set(None)
             _active.set(None)
-            _owner.set(None)
+            collect(None)
 
     try:
         connection = transaction.connection
@@ -461,7 +424,7 @@ async def _owned_transaction(
             await connection.execute("SELECT set_config($1, $2, true)", SETTING, str(tid))
         handle = TenantTransaction(tid, transaction, close) if tid is not None else None
         if handle is not None:
-            owner = _owner.set((handle, asyncio.current_task()))
+            owner = collect(handle.hooks)  # a request's bumps, made as it commits
         yield handle
     except Exception:
         # A scope, not a unit of work: what the block wrote before an error stays, as on SQLite
@@ -470,7 +433,7 @@ async def _owned_transaction(
         if not closed:
             with suppress(asyncpg.PostgresError, asyncpg.InterfaceError):
                 if handle is not None:
-                    await handle._flush()
+                    await handle.hooks.flush()
                 await transaction.transaction.commit()
         raise
     except BaseException:  # cancelled: leave nothing half-done
@@ -481,7 +444,7 @@ async def _owned_transaction(
     else:
         if not closed:
             if handle is not None:
-                await handle._flush()
+                await handle.hooks.flush()
             await transaction.transaction.commit()
     finally:
         try:
@@ -491,7 +454,7 @@ async def _owned_transaction(
             if token is not None:
                 _active.reset(token)
             if owner is not None:
-                _owner.reset(owner)
+                stop_collecting(owner)
 
 
 def within_tenant(func: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:

@@ -228,3 +228,45 @@ async def test_the_committer_copies_the_wal_into_the_database_every_few_groups(
     assert in_database_file() == 0
     await write(lambda: insert("group 3"))
     assert in_database_file() == 4
+
+
+async def test_a_groups_bookings_bump_the_matching_version_once(
+    probe: Path, slow: tuple[SlowCommits, Any], tenants: Any
+) -> None:
+    """Each booking tells the candidate indexes that its provider's holds changed; the writes
+    of one group make one new version for all of them, just before its COMMIT."""
+    from core.matching.index import bump_matching_version
+    from core.tenancy.service import sync_tenant_rows, tenant_row_id
+
+    await sync_tenant_rows(tenants)
+    tenant = await tenant_row_id("jiejia")
+    providers = [f"00000000-0000-7000-8000-00000000000{n}" for n in range(6)]
+
+    def version() -> int:
+        with sqlite3.connect(probe) as connection:
+            found = connection.execute(
+                "SELECT version FROM matching_version WHERE tenant = ?", (str(tenant),)
+            ).fetchone()
+        return int(found[0]) if found else 0
+
+    held, _ = slow
+    first = asyncio.create_task(
+        write(lambda: bump_matching_version(tenant, providers[0], holds=True))
+    )
+    await held.until_started()
+    before = version()  # the first group's, committed (its sync is held)
+    later = [
+        asyncio.create_task(write(lambda p=p: bump_matching_version(tenant, p, holds=True)))
+        for p in providers[1:]
+    ]
+    await asyncio.sleep(0.01)
+    held.go.set()
+    await asyncio.wait_for(asyncio.gather(first, *later), 5)
+
+    assert version() == before + 1
+    with sqlite3.connect(probe) as connection:
+        changes = connection.execute(
+            "SELECT provider, holds FROM matching_change WHERE tenant = ? AND version = ?",
+            (str(tenant), before + 1),
+        ).fetchall()
+    assert sorted(changes) == [(p, 1) for p in providers[1:]]

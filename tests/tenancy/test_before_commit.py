@@ -17,8 +17,9 @@ from typing import Any
 import asyncpg
 import pytest
 
+from core.commit_hooks import before_commit
 from core.matching.index import bump_matching_version, matching_version
-from core.tenancy.scoped import before_commit, tenant_transaction_of
+from core.tenancy.scoped import tenant_transaction_of
 from core.tenancy.service import sync_tenant_rows, tenant_row_id
 from tests.pg_cluster import ThrowawayCluster
 
