@@ -68,3 +68,27 @@ class SlowCommits:
                 return
             await asyncio.sleep(0.001)
         raise AssertionError("no COMMIT reached the committer's thread")
+
+
+class Turns:
+    """Another task that counts the turns the event loop gives it (``async with``)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self._stop = False
+        self._task: asyncio.Task[None] | None = None
+
+    async def _spin(self) -> None:
+        while not self._stop:
+            self.count += 1
+            await asyncio.sleep(0)
+
+    async def __aenter__(self) -> Turns:
+        self._task = asyncio.create_task(self._spin())
+        await asyncio.sleep(0)
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self._stop = True
+        assert self._task is not None
+        await self._task

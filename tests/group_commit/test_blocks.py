@@ -15,7 +15,16 @@ from typing import Any
 import pytest
 
 from core.db import write_transaction
-from tests.group_commit.helpers import BLOCKS, PROBE, Boom, SlowCommits, _engine, insert, stored
+from tests.group_commit.helpers import (
+    BLOCKS,
+    PROBE,
+    Boom,
+    SlowCommits,
+    Turns,
+    _engine,
+    insert,
+    stored,
+)
 
 
 async def test_concurrent_blocks_share_commits_and_every_write_is_stored(
@@ -206,23 +215,11 @@ async def test_a_long_write_block_still_lets_other_tasks_run(probe: Path) -> Non
     long batch pauses every ``YIELD_EVERY`` statements: requests are never starved."""
     from core.db_pool import YIELD_EVERY
 
-    turns, stop = 0, False
-
-    async def other() -> None:
-        nonlocal turns
-        while not stop:
-            turns += 1
-            await asyncio.sleep(0)
-
-    task = asyncio.create_task(other())
-    await asyncio.sleep(0)
-    async with write_transaction():
-        before = turns
+    async with Turns() as turns, write_transaction():
+        before = turns.count
         for n in range(10 * YIELD_EVERY):
             await insert(f"row {n}")
-        during = turns - before
-    stop = True
-    await task
+        during = turns.count - before
     assert 9 <= during <= 11, during  # one turn for each YIELD_EVERY statements
     assert len(stored(probe)) == 10 * YIELD_EVERY
 

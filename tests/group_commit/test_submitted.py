@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from core.db import write, write_transaction
-from tests.group_commit.helpers import PROBE, Boom, SlowCommits, _engine, insert, stored
+from tests.group_commit.helpers import PROBE, Boom, SlowCommits, Turns, _engine, insert, stored
 
 WHO: contextvars.ContextVar[str] = contextvars.ContextVar("test_submitter", default="nobody")
 
@@ -29,34 +29,25 @@ async def test_writes_queued_during_a_commit_run_back_to_back_in_one_group(
     """No other task gets a turn between two members: the group (and the file lock other
     processes wait for) is held for the writes' own statements only."""
     held, _ = slow
-    turns, stop = 0, False
-
-    async def other() -> None:
-        nonlocal turns
-        while not stop:
-            turns += 1
-            await asyncio.sleep(0)
-
     seen: dict[int, int] = {}
 
-    def work(n: int) -> Any:
-        async def run() -> int:
-            seen[n] = turns
-            await insert(f"row {n}")
-            return n
+    async with Turns() as turns:
 
-        return run
+        def work(n: int) -> Any:
+            async def run() -> int:
+                seen[n] = turns.count
+                await insert(f"row {n}")
+                return n
 
-    spinner = asyncio.create_task(other())
-    first = asyncio.create_task(write(work(-1)))
-    await held.until_started()  # the first group's WAL sync is held: writers gather
-    later = [asyncio.create_task(write(work(n))) for n in range(10)]
-    await asyncio.sleep(0.01)
-    assert not any(task.done() for task in later)
-    held.go.set()
-    answers = await asyncio.wait_for(asyncio.gather(first, *later), 5)
-    stop = True
-    await spinner
+            return run
+
+        first = asyncio.create_task(write(work(-1)))
+        await held.until_started()  # the first group's WAL sync is held: writers gather
+        later = [asyncio.create_task(write(work(n))) for n in range(10)]
+        await asyncio.sleep(0.01)
+        assert not any(task.done() for task in later)
+        held.go.set()
+        answers = await asyncio.wait_for(asyncio.gather(first, *later), 5)
 
     assert answers == [-1, *range(10)]
     assert len({seen[n] for n in range(10)}) == 1, f"other tasks ran between members: {seen}"
