@@ -44,13 +44,17 @@ class BookingSeries(Table, tablename="booking_series"):
 
 
 class Booking(Table, tablename="booking_booking"):
+    """Indexes (migrations, raw SQL): ``(tenant, starts_at)``, ``(tenant, status)``,
+    ``(customer, starts_at)``, ``(series, starts_at)`` where set, and the provider's holds
+    (``booking_booking_provider_hold_cover``). Each costs every booking an insert."""
+
     id = UUID(primary_key=True, default=new_id)
-    tenant = ForeignKey(references=TenantRow, null=False, index=True)
-    customer = ForeignKey(references=User, null=False, index=True)
+    tenant = ForeignKey(references=TenantRow, null=False)
+    customer = ForeignKey(references=User, null=False)
     provider = ForeignKey(references=ProviderProfile, null=True, default=None)
     """Indexed first in ``booking_booking_provider_hold_cover`` (with the hold)."""
-    series = ForeignKey(references=BookingSeries, null=True, default=None, index=True)
-    status = Varchar(length=16, index=True)
+    series = ForeignKey(references=BookingSeries, null=True, default=None)
+    status = Varchar(length=16)
     vertical = Varchar(length=40)
     items = JSON(default="[]")
     """Each booked item: ``{"item", "tier", "intake", "addons", "quote"}`` (the quote with its
@@ -60,12 +64,12 @@ class Booking(Table, tablename="booking_booking"):
     address_enc = Text()
     point_enc = Text()
     district = Varchar(length=60, default="")
-    starts_at = Timestamptz(index=True)
+    starts_at = Timestamptz()
     ends_at = Timestamptz()
     window_end = Timestamptz(null=True, default=None)
     """For "between 14:00 and 16:00" requests: the latest start the customer accepts."""
-    hold_start = Timestamptz(index=True)
-    hold_end = Timestamptz(index=True)
+    hold_start = Timestamptz()
+    hold_end = Timestamptz()
     urgent = Boolean(default=False)
     offer_expires_at = Timestamptz(null=True, default=None)
     cascade_step = SmallInt(default=0)

@@ -106,3 +106,48 @@ async def test_the_matching_change_log_is_read_by_tenant_and_version(
         conn.execute("DELETE FROM matching_change WHERE tenant = ?", [tenant])
         conn.commit()
     assert sorted(row[0] for row in found) == [4991, 4992, 4993, 4994, 4995]
+
+
+LISTINGS = {
+    # the tenant's board and lists, by day, in order
+    "SELECT id FROM booking_booking WHERE tenant = ? AND starts_at >= ? AND starts_at < ? "
+    "AND status IN ('offered', 'accepted') ORDER BY starts_at": "booking_booking_tenant_starts",
+    # offers due to expire (the worker's sweep)
+    "SELECT id FROM booking_booking WHERE tenant = ? AND status = 'offered' "
+    "AND offer_expires_at IS NOT NULL AND offer_expires_at <= ?": "booking_booking_tenant_status",
+    # a customer's bookings, newest first
+    "SELECT id FROM booking_booking WHERE tenant = ? AND customer = ? "
+    "ORDER BY starts_at DESC LIMIT 50": "booking_booking_customer_starts",
+    # a series' visits
+    "SELECT id FROM booking_booking WHERE tenant = ? AND series = ? "
+    "ORDER BY starts_at": "booking_booking_in_series",
+}
+
+
+async def test_the_listings_and_sweeps_read_bookings_in_order_from_an_index(
+    db: None, settings: Any, engine_name: str
+) -> None:
+    """Each index costs every booking a write, so there are few, each serving a listing in the
+    order it shows (no sort of the tenant's bookings), on a fresh install's statistics."""
+    if engine_name != "sqlite":
+        pytest.skip("SQLite's planner, on a fresh install's statistics")
+    with closing(sqlite3.connect(settings.sqlite_path)) as conn:
+        indexes = {
+            row[0]
+            for row in conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'index' "
+                "AND tbl_name = 'booking_booking' AND sql IS NOT NULL"
+            )
+        }
+        for sql, index in LISTINGS.items():
+            rows = conn.execute("EXPLAIN QUERY PLAN " + sql, [None] * sql.count("?")).fetchall()
+            plan = " ".join(row[3] for row in rows)
+            assert f"USING INDEX {index} " in plan, (sql, plan)
+            assert "TEMP B-TREE" not in plan, (sql, plan)
+    assert indexes == {
+        "booking_booking_tenant_starts",
+        "booking_booking_tenant_status",
+        "booking_booking_customer_starts",
+        "booking_booking_in_series",
+        PROVIDER_HOLD_INDEX,
+    }
