@@ -34,9 +34,10 @@ the WAL without waiting for the disk; the committer's thread then ``fsync``s the
 then are the members answered (``_commit``). What a writer is told is committed is on disk, as
 with ``FULL``; but SQLite's lock, and the file lock below, are free during the ``fsync``, which
 held them for 2-3 ms per group before. Readers may see a group's rows that long before they
-are durable. Checkpoints (the WAL copied into the database file) are the thread's too, every
-``CHECKPOINT_EVERY`` groups after the sync: a group's connection does not checkpoint in its
-``COMMIT`` (SQLite's own every 1,000 pages, on the loop, with the locks held).
+are durable. Checkpoints (the WAL copied into the database file) run on a thread of their own,
+on a connection of their own, every ``CHECKPOINT_EVERY`` groups after the sync: a group's
+connection does not checkpoint in its ``COMMIT`` (SQLite's own every 1,000 pages, on the loop,
+with the locks held), and the next group does not wait for one.
 
 Between processes (web workers on one file), a group holds an exclusive ``flock`` on a file
 beside the database (``<db>-writer``) from before its ``BEGIN IMMEDIATE`` to after its
@@ -54,12 +55,13 @@ import contextlib
 import contextvars
 import fcntl
 import itertools
+import logging
 import os
 import sqlite3
 import weakref
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Coroutine
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from typing import Any, TypeVar
@@ -69,12 +71,18 @@ from piccolo.engine.sqlite import TransactionType
 from core.commit_hooks import CommitHooks, collect
 from core.db_pool import InLoopConnection, PooledSQLiteEngine, PooledTransaction, _Pool
 
+log = logging.getLogger(__name__)
+
 MAX_MEMBERS = 64
 """A group commits once this many blocks are in it, even with writers waiting."""
 MAX_OPEN_SECONDS = 0.02
 """... or once it has been open this long: the first member's answer waits no longer."""
-CHECKPOINT_EVERY = 32
-"""Every this many groups, the committer's thread copies the WAL into the database."""
+CHECKPOINT_EVERY = 128
+"""Every this many groups, the checkpoint thread copies the WAL into the database (a passive
+checkpoint, if the last one is done). Rarer copies coalesce more: a page written by several
+groups meanwhile (the tables' last pages, the indexes' busy leaves) is copied once. In process,
+16 concurrent bookings: 1.39-1.49 ms of CPU a request against 1.53-1.61 with every 32 groups;
+every 512 did no better than 128."""
 WAKE_SECONDS = 0.05
 """How often a member waiting for its group's commit checks that someone will commit it."""
 
@@ -198,6 +206,10 @@ class GroupCommitter:
         self._synced = 0
         """The database's WAL, synced after each group's ``COMMIT`` (none in memory: the
         connection then stays ``synchronous=FULL``)."""
+        self._checkpointer = ThreadPoolExecutor(
+            max_workers=1, thread_name_prefix="doorstep-checkpoint"
+        )
+        self._checkpointing: Future[None] | None = None
         self.pending: deque[_Write] = deque()
         """Submitted writes not yet run."""
         self._driver: asyncio.Task[None] | None = None
@@ -476,9 +488,29 @@ class GroupCommitter:
             finally:
                 os.close(descriptor)
             self._synced += 1
-            if self._synced % CHECKPOINT_EVERY == 0:
-                connection.run_now("PRAGMA wal_checkpoint(PASSIVE)")
+            if self._synced % CHECKPOINT_EVERY == 0 and (
+                self._checkpointing is None or self._checkpointing.done()
+            ):
+                self._checkpointing = self._checkpointer.submit(self._checkpoint, self.wal_path)
         connection.run_now("PRAGMA synchronous = FULL")
+
+    @staticmethod
+    def _checkpoint(wal_path: str) -> None:
+        """On the checkpoint thread: copy what the readers allow of the WAL into the database
+        (``PASSIVE``: no writer or reader waits for it). A failure is logged; the next one
+        copies what this one did not."""
+        try:
+            with contextlib.closing(sqlite3.connect(wal_path.removesuffix("-wal"))) as database:
+                database.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+        except sqlite3.Error:
+            log.warning("a WAL checkpoint failed; the next one retries", exc_info=True)
+
+    def close(self) -> None:
+        """Stop the threads (a checkpoint under way finishes) and the file lock."""
+        self._thread.shutdown(wait=False)
+        self._checkpointer.shutdown(wait=False)
+        if self.between_processes is not None:
+            self.between_processes.close()
 
     def _unlock(self) -> None:
         """Let go of the lock, or, while a commit is still running (its caller was cancelled),
@@ -594,10 +626,7 @@ def committer_for(engine: PooledSQLiteEngine) -> GroupCommitter:
     if found is not None and found[0]() is loop and found[1]() is engine:
         return found[2]
     for stale in [k for k, (lr, er, _) in _committers.items() if lr() is None or er() is None]:
-        gone = _committers.pop(stale)[2]
-        gone._thread.shutdown(wait=False)
-        if gone.between_processes is not None:
-            gone.between_processes.close()
+        _committers.pop(stale)[2].close()
     between_processes = writer_lock_for(engine)
     committer = GroupCommitter(
         between_processes,

@@ -198,12 +198,13 @@ async def test_the_wal_is_synced_before_the_answer(
 async def test_the_committer_copies_the_wal_into_the_database_every_few_groups(
     probe: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Its connections do not checkpoint in their COMMIT (on the loop, holding the lock): the
-    committer's thread does, every ``CHECKPOINT_EVERY`` groups, after the sync."""
+    """Its connections do not checkpoint in their COMMIT (on the loop, holding the lock): a
+    thread of its own does, every ``CHECKPOINT_EVERY`` groups, after the sync."""
     import core.db_group
 
     monkeypatch.setattr(core.db_group, "CHECKPOINT_EVERY", 4)
-    core.db_group.committer_for(_engine())._synced = 0
+    committer = core.db_group.committer_for(_engine())
+    committer._synced = 0
 
     def in_database_file() -> int:
         """Rows in the database file itself, the WAL left unread."""
@@ -218,7 +219,38 @@ async def test_the_committer_copies_the_wal_into_the_database_every_few_groups(
         await write(lambda n=n: insert(f"group {n}"))  # one group each (nobody else writes)
     assert in_database_file() == 0
     await write(lambda: insert("group 3"))
+    checkpoint = committer._checkpointing
+    assert checkpoint is not None  # started; it runs beside the writers, none waits for it
+    await asyncio.wait_for(asyncio.wrap_future(checkpoint), 5)
     assert in_database_file() == 4
+
+
+async def test_writers_are_answered_while_a_checkpoint_runs(
+    probe: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A checkpoint (tens of milliseconds when it copies many groups) holds up no writer: the
+    groups after it commit and are answered meanwhile."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    import core.db_group
+
+    monkeypatch.setattr(core.db_group, "CHECKPOINT_EVERY", 2)
+    committer = core.db_group.committer_for(_engine())
+    committer._synced = 0
+    go = threading.Event()
+    held = ThreadPoolExecutor(max_workers=1)
+    real, committer._checkpointer = committer._checkpointer, held
+    try:
+        held.submit(go.wait, 5)  # the checkpoint thread is busy until the test lets it go
+        for n in range(5):
+            await asyncio.wait_for(write(lambda n=n: insert(f"group {n}")), 2)
+        assert committer._checkpointing is not None and not committer._checkpointing.done()
+        assert stored(probe) == {f"group {n}" for n in range(5)}
+    finally:
+        go.set()
+        held.shutdown(wait=True)
+        committer._checkpointer = real
 
 
 async def test_a_groups_bookings_bump_the_matching_version_once(
