@@ -5,6 +5,9 @@
 ``python -m bench.serve --port P --workers N``: N such processes, each with its own listening
 socket on the port (``core.web.workers``: the kernel spreads connections evenly).
 
+Its answers to ``/health`` name the process (``x-bench-worker``): the load generator spreads its
+connections evenly over the workers with it (``bench.booking.balanced_connections``).
+
 ``DOORSTEP_BENCH_PROFILE=path.txt``: sample the server with pyinstrument while it runs and
 write the call tree there when it shuts down (where the time of a request goes), and the
 session beside it (``path.txt.pyisession``: ``pyinstrument --load=... --show-all`` renders it
@@ -21,7 +24,7 @@ from typing import Any
 def app() -> Any:
     from core.web.app import create_app
 
-    application = create_app()
+    application = _naming_the_worker(create_app())
     target = os.environ.get("DOORSTEP_BENCH_PROFILE")
     if not target:
         return application
@@ -38,12 +41,31 @@ def app() -> Any:
             if message["type"] == "lifespan.shutdown.complete" and profiler.is_running:
                 profiler.stop()
                 Path(target).write_text(profiler.output_text(unicode=True))
-                profiler.last_session.save(f"{target}.pyisession")  # to render again
+                if profiler.last_session is not None:  # to render again
+                    profiler.last_session.save(f"{target}.pyisession")
             await send(message)
 
         return await application(scope, receive, sending)
 
     return profiled
+
+
+def _naming_the_worker(application: Any) -> Any:
+    """``application``, with ``x-bench-worker: <pid>`` on its answers to ``/health``."""
+    worker = [(b"x-bench-worker", str(os.getpid()).encode())]
+
+    async def naming(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or scope["path"] != "/health":
+            return await application(scope, receive, send)
+
+        async def sending(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": [*message.get("headers", []), *worker]}
+            await send(message)
+
+        return await application(scope, receive, sending)
+
+    return naming
 
 
 def main() -> None:
