@@ -83,6 +83,13 @@ checkpoint, if the last one is done). Rarer copies coalesce more: a page written
 groups meanwhile (the tables' last pages, the indexes' busy leaves) is copied once. In process,
 16 concurrent bookings: 1.39-1.49 ms of CPU a request against 1.53-1.61 with every 32 groups;
 every 512 did no better than 128."""
+GATHER_TURNS = 3
+"""Before opening a group, the committer lets the loop run this many times: the tasks ready
+meanwhile (members of the last group sending their answers, requests whose reads are done)
+submit their writes into this group rather than the next, and each group's fixed cost (its
+``BEGIN``, version bump, ``COMMIT``, WAL sync and locks) is shared by more bookings. No lock
+is held while it waits. Measured with 2 workers, 16 and 64 clients spread evenly: 843-884
+and 906-933 bookings/s without it; 892-980 and 1,066-1,095 with 1, 3 or 6 turns."""
 WAKE_SECONDS = 0.05
 """How often a member waiting for its group's commit checks that someone will commit it."""
 
@@ -292,6 +299,8 @@ class GroupCommitter:
     async def _drive(self, engine: PooledSQLiteEngine) -> None:
         try:
             while self.pending:
+                for _ in range(GATHER_TURNS):  # before any lock is taken
+                    await asyncio.sleep(0)
                 await self._acquire()
                 try:
                     group = self.group or await self._open(engine)

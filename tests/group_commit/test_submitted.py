@@ -55,6 +55,33 @@ async def test_writes_queued_during_a_commit_run_back_to_back_in_one_group(
     assert stored(probe) == {"row -1", *(f"row {n}" for n in range(10))}
 
 
+async def test_writes_submitted_by_tasks_ready_meanwhile_share_the_first_ones_group(
+    probe: Path, commits: list[str]
+) -> None:
+    """The committer lets the loop run before it opens a group: requests that were ready to
+    run (a turn or two from their write) join it, and one COMMIT serves them all."""
+
+    def work(n: int) -> Any:
+        async def run() -> int:
+            await insert(f"row {n}")
+            return n
+
+        return run
+
+    async def after_turns(n: int) -> int:
+        for _ in range(n):
+            await asyncio.sleep(0)
+        return await write(work(n))
+
+    first = asyncio.create_task(write(work(0)))
+    later = [asyncio.create_task(after_turns(n)) for n in (1, 2)]
+    answers = await asyncio.wait_for(asyncio.gather(first, *later), 5)
+
+    assert answers == [0, 1, 2]
+    assert len(commits) == 1
+    assert stored(probe) == {"row 0", "row 1", "row 2"}
+
+
 async def test_a_failing_write_loses_its_own_rows_only_and_gets_its_own_error(
     probe: Path, commits: list[str]
 ) -> None:
