@@ -244,6 +244,38 @@ async def insert(table: type[Table], *rows: dict[str, Any]) -> None:
     default; JSON is dumped; a name that is not a column is refused, as Piccolo does)."""
     if not rows:
         return
+    sql, args, nested = _insert_statement(table, rows)
+    # Plain values need no look for a nested query among them (``run`` looks at every one).
+    await (run(table, sql, *args) if nested else _execute(table, sql, args))
+
+
+async def insert_together(*batches: tuple[type[Table], Sequence[dict[str, Any]]]) -> None:
+    """``insert`` of each ``(table, rows)`` in turn, in the current transaction. On PostgreSQL
+    they are one statement (each insert but the last a ``WITH`` clause): one round trip, not
+    one a table. A row may refer to one inserted before it in the same call: PostgreSQL checks
+    foreign keys at the end of the statement. On SQLite, one statement each."""
+    batches = tuple((table, rows) for table, rows in batches if rows)
+    if not batches:
+        return
+    statements = [_insert_statement(table, rows) for table, rows in batches]
+    first = batches[0][0]
+    if not on_postgres(first) or len(batches) == 1 or any(n for _, _, n in statements):
+        for (table, _), (sql, args, nested) in zip(batches, statements, strict=True):
+            await (run(table, sql, *args) if nested else _execute(table, sql, args))
+        return
+    clauses = ", ".join(f"written_{n} AS ({sql})" for n, (sql, _, _) in enumerate(statements[:-1]))
+    await _execute(
+        first,
+        f"WITH {clauses} {statements[-1][0]}",
+        [value for _, args, _ in statements for value in args],
+    )
+
+
+def _insert_statement(
+    table: type[Table], rows: Sequence[dict[str, Any]]
+) -> tuple[str, list[Any], bool]:
+    """The ``INSERT`` of ``rows`` into ``table``: its template, its values, and whether a value
+    is a nested query (Piccolo composes those)."""
     plan = _plan(table)
     args: list[Any] = []
     nested = False
@@ -264,5 +296,4 @@ async def insert(table: type[Table], *rows: dict[str, Any]) -> None:
         f"INSERT INTO {table._meta.tablename} ({plan.quoted}) "  # noqa: S608 - our own names
         f"VALUES {', '.join(plan.one for _ in rows)}"
     )
-    # Plain values need no look for a nested query among them (``run`` looks at every one).
-    await (run(table, sql, *args) if nested else _execute(table, sql, args))
+    return sql, args, nested

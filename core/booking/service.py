@@ -35,7 +35,8 @@ from core.matching.service import (
     serves_area,
     still_clear,
 )
-from core.notifications.outbox import enqueue
+from core.notifications.outbox import event_row
+from core.notifications.tables import OutboxEvent
 from core.privacy import service as privacy
 from core.providers.tables import ProviderProfile
 from core.tenancy.model import Tenant
@@ -321,8 +322,7 @@ async def book(
         )
         tried.append(provider_id)
         row["provider"] = provider_id
-        await rawsql.insert(Booking, row)
-        await _write_record(tenant_id, audit, event)
+        await _write_record(tenant_id, audit, event, booking=row)
         await bump_matching_version(tenant_id, provider_id, holds=True)
 
     for attempt in range(BEST_AVAILABLE_ATTEMPTS):
@@ -471,9 +471,19 @@ def _record_rows(
     return audit, event
 
 
-async def _write_record(tenant_id: str, audit: dict[str, Any], event: dict[str, Any]) -> None:
-    await rawsql.insert(BookingTransition, audit)
-    await enqueue(tenant_id, "booking.transition", event)
+async def _write_record(
+    tenant_id: str,
+    audit: dict[str, Any],
+    event: dict[str, Any],
+    booking: dict[str, Any] | None = None,
+) -> None:
+    """The audit row and the outbox event (after ``booking``, a new booking's row, if given):
+    one statement on PostgreSQL (``rawsql.insert_together``)."""
+    await rawsql.insert_together(
+        (Booking, [booking] if booking is not None else []),
+        (BookingTransition, [audit]),
+        (OutboxEvent, [event_row(tenant_id, "booking.transition", event)]),
+    )
 
 
 # --- transitions ----------------------------------------------------------------------------

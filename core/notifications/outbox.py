@@ -19,9 +19,23 @@ async def enqueue(
     event_id: str | None = None,
 ) -> str:
     """Add an event. Call inside the caller's write transaction so both commit or neither."""
+    event = event_row(tenant_id, kind, payload, at=at, event_id=event_id)
+    await rawsql.insert(OutboxEvent, event)
+    return str(event["id"])
+
+
+def event_row(
+    tenant_id: Any,
+    kind: str,
+    payload: dict[str, Any],
+    *,
+    at: datetime | None = None,
+    event_id: str | None = None,
+) -> dict[str, Any]:
+    """The row ``enqueue`` writes, for a caller writing it with its own rows
+    (``rawsql.insert_together``)."""
     event = {"id": event_id or str(new_id()), "tenant": tenant_id, "kind": kind}
     event["payload"] = payload
     if at is not None:
         event["available_at"] = at
-    await rawsql.insert(OutboxEvent, event)
-    return str(event["id"])
+    return event

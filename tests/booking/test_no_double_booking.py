@@ -301,15 +301,15 @@ def _deadlocking_insert(monkeypatch: pytest.MonkeyPatch, times: int) -> list[int
 
     from core import rawsql
 
-    real, seen = rawsql.insert, [0]
+    real, seen = rawsql.insert_together, [0]
 
-    async def insert(table: Any, *rows: Any) -> None:
-        if table is Booking and seen[0] < times:
+    async def insert_together(*batches: Any) -> None:
+        if any(table is Booking and rows for table, rows in batches) and seen[0] < times:
             seen[0] += 1
             raise DeadlockDetectedError("deadlock detected")
-        await real(table, *rows)
+        await real(*batches)
 
-    monkeypatch.setattr(rawsql, "insert", insert)
+    monkeypatch.setattr(rawsql, "insert_together", insert_together)
     return seen
 
 

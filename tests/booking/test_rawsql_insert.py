@@ -71,3 +71,63 @@ async def test_a_name_that_is_not_a_column_is_refused(jiejia: World) -> None:
             await rawsql.insert(OutboxEvent, {"tenant": jiejia.tenant_id, "colour": "red"})
         with pytest.raises(ValueError, match="tenant wasn't provided"):
             await rawsql.insert(OutboxEvent, {"kind": "x"})
+
+
+async def test_rows_inserted_together_are_stored_as_one_by_one_even_referring_to_each_other(
+    jiejia: World, engine_name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A booking, its audit row (whose foreign key names the booking) and its event: one
+    statement on PostgreSQL, one round trip."""
+    booking, customer = str(uuid.uuid4()), await jiejia.customer()
+    audit, event = str(uuid.uuid4()), str(uuid.uuid4())
+    statements: list[str] = []
+    real = rawsql._execute
+
+    async def counting(table: Any, sql: str, args: Any) -> Any:
+        statements.append(sql)
+        return await real(table, sql, args)
+
+    monkeypatch.setattr(rawsql, "_execute", counting)
+    async with tenant_transaction(jiejia.tenant_id), write_transaction():
+        await rawsql.insert_together(
+            (Booking, [_booking(jiejia, booking, customer)]),
+            (BookingTransition, [{"id": audit, "tenant": jiejia.tenant_id, "booking": booking}]),
+            (OutboxEvent, []),  # nothing to write: left out
+            (OutboxEvent, [{"id": event, "tenant": jiejia.tenant_id, "kind": "k", "payload": {}}]),
+        )
+
+    assert len(statements) == (1 if engine_name == "postgres" else 3)
+    assert (await stored(jiejia, BookingTransition, audit))["booking"] == uuid.UUID(booking)
+    assert (await stored(jiejia, OutboxEvent, event))["kind"] == "k"
+    assert (await stored(jiejia, Booking, booking))["status"] == "offered"
+
+
+async def test_rows_inserted_together_are_all_undone_when_one_fails(jiejia: World) -> None:
+    booking, customer, taken = str(uuid.uuid4()), await jiejia.customer(), str(uuid.uuid4())
+    async with tenant_transaction(jiejia.tenant_id), write_transaction():
+        await rawsql.insert(OutboxEvent, {"id": taken, "tenant": jiejia.tenant_id, "kind": "k"})
+    with pytest.raises(Exception, match="(?i)unique|duplicate"):
+        async with tenant_transaction(jiejia.tenant_id), write_transaction():
+            await rawsql.insert_together(
+                (Booking, [_booking(jiejia, booking, customer)]),
+                (OutboxEvent, [{"id": taken, "tenant": jiejia.tenant_id, "kind": "again"}]),
+            )
+    async with tenant_transaction(jiejia.tenant_id):
+        assert await Booking.count().where(Booking.id == booking) == 0
+
+
+def _booking(world: World, booking: str, customer: Any) -> dict[str, Any]:
+    return {
+        "id": booking,
+        "tenant": world.tenant_id,
+        "customer": customer,
+        "status": "offered",
+        "vertical": "housekeeping",
+        "total_fen": 0,
+        "address_enc": "",
+        "point_enc": "",
+        "starts_at": AT,
+        "ends_at": AT,
+        "hold_start": AT,
+        "hold_end": AT,
+    }
