@@ -106,7 +106,7 @@ async def test_rows_inserted_together_are_all_undone_when_one_fails(jiejia: Worl
     booking, customer, taken = str(uuid.uuid4()), await jiejia.customer(), str(uuid.uuid4())
     async with tenant_transaction(jiejia.tenant_id), write_transaction():
         await rawsql.insert(OutboxEvent, {"id": taken, "tenant": jiejia.tenant_id, "kind": "k"})
-    with pytest.raises(Exception, match="(?i)unique|duplicate"):
+    with pytest.raises(Exception, match=r"(?i)unique|duplicate"):
         async with tenant_transaction(jiejia.tenant_id), write_transaction():
             await rawsql.insert_together(
                 (Booking, [_booking(jiejia, booking, customer)]),
