@@ -88,8 +88,9 @@ GATHER_TURNS = 3
 meanwhile (members of the last group sending their answers, requests whose reads are done)
 submit their writes into this group rather than the next, and each group's fixed cost (its
 ``BEGIN``, version bump, ``COMMIT``, WAL sync and locks) is shared by more bookings. No lock
-is held while it waits. Measured with 2 workers, 16 and 64 clients spread evenly: 843-884
-and 906-933 bookings/s without it; 892-980 and 1,066-1,095 with 1, 3 or 6 turns."""
+is held while it waits. Measured back to back (2 workers, 16 and 64 clients spread evenly, one
+state of a machine whose speed drifts by a fifth): 843-884 and 906-933 bookings/s without it;
+892-980 and 1,066-1,095 with 1, 3 or 6 turns, which could not be told apart."""
 WAKE_SECONDS = 0.05
 """How often a member waiting for its group's commit checks that someone will commit it."""
 

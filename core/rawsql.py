@@ -13,6 +13,8 @@ transaction (so PostgreSQL's row security applies as for any query) and give the
   Piccolo's ``select()`` would give them (a tenth of its cost on a request's hot path);
 - ``insert(table, *rows)``: rows stored as ``table.insert(table(**row))`` stores them (the
   columns' defaults, the same conversions), without a Table object and a query per row.
+- ``insert_together((table, rows), ...)``: several tables' rows, one statement on PostgreSQL
+  (a booking, its audit row and its event: one round trip).
 """
 
 from __future__ import annotations
