@@ -306,19 +306,35 @@ async def balanced_connections(port: int, clients: int, workers: int) -> list[Co
     return connections
 
 
-def group_cpu_seconds(group: int) -> float:
-    """CPU time (user + system) used so far by the live processes of a process group (the
-    server and its workers), from ``/proc``; 0 where there is no ``/proc``."""
+def _processes() -> list[tuple[int, int, int, float]]:
+    """(pid, parent, process group, CPU seconds used: user + system) of the live processes,
+    from ``/proc``; none where there is no ``/proc``."""
     tick = os.sysconf("SC_CLK_TCK")
-    total = 0
+    found = []
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             fields = stat.read_text().rpartition(")")[2].split()
         except OSError:
             continue  # the process ended meanwhile
-        if int(fields[2]) == group:
-            total += int(fields[11]) + int(fields[12])
-    return total / tick
+        pid = int(stat.parent.name)
+        found.append(
+            (pid, int(fields[1]), int(fields[2]), (int(fields[11]) + int(fields[12])) / tick)
+        )
+    return found
+
+
+def group_cpu_seconds(group: int) -> float:
+    """CPU time used so far by the live processes of a process group (the server and its
+    workers)."""
+    return sum(cpu for _, _, pgrp, cpu in _processes() if pgrp == group)
+
+
+def tree_cpu_seconds(root: int) -> float:
+    """CPU time used so far by a process and its live children (PostgreSQL's postmaster and
+    its backends); 0 when ``root`` is 0."""
+    if not root:
+        return 0.0
+    return sum(cpu for pid, parent, _, cpu in _processes() if root in (pid, parent))
 
 
 async def phase(
@@ -331,6 +347,7 @@ async def phase(
     server_group: int = 0,
     window: tuple[int, int] = (0, DAYS),
     workers: int = 1,
+    database_root: int = 0,
 ) -> dict[str, Any]:
     """``clients`` loop createBooking for ``seconds``. ``window``: the days the phase books
     (first, count: each phase its own, so each starts from empty calendars and its 409s do
@@ -386,15 +403,17 @@ async def phase(
                 counts["other_4xx"] += 1
         connection.close()
 
-    began, server_cpu, client_cpu = (
+    began, server_cpu, client_cpu, database_cpu = (
         time.perf_counter(),
         group_cpu_seconds(server_group),
         time.process_time(),
+        tree_cpu_seconds(database_root),
     )
     await asyncio.gather(*[client(n) for n in range(clients)])
     elapsed = time.perf_counter() - began
     server_cpu = group_cpu_seconds(server_group) - server_cpu
     client_cpu = time.process_time() - client_cpu
+    database_cpu = tree_cpu_seconds(database_root) - database_cpu
     ms = sorted(x * 1000 for x in latencies)
     return {
         "clients": clients,
@@ -411,6 +430,17 @@ async def phase(
         "server_cpu_ms_per_request": round(1000 * server_cpu / max(1, len(latencies)), 3),
         "server_cores_busy": round(server_cpu / elapsed, 2),
         "client_cores_busy": round(client_cpu / elapsed, 2),
+        **(
+            {
+                # The throwaway PostgreSQL cluster's processes (on this machine too).
+                "database_cpu_ms_per_request": round(
+                    1000 * database_cpu / max(1, len(latencies)), 3
+                ),
+                "database_cores_busy": round(database_cpu / elapsed, 2),
+            }
+            if database_root
+            else {}
+        ),
     }
 
 
@@ -529,6 +559,7 @@ async def main() -> None:
                     server.pid,
                     window=(WARM_DAYS + k * days, days),
                     workers=args.workers,
+                    database_root=postmaster_pid(db),
                 )
                 for k, n in enumerate(args.clients)
             ]
@@ -550,6 +581,13 @@ async def main() -> None:
     finally:
         db.close()
     emit(result)
+
+
+def postmaster_pid(db: Any) -> int:
+    """The throwaway PostgreSQL cluster's postmaster (0 for SQLite or a given server)."""
+    if db.cluster is None:
+        return 0
+    return int((db.cluster.root / "data" / "postmaster.pid").read_text().split()[0])
 
 
 def run(main: Any) -> None:
