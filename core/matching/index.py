@@ -122,9 +122,14 @@ class _PendingBumps:
     def add(self, tenant_id: str, named: list[str | None], holds: bool) -> None:
         self.changes.setdefault(tenant_id, set()).update((p, holds) for p in named)
 
+    def _rows(self) -> list[tuple[str, list[tuple[str | None, bool]]]]:
+        return [
+            (tenant_id, sorted(changes, key=lambda c: (c[0] or "", c[1])))
+            for tenant_id, changes in self.changes.items()
+        ]
+
     async def flush(self) -> None:
-        for tenant_id, changes in self.changes.items():
-            rows = sorted(changes, key=lambda c: (c[0] or "", c[1]))
+        for tenant_id, rows in self._rows():
             if not rawsql.on_postgres(MatchingChange):
                 await _bump(tenant_id, rows)
                 continue
@@ -145,6 +150,39 @@ class _PendingBumps:
                 [h for _, h in rows],
             )
             await _prune(tenant_id, int(found[0]["version"]))
+
+    def commit_sql(self) -> str | None:
+        """On PostgreSQL, ``flush``'s statement with its values written in (ids and flags
+        only, each checked to be one), its pruning folded in: sent with the ``COMMIT``
+        (``CommitHooks.commit``), so the tenant's version row is locked for the server's time
+        alone. None on SQLite, whose groups ``flush``."""
+        if not rawsql.on_postgres(MatchingChange):
+            return None
+        return ";\n".join(_bump_sql(tenant_id, rows) for tenant_id, rows in self._rows())
+
+
+def _uuid_literal(value: Any) -> str:
+    return "NULL" if value is None else f"'{uuid.UUID(str(value))}'"
+
+
+def _bump_sql(tenant_id: str, rows: list[tuple[str | None, bool]]) -> str:
+    """One tenant's bump, its change rows and its pruning as one statement with literals."""
+    tenant = _uuid_literal(tenant_id)
+    ids = ", ".join(_uuid_literal(new_id()) for _ in rows)
+    providers = ", ".join(_uuid_literal(p) for p, _ in rows)
+    holds = ", ".join("true" if h else "false" for _, h in rows)
+    return (
+        "WITH bumped AS (INSERT INTO matching_version (id, tenant, version) "  # noqa: S608
+        f"VALUES ({_uuid_literal(uuid.uuid4())}, {tenant}, 1) ON CONFLICT (tenant) DO UPDATE "
+        "SET version = matching_version.version + 1 RETURNING version), "
+        "changed AS (INSERT INTO matching_change (id, tenant, version, provider, holds) "
+        f"SELECT c.id, {tenant}, bumped.version, c.provider, c.holds FROM bumped, "
+        f"unnest(ARRAY[{ids}]::uuid[], ARRAY[{providers}]::uuid[], ARRAY[{holds}]::boolean[]) "
+        "AS c(id, provider, holds)) "
+        f"DELETE FROM matching_change WHERE tenant = {tenant} "
+        f"AND version <= (SELECT version FROM bumped) - {int(KEEP_VERSIONS)} "
+        f"AND (SELECT version FROM bumped) % {int(PRUNE_EVERY)} = 0"
+    )
 
 
 async def matching_version(tenant_id: Any) -> tuple[str, int] | None:
@@ -433,18 +471,19 @@ def _lock(tenant: str) -> asyncio.Lock:
 async def candidate_index(tenant_id: Any) -> CandidateIndex | None:
     """The tenant's index, brought up to the tenant's version first; None while the tenant has
     no version yet. Reads the version before the rows, so an index is never older than its
-    key. A few versions behind: the providers they name are reloaded (their profile and
-    skills, or their holds alone); otherwise the index is built again."""
+    key; an index newer than the version read serves as it is (``_serves``). A few versions
+    behind: the providers they name are reloaded (their profile and skills, or their holds
+    alone); otherwise the index is built again."""
     key = await matching_version(tenant_id)
     if key is None:
         return None
     tenant = str(tenant_id)
     cached = _INDEXES.get(tenant)
-    if cached is not None and cached.key == key:
+    if cached is not None and _serves(cached.key, key):
         return cached
     async with _lock(tenant):
         cached = _INDEXES.get(tenant)
-        if cached is not None and cached.key == key:
+        if cached is not None and _serves(cached.key, key):
             return cached
         if cached is not None and cached.key[0] == key[0] and cached.key[1] < key[1]:
             changed = await _changed_since(tenant_id, cached.key[1], key[1])
@@ -470,6 +509,16 @@ async def candidate_index(tenant_id: Any) -> CandidateIndex | None:
         _INDEXES[tenant] = index
         _long_lived(len(index.ids))
         return index
+
+
+def _serves(held: tuple[str, int], read: tuple[str, int]) -> bool:
+    """Whether an index at version ``held`` serves a request that read version ``read``: the
+    same counter, as new or newer. Newer happens: a request reads the version, then waits for
+    the lock while another request brings the index past it. The rows it reads next are
+    newer still, and the index only narrows by skill and area, so nothing is missed; it was
+    built again for nothing before (24 times in 10 seconds of the booking benchmark on
+    PostgreSQL, each a read of the whole tenant)."""
+    return held[0] == read[0] and held[1] >= read[1]
 
 
 async def holds_of_day(

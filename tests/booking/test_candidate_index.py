@@ -306,6 +306,25 @@ async def test_a_new_provider_is_appended_to_the_index(jiejia: World) -> None:
     assert sorted(await ids(jiejia, await job_at_centre(jiejia))) == sorted([first, second])
 
 
+async def test_an_index_newer_than_the_version_a_request_read_serves_it_as_it_is(
+    jiejia: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A request read the version, then waited while another brought the index past it: it
+    takes that index, not a new one read from the whole tenant."""
+    import core.matching.index
+
+    pid = await jiejia.provider()
+    index = await current_index(jiejia)
+    behind = (index.key[0], index.key[1] - 1)
+
+    async def read_before_the_last_bump(tenant_id: Any) -> tuple[str, int]:
+        return behind
+
+    monkeypatch.setattr(core.matching.index, "matching_version", read_before_the_last_bump)
+    assert await current_index(jiejia) is index
+    assert await ids(jiejia, await job_at_centre(jiejia)) == [pid]
+
+
 async def test_a_change_naming_nobody_rebuilds_the_index(jiejia: World) -> None:
     pid = await jiejia.provider()
     index = await current_index(jiejia)
