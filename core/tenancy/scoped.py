@@ -243,8 +243,7 @@ class TenantTransaction:
     async def _end(self, commit: bool) -> None:
         assert self._owned is not None
         if commit:
-            await self.hooks.flush()
-            await self._owned.transaction.commit()
+            await self.hooks.commit(self._owned)
         else:
             await self._owned.transaction.rollback()
 
@@ -433,8 +432,9 @@ async def _owned_transaction(
         if not closed:
             with suppress(asyncpg.PostgresError, asyncpg.InterfaceError):
                 if handle is not None:
-                    await handle.hooks.flush()
-                await transaction.transaction.commit()
+                    await handle.hooks.commit(transaction)
+                else:
+                    await transaction.commit()
         raise
     except BaseException:  # cancelled: leave nothing half-done
         if not closed:
@@ -444,8 +444,9 @@ async def _owned_transaction(
     else:
         if not closed:
             if handle is not None:
-                await handle.hooks.flush()
-            await transaction.transaction.commit()
+                await handle.hooks.commit(transaction)
+            else:
+                await transaction.commit()
     finally:
         try:
             await close()

@@ -131,3 +131,68 @@ async def test_work_left_for_the_commit_is_done_once_and_not_after_a_rollback(
         assert before_commit("note", Note) is not None
         await transaction.checkpoint(commit=False)
     assert done == ["flushed"]
+
+
+async def test_the_bump_goes_to_the_server_in_the_commits_own_message(
+    jiejia_id: str, owner: asyncpg.Connection
+) -> None:
+    """The tenant's version row is locked by the bump until the commit: sent together, it is
+    locked for the server's time alone, not also for a round trip and this task's next turn."""
+    from core.tenancy.scoped import _engine
+
+    before, _ = await version_rows(owner, jiejia_id)
+    sent: list[str] = []
+
+    def log(logged: Any) -> None:
+        sent.append(logged.query)
+
+    async with tenant_transaction_of("jiejia"):
+        connection = _engine().current_transaction.get().connection
+        connection.add_query_logger(log)
+        await bump_matching_version(jiejia_id, P1, holds=True)
+    connection.remove_query_logger(log)
+
+    with_commit = [q for q in sent if "COMMIT" in q]
+    assert len(with_commit) == 1 and "INSERT INTO matching_version" in with_commit[0]
+    assert not [q for q in sent if "matching_version" in q and "COMMIT" not in q]
+    assert await version_rows(owner, jiejia_id) == (before + 1, {(before + 1, P1, True)})
+    assert not connection.is_in_transaction()
+
+
+async def test_a_bump_the_server_refuses_commits_nothing_and_the_connection_goes_on(
+    jiejia_id: str, owner: asyncpg.Connection
+) -> None:
+    """Sent with the COMMIT, a refused bump (here another tenant's row, which row security
+    refuses) leaves the transaction aborted: the COMMIT after it does not run, nothing of the
+    transaction is stored, the error reaches the caller, and the next transaction goes on."""
+    other = await tenant_row_id("wanjia")
+    assert other is not None
+    before, _ = await version_rows(owner, jiejia_id)
+
+    with pytest.raises(asyncpg.InsufficientPrivilegeError):
+        async with tenant_transaction_of("jiejia"):
+            await bump_matching_version(jiejia_id, P1, holds=True)
+            await bump_matching_version(other, P2)
+
+    version, changes = await version_rows(owner, jiejia_id)
+    assert version == before and not [c for c in changes if c[0] > before]
+    async with tenant_transaction_of("jiejia"):
+        await bump_matching_version(jiejia_id, P2)
+    assert (await version_rows(owner, jiejia_id))[0] == before + 1
+
+
+async def test_bumps_sent_with_the_commit_prune_the_old_change_rows(
+    jiejia_id: str, owner: asyncpg.Connection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every ``PRUNE_EVERY`` versions the rows older than ``KEEP_VERSIONS`` go, in the same
+    statement as the bump."""
+    monkeypatch.setattr("core.matching.index.PRUNE_EVERY", 3)
+    monkeypatch.setattr("core.matching.index.KEEP_VERSIONS", 2)
+    for _ in range(7):
+        async with tenant_transaction_of("jiejia"):
+            await bump_matching_version(jiejia_id, P1)
+
+    version, changes = await version_rows(owner, jiejia_id)
+    last_pruned_at = version - version % 3
+    assert min(c[0] for c in changes) == last_pruned_at - 2 + 1
+    assert max(c[0] for c in changes) == version
