@@ -196,7 +196,12 @@ def _sqlite_values() -> Any:
 
 
 async def open_database(
-    engine: str, *, database_url: str = "", owner_url: str = "", superuser_url: str = ""
+    engine: str,
+    *,
+    database_url: str = "",
+    owner_url: str = "",
+    superuser_url: str = "",
+    pg_settings: str = "",
 ) -> Database:
     """A migrated, empty database with the demo tenants' rows, bound to this process."""
     from core.boot import load_tenants, prepare_database
@@ -217,7 +222,7 @@ async def open_database(
             bindir = find_bindir()
             if bindir is None:
                 raise SystemExit("PostgreSQL binaries not found: give --database-url")
-            db.cluster = ThrowawayCluster(bindir).start()
+            db.cluster = ThrowawayCluster(bindir, pg_settings).start()
             db.app_url = db.cluster.dsn
             db.owner_url = db.cluster.owner_dsn
             db.superuser_url = db.cluster.superuser_dsn

@@ -516,6 +516,14 @@ async def main() -> None:
     parser.add_argument("--database-url", default="", help="PostgreSQL app role (else throwaway)")
     parser.add_argument("--owner-url", default="")
     parser.add_argument("--superuser-url", default="")
+    parser.add_argument(
+        "--statements",
+        type=int,
+        default=0,
+        metavar="N",
+        help="PostgreSQL (throwaway cluster): the N statements that took the server longest,"
+        " from pg_stat_statements (time includes waiting for locks)",
+    )
     args = parser.parse_args()
 
     db = await open_database(
@@ -523,6 +531,7 @@ async def main() -> None:
         database_url=args.database_url,
         owner_url=args.owner_url,
         superuser_url=args.superuser_url,
+        pg_settings=STATEMENT_STATISTICS if args.statements else "",
     )
     result: dict[str, Any] = {"benchmark": "booking", "machine": machine(), "engine": args.engine}
     try:
@@ -571,6 +580,8 @@ async def main() -> None:
             "bookings_stored": stored,
             "bookings_answered_201": warm["201"] + sum(p["201"] for p in result["phases"]),
         }
+        if args.statements and db.cluster is not None:
+            result["postgres_statements"] = await longest_statements(db, args.statements)
         result["reference_raw_sqlite3"] = [
             raw_sqlite(min(args.seconds, 5.0), sync, args.providers) for sync in ("NORMAL", "FULL")
         ]
@@ -581,6 +592,39 @@ async def main() -> None:
     finally:
         db.close()
     emit(result)
+
+
+STATEMENT_STATISTICS = (
+    "-c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track=all"
+)
+
+
+async def longest_statements(db: Any, count: int) -> list[dict[str, Any]]:
+    """The statements that took the server longest over the whole run (the seed included),
+    by total time: calls, total and mean ms, rows. Foreign key checks show as the
+    ``SELECT ... FOR KEY SHARE`` they run (``track=all``)."""
+    import asyncpg
+
+    connection = await asyncpg.connect(db.superuser_url)
+    try:
+        await connection.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+        rows = await connection.fetch(
+            "SELECT calls, total_exec_time, rows, regexp_replace(query, '\\s+', ' ', 'g') AS query "
+            "FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT $1",
+            count,
+        )
+    finally:
+        await connection.close()
+    return [
+        {
+            "calls": r["calls"],
+            "total_ms": round(r["total_exec_time"], 1),
+            "mean_us": round(1000 * r["total_exec_time"] / max(1, r["calls"]), 1),
+            "rows": r["rows"],
+            "query": r["query"][:300],
+        }
+        for r in rows
+    ]
 
 
 def postmaster_pid(db: Any) -> int:

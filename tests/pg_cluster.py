@@ -33,8 +33,10 @@ def free_port() -> int:
 
 
 class ThrowawayCluster:
-    def __init__(self, bindir: Path) -> None:
+    def __init__(self, bindir: Path, settings: str = "") -> None:
         self.bindir = bindir
+        self.settings = settings
+        """More server settings (``-c name=value ...``): the benchmarks' statement statistics."""
         self.root = Path(tempfile.mkdtemp(prefix="doorstep-pg-"))
         self.port = free_port()
         self._prefix: list[str] = []
@@ -150,6 +152,7 @@ class ThrowawayCluster:
         options = (
             f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 "
             "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
+            f" {self.settings}"
         )
         self._run(
             str(self.bindir / "pg_ctl"),
