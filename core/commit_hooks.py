@@ -12,6 +12,7 @@ group of the SQLite committer for the writes handed to it (``core.db_group``). E
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable
 from contextvars import ContextVar, Token
 from typing import Any, Protocol, TypeVar, cast
@@ -90,8 +91,8 @@ async def commit_saying(transaction: Any, sql: str) -> None:
     query protocol), for a Piccolo transaction on asyncpg. Done as asyncpg's own commit does
     it (``Transaction.__commit``): the connection's top transaction cleared, the transaction's
     state set from the outcome. A failing statement leaves the transaction aborted (the
-    ``COMMIT`` after it is not run): it is marked failed and rolled back when the connection
-    goes back to the pool, as after a failed ``COMMIT``."""
+    ``COMMIT`` after it is not run): it is marked failed and rolled back here, so the
+    connection goes back to the pool idle, as after a failed ``COMMIT``."""
     from asyncpg.transaction import TransactionState
 
     xact = transaction.transaction
@@ -100,6 +101,12 @@ async def commit_saying(transaction: Any, sql: str) -> None:
         connection._top_xact = None
     try:
         await connection.execute(f"{sql}COMMIT;")
+    except Exception:
+        xact._state = TransactionState.FAILED
+        if not connection.is_closed() and connection.is_in_transaction():
+            with contextlib.suppress(Exception):  # the statement's error is the one to raise
+                await connection.execute("ROLLBACK;")
+        raise
     except BaseException:
         xact._state = TransactionState.FAILED
         raise

@@ -165,17 +165,21 @@ async def test_a_bump_the_server_refuses_commits_nothing_and_the_connection_goes
     """Sent with the COMMIT, a refused bump (here another tenant's row, which row security
     refuses) leaves the transaction aborted: the COMMIT after it does not run, nothing of the
     transaction is stored, the error reaches the caller, and the next transaction goes on."""
+    from core.tenancy.scoped import _engine
+
     other = await tenant_row_id("wanjia")
     assert other is not None
     before, _ = await version_rows(owner, jiejia_id)
 
     with pytest.raises(asyncpg.InsufficientPrivilegeError):
         async with tenant_transaction_of("jiejia"):
+            connection = _engine().current_transaction.get().connection
             await bump_matching_version(jiejia_id, P1, holds=True)
             await bump_matching_version(other, P2)
 
     version, changes = await version_rows(owner, jiejia_id)
     assert version == before and not [c for c in changes if c[0] > before]
+    assert not connection.is_in_transaction()  # rolled back, not left aborted for the pool
     async with tenant_transaction_of("jiejia"):
         await bump_matching_version(jiejia_id, P2)
     assert (await version_rows(owner, jiejia_id))[0] == before + 1
