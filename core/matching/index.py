@@ -114,7 +114,7 @@ async def _prune(tenant_id: Any, version: int) -> None:
 
 class _PendingBumps:
     """The bumps of one transaction, made as one just before it commits: one new version per
-    tenant (on PostgreSQL in one statement with its change rows)."""
+    tenant (on PostgreSQL one statement with its change rows, sent with the ``COMMIT``)."""
 
     def __init__(self) -> None:
         self.changes: dict[str, set[tuple[str | None, bool]]] = {}
@@ -129,33 +129,15 @@ class _PendingBumps:
         ]
 
     async def flush(self) -> None:
+        """Statement by statement (a SQLite group; on PostgreSQL ``commit_sql`` says it)."""
         for tenant_id, rows in self._rows():
-            if not rawsql.on_postgres(MatchingChange):
-                await _bump(tenant_id, rows)
-                continue
-            found = await rawsql.run(
-                MatchingChange,
-                "WITH bumped AS (INSERT INTO matching_version (id, tenant, version) "
-                "VALUES ({}, {}, 1) ON CONFLICT (tenant) DO UPDATE "
-                "SET version = matching_version.version + 1 RETURNING version) "
-                "INSERT INTO matching_change (id, tenant, version, provider, holds) "
-                "SELECT c.id, {}, bumped.version, c.provider, c.holds FROM bumped, "
-                "unnest(CAST({} AS uuid[]), CAST({} AS uuid[]), CAST({} AS boolean[])) "
-                "AS c(id, provider, holds) RETURNING version",
-                str(uuid.uuid4()),
-                tenant_id,
-                tenant_id,
-                [str(new_id()) for _ in rows],
-                [p for p, _ in rows],
-                [h for _, h in rows],
-            )
-            await _prune(tenant_id, int(found[0]["version"]))
+            await _bump(tenant_id, rows)
 
     def commit_sql(self) -> str | None:
-        """On PostgreSQL, ``flush``'s statement with its values written in (ids and flags
-        only, each checked to be one), its pruning folded in: sent with the ``COMMIT``
-        (``CommitHooks.commit``), so the tenant's version row is locked for the server's time
-        alone. None on SQLite, whose groups ``flush``."""
+        """On PostgreSQL, ``flush``'s work as one statement a tenant with its values written
+        in (ids and flags only, each checked to be one), its pruning folded in: sent with the
+        ``COMMIT`` (``CommitHooks.commit``), so the tenant's version row is locked for the
+        server's time alone. None on SQLite, whose groups ``flush``."""
         if not rawsql.on_postgres(MatchingChange):
             return None
         return ";\n".join(_bump_sql(tenant_id, rows) for tenant_id, rows in self._rows())
