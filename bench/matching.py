@@ -44,6 +44,7 @@ def bench_catalog(plugins: Any, tenant: Any) -> Any:
 
     base, _ = build_catalog(plugins, tenant)
     template = base.item("housekeeping.home_cleaning")
+    assert template is not None, "the housekeeping plugin offers home cleaning"
     items = [msgspec.structs.replace(template, key=f"skill_{k:02d}") for k in range(SKILLS)]
     return TenantCatalog.build([msgspec.structs.replace(base.categories[0], items=items)])
 
@@ -160,10 +161,14 @@ async def run_size(args: argparse.Namespace, n: int) -> dict[str, Any]:
             )
             result["load_s"] = round(time.perf_counter() - started, 2)
             if args.engine == "postgres":
+                from piccolo.engine.postgres import PostgresEngine
+
                 from core.tenancy.tables import TenantRow
 
+                engine = TenantRow._meta.db
+                assert isinstance(engine, PostgresEngine)
                 # A deployment runs with a pool; without one every request opens a connection.
-                await TenantRow._meta.db.start_connection_pool(min_size=1, max_size=4)
+                await engine.start_connection_pool(min_size=1, max_size=4)
             times, results, eligible, first = await database_path(
                 db, metro, queries[: args.db_queries], args.db_seconds
             )
