@@ -101,7 +101,8 @@ which under a steady load is always: in a minute of the booking benchmark the fi
 45 to 475 MB (each group's pages appended), and every reader's lookups with it."""
 RESTART_WAIT_SECONDS = 0.2
 """How long that checkpoint waits for the readers (and writers outside a group); past it,
-it gives up having copied what it could, the writers go on, and the next sync tries again."""
+it gives up having copied what it could, the writers go on, and the next try waits until the
+WAL is twice as long."""
 WAKE_SECONDS = 0.05
 """How often a member waiting for its group's commit checks that someone will commit it."""
 
@@ -151,6 +152,13 @@ class FileWriterLock:
         if self._fd is not None:
             os.close(self._fd)  # closing the last descriptor lets go of the lock
             self._fd, self.held = None, False
+
+
+def _size(path: str) -> int:
+    try:
+        return os.path.getsize(path)
+    except OSError:
+        return 0
 
 
 def writer_lock_for(engine: PooledSQLiteEngine) -> FileWriterLock | None:
@@ -225,6 +233,9 @@ class GroupCommitter:
         self._synced = 0
         """The database's WAL, synced after each group's ``COMMIT`` (none in memory: the
         connection then stays ``synchronous=FULL``)."""
+        self._cut_at = 0
+        """The WAL's length past which a sync has it cut (``_checkpoint``), when above
+        ``WAL_LIMIT_BYTES``: after a try the readers defeated, twice the length it had."""
         self._checkpointer = ThreadPoolExecutor(
             max_workers=1, thread_name_prefix="doorstep-checkpoint"
         )
@@ -506,7 +517,7 @@ class GroupCommitter:
             descriptor = os.open(self.wal_path, os.O_RDONLY | os.O_CLOEXEC)
             try:
                 os.fsync(descriptor)
-                too_long = os.fstat(descriptor).st_size > WAL_LIMIT_BYTES
+                too_long = os.fstat(descriptor).st_size > max(WAL_LIMIT_BYTES, self._cut_at)
             finally:
                 os.close(descriptor)
             self._synced += 1
@@ -520,8 +531,7 @@ class GroupCommitter:
                 )
         connection.run_now("PRAGMA synchronous = FULL")
 
-    @staticmethod
-    def _checkpoint(wal_path: str, start_over_holding: str | None = None) -> None:
+    def _checkpoint(self, wal_path: str, start_over_holding: str | None = None) -> None:
         """On the checkpoint thread: copy what the readers allow of the WAL into the database
         (``PASSIVE``: no writer or reader waits for it). A failure is logged; the next one
         copies what this one did not.
@@ -530,9 +540,12 @@ class GroupCommitter:
         ``WAL_LIMIT_BYTES``): copy all of it and cut it to nothing (``TRUNCATE``), holding the
         writer lock, so that the groups of every process wait for it on the lock (waking the
         moment it is let go) rather than SQLite's. It waits up to ``RESTART_WAIT_SECONDS`` for
-        readers still on the WAL, then gives up, and the next sync tries again."""
+        readers still on the WAL, then gives up; the next try waits until the WAL is twice as
+        long (``_cut_at``), so a reader that stays (an export) holds the writers up once per
+        doubling, not once per group."""
         database = wal_path.removesuffix("-wal")
         lock = None
+        cut = False
         try:
             if start_over_holding is not None:
                 lock = os.open(start_over_holding, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
@@ -541,12 +554,14 @@ class GroupCommitter:
             with contextlib.closing(
                 sqlite3.connect(database, timeout=RESTART_WAIT_SECONDS)
             ) as connection:
-                connection.execute(f"PRAGMA wal_checkpoint({mode})").fetchall()
+                busy = connection.execute(f"PRAGMA wal_checkpoint({mode})").fetchone()[0]
+            cut = lock is not None and busy == 0
         except (sqlite3.Error, OSError):
             log.warning("a WAL checkpoint failed; the next one retries", exc_info=True)
         finally:
             if lock is not None:
                 os.close(lock)  # lets go of the writer lock
+                self._cut_at = 0 if cut else 2 * _size(wal_path)
 
     def close(self) -> None:
         """Stop the threads (a checkpoint under way finishes) and the file lock."""
