@@ -542,7 +542,8 @@ class GroupCommitter:
         moment it is let go) rather than SQLite's. It waits up to ``RESTART_WAIT_SECONDS`` for
         readers still on the WAL, then gives up; the next try waits until the WAL is twice as
         long (``_cut_at``), so a reader that stays (an export) holds the writers up once per
-        doubling, not once per group."""
+        doubling, not once per group. A WAL found short once the lock is held was cut by
+        another process meanwhile (each process's syncs see the length): left alone."""
         database = wal_path.removesuffix("-wal")
         lock = None
         cut = False
@@ -550,6 +551,9 @@ class GroupCommitter:
             if start_over_holding is not None:
                 lock = os.open(start_over_holding, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
                 fcntl.flock(lock, fcntl.LOCK_EX)
+                if _size(wal_path) <= max(WAL_LIMIT_BYTES, self._cut_at):
+                    cut = True  # another process's checkpoint cut it meanwhile
+                    return
             mode = "PASSIVE" if lock is None else "TRUNCATE"
             with contextlib.closing(
                 sqlite3.connect(database, timeout=RESTART_WAIT_SECONDS)

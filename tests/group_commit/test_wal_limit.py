@@ -7,6 +7,7 @@ SQLite only; the real database file and pool (``tests/group_commit/conftest.py``
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import errno
 import fcntl
 import os
@@ -145,3 +146,25 @@ async def test_a_reader_that_stays_holds_writers_up_once_for_no_longer_than_the_
     assert limited.stat().st_size < LIMIT
     assert tries == [True, True]
     assert {"while read 2", f"after 0 {PAGE_OF_TEXT}"} <= stored(probe)
+
+
+async def test_a_try_that_finds_the_wal_already_cut_waits_for_nobody(
+    probe: Path, limited: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two server processes each see the WAL past the limit after their own syncs; the second
+    to take the writer lock finds it cut by the first, and leaves it (it would otherwise wait
+    for the readers on the new WAL, the writers of both processes waiting behind it)."""
+    import core.db_group
+
+    monkeypatch.setattr(core.db_group, "RESTART_WAIT_SECONDS", 10)
+    committer = core.db_group.committer_for(_engine())
+    await write(lambda: insert(f"after the cut {PAGE_OF_TEXT}"))  # the other process's
+    assert 0 < limited.stat().st_size < LIMIT
+    with contextlib.closing(sqlite3.connect(probe, isolation_level=None)) as reader:
+        reader.execute("BEGIN")
+        reader.execute(f"SELECT count(*) FROM {PROBE}").fetchall()  # reads the new WAL
+        await asyncio.wait_for(
+            asyncio.to_thread(committer._checkpoint, str(limited), f"{probe}-writer"), 2
+        )
+    assert not writer_lock_taken(probe)
+    assert f"after the cut {PAGE_OF_TEXT}" in stored(probe)
