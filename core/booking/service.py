@@ -199,6 +199,9 @@ class Created:
 
     row: dict[str, Any]
     transitions: list[dict[str, Any]]
+    address: str
+    """The address as the customer gave it (sealed in ``row``): their answer shows it without
+    decrypting what was just encrypted."""
 
 
 @within_tenant
@@ -279,6 +282,7 @@ async def book(
     # The rows are made before the write transaction (sealing, the items' JSON): the single
     # writer then holds its lock only to check the provider's time and to insert.
     offer_timeout = timedelta(seconds=tenant.config.policies.booking.offer_timeout_seconds)
+    address = request.address.strip()
     row: dict[str, Any] = {
         "id": booking_id,
         "tenant": tenant_id,
@@ -289,9 +293,7 @@ async def book(
         "items": [_item_record(w, q) for w, q in zip(request.items, quotes, strict=True)],
         "total_fen": 0 if request.complimentary else sum(q.total_fen for q in quotes),
         "currency": tenant.config.currency,
-        "address_enc": privacy.seal(
-            request.address.strip(), field="booking.address", tenant_id=tenant_id
-        ),
+        "address_enc": privacy.seal(address, field="booking.address", tenant_id=tenant_id),
         "point_enc": privacy.seal(
             f"{request.point[0]:.6f},{request.point[1]:.6f}",
             field="booking.point",
@@ -347,7 +349,7 @@ async def book(
             # exclusion constraint said so); "best available" tries the next best.
             taken.add(provider_id)
             continue
-        return Created(_as_read(row), [audit])
+        return Created(_as_read(row), [audit], address)
     raise SlotTaken()
 
 

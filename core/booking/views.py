@@ -271,7 +271,11 @@ async def view_booking(
         ends_at=booking["ends_at"],
         window_end=booking["window_end"],
         district=booking["district"],
-        address=await _address_for(tenant_id, booking, actor, reveal),
+        address=(
+            written.address
+            if written is not None and role == CUSTOMER
+            else await _address_for(tenant_id, booking, actor, reveal)
+        ),
         provider_id=(
             str(booking["provider"])
             if booking["provider"] and names_provider(booking, role, _accepted(records))

@@ -485,6 +485,9 @@ def within_tenant(func: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
         tenant_id = tenant_of(args, kwargs)
         if tenant_id is None or tenant_id == "":
             return await func(*args, **kwargs)
+        if _active.get() is not None:  # already in a tenant's scope: the same tenant's only
+            _check_active(tenant_uuid(tenant_id))
+            return await func(*args, **kwargs)
         async with tenant_transaction(tenant_id):
             return await func(*args, **kwargs)
 

@@ -174,6 +174,25 @@ async def test_a_service_function_runs_in_its_tenant_id_s_scope(ids: tuple[str, 
         within_tenant(_no_tenant)
 
 
+async def test_a_service_function_for_another_tenant_inside_a_tenants_scope_is_refused(
+    ids: tuple[str, str],
+) -> None:
+    a, b = ids
+    ran = []
+
+    @within_tenant
+    async def service(tenant_id: str) -> None:
+        ran.append(tenant_id)
+
+    async with tenant_transaction(a):
+        await service(a)  # the scope it is in already
+        with pytest.raises(TenantScopeError, match="another tenant"):
+            await service(b)
+        with pytest.raises(TenantScopeError, match="another tenant"):
+            await service(tenant_id=b)
+    assert ran == [a]
+
+
 async def _no_tenant(user_id: str) -> None:
     """A service function without a ``tenant_id`` parameter."""
 
