@@ -42,8 +42,13 @@ def on_postgres(table: type[Table]) -> bool:
 
 
 def ids_in(table: type[Table], column: str, ids: Iterable[Any]) -> tuple[str, Any]:
-    """``column`` is one of ``ids``: (SQL with one ``{}`` placeholder, its value)."""
+    """``column`` is one of ``ids``: (SQL with one ``{}`` placeholder, its value). One id (a
+    booking's provider) is a plain comparison: nothing to encode as a list and unpack."""
     values = [str(i) for i in ids]
+    if len(values) == 1:
+        return (
+            f"{column} = CAST({{}} AS uuid)" if on_postgres(table) else f"{column} = {{}}"
+        ), values[0]
     if on_postgres(table):
         return f"{column} = ANY(CAST({{}} AS uuid[]))", values
     return f"{column} IN (SELECT value FROM json_each({{}}))", json.dumps(values)  # noqa: S608 - a column name of ours
