@@ -78,6 +78,26 @@ def random_start(rng: random.Random, start_day: date, days: int = DAYS) -> datet
     return local.astimezone(UTC)
 
 
+def booking_body(
+    rng: random.Random, hot: list[str], cold: list[str], start_day: date, days: int
+) -> bytes:
+    """A createBooking request: 2 hours of daily cleaning at the centre, a random start,
+    ``HOT_SHARE`` of them naming a hot provider."""
+    provider = rng.choice(hot) if rng.random() < HOT_SHARE else rng.choice(cold)
+    return json.dumps(
+        {
+            "items": [{"item": ITEM, "tier": "daily", "intake": {"area_m2": 60, "hours": 2}}],
+            "place": {
+                "address": "上海市黄浦区南京东路 1 号",
+                "point": {"lat": CENTRE[0], "lng": CENTRE[1]},
+                "district": "黄浦区",
+            },
+            "startsAt": random_start(rng, start_day, days).isoformat(),
+            "providerId": provider,
+        }
+    ).encode()
+
+
 # --- the world ------------------------------------------------------------------------------
 
 
@@ -365,21 +385,7 @@ async def phase(
         connection = connections[n]
         token = tokens[n]
         while time.perf_counter() < deadline:
-            provider = rng.choice(hot) if rng.random() < HOT_SHARE else rng.choice(cold)
-            body = json.dumps(
-                {
-                    "items": [
-                        {"item": ITEM, "tier": "daily", "intake": {"area_m2": 60, "hours": 2}}
-                    ],
-                    "place": {
-                        "address": "上海市黄浦区南京东路 1 号",
-                        "point": {"lat": CENTRE[0], "lng": CENTRE[1]},
-                        "district": "黄浦区",
-                    },
-                    "startsAt": random_start(rng, start_day, days).isoformat(),
-                    "providerId": provider,
-                }
-            ).encode()
+            body = booking_body(rng, hot, cold, start_day, days)
             started = time.perf_counter()
             try:
                 status = await connection.post("/api/v1/bookings", body, token, timeout)
