@@ -229,7 +229,7 @@ class BookingContext:
         return await planning.resolve_place(
             self.user.id,
             self.tenant_id,
-            geocoders_for(self.request, self.tenant),
+            lambda: geocoders_for(self.request, self.tenant),
             address_id=given.address_id,
             address=given.address,
             point=point,

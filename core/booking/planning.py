@@ -4,7 +4,7 @@ app never offers what booking would refuse."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -98,14 +98,15 @@ async def geocoded_place(geocoders: Sequence[Geocoder], text: str) -> Place:
 async def resolve_place(
     user_id: str,
     tenant_id: str,
-    geocoders: Sequence[Geocoder],
+    geocoders: Callable[[], Sequence[Geocoder]],
     *,
     address_id: str | None = None,
     address: str | None = None,
     point: tuple[float, float] | None = None,
     district: str = "",
 ) -> Place:
-    """A saved address, else a point given with its address, else an address to geocode."""
+    """A saved address, else a point given with its address, else an address to geocode
+    (``geocoders``: the tenant's, asked for only then)."""
     if address_id:
         return await saved_place(user_id, tenant_id, address_id)
     if point is not None:
@@ -114,7 +115,7 @@ async def resolve_place(
         text = " ".join((address or "").split())
         return Place(text, point, district.strip() or district_of(text))
     if address:
-        return await geocoded_place(geocoders, address)
+        return await geocoded_place(geocoders(), address)
     raise BookingError([QuoteProblem("address_id", "choose an address")])
 
 
