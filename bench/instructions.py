@@ -1,11 +1,15 @@
-"""Instructions per createBooking, counted by valgrind: a figure the machine's drift does not move.
+"""Instructions per createBooking, counted by valgrind: a figure the machine's drift barely moves.
 
     .venv/bin/python bench/instructions.py --bookings 300 --concurrency 8
 
 On a shared virtual machine the CPU time of the same code moves by 15-25 % from one run to the
 next, so a change worth a few per cent cannot be seen in it. The instructions a booking runs
-can: two runs of the same code differ by under 1 %. This script runs itself under ``valgrind
---tool=callgrind`` with the counting off, seeds the booking benchmark's world
+move far less: two runs of the same code differ by 0.2-0.7 % on a quiet machine, by up to 4 %
+with other work running (the committer's thread and the loop take turns differently, so the
+write groups' sizes differ). Compare two commits side by side, more than once.
+
+This script runs itself under ``valgrind --tool=callgrind`` with the counting off, seeds the
+booking benchmark's world
 (``bench/booking.py``: providers, customers with tokens), books ``--warmup`` bookings (imports,
 the first index build, warm caches), switches counting on (``callgrind_control``) for
 ``--bookings`` more, and off again.
