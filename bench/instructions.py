@@ -9,16 +9,15 @@ with other work running (the committer's thread and the loop take turns differen
 write groups' sizes differ). Compare two commits side by side, more than once.
 
 This script runs itself under ``valgrind --tool=callgrind`` with the counting off, seeds the
-booking benchmark's world
-(``bench/booking.py``: providers, customers with tokens), books ``--warmup`` bookings (imports,
-the first index build, warm caches), switches counting on (``callgrind_control``) for
-``--bookings`` more, and off again.
+booking benchmark's world (``bench/booking.py``: providers, customers with tokens), books
+``--warmup`` bookings (imports, the first index build, warm caches), switches counting on
+(``callgrind_control``) for ``--bookings`` more, and off again.
 
 In process: the real app (``core.web.app.create_app``) called as ASGI by ``--concurrency``
 tasks, with no HTTP server, so uvicorn and the socket are left out. SQLite only. The count covers
 user space only: neither the kernel's share (8-12 % of a booking's CPU, mostly the WAL's writes)
 nor cache misses. It is the figure for comparing changes to Python code, not a throughput. Needs
-Debian's ``valgrind``; a run takes about a minute (valgrind slows the code about 30 times).
+Debian's ``valgrind``; a run takes one to two minutes (valgrind slows the code about 30 times).
 """
 
 from __future__ import annotations
