@@ -255,7 +255,7 @@ class World:
         self, customer_id: str, request: Any, *, now: datetime = NOW, plugins: Any = None
     ) -> str:
         """``create_booking`` as a request of this tenant would run it."""
-        from core.booking.service import create_booking
+        from core.booking.creation import create_booking
         from core.tenancy.scoped import tenant_transaction
 
         async with tenant_transaction(self.tenant_id):

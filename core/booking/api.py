@@ -1,7 +1,8 @@
 """Booking API v1: find providers, open slots, book, follow and move a booking, review it.
 
-Thin: the rules live in ``service`` (the state machine, the policy), ``planning`` (what can be
-booked) and ``views`` (who sees what). Refusals are 4xx naming the field or the reason: 400 bad
+Thin: the rules live in ``creation`` (booking), ``service`` (the state machine, the policy),
+``moves`` (rescheduling), ``reviews``, ``planning`` (what can be booked) and ``views`` (who sees
+what). Refusals are 4xx naming the field or the reason: 400 bad
 input, 403 a role that may not do this, 404 a booking that is not yours, 409 a state that
 does not allow it (or a time just taken).
 """
@@ -21,7 +22,7 @@ from litestar.exceptions import (
 )
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
-from core.booking import planning, service, views
+from core.booking import creation, moves, planning, reviews, service, views
 from core.booking.api_support import (
     REFUSALS,
     BookingContext,
@@ -173,7 +174,7 @@ class BookingApi(Controller):
         prefix = "items[0]." if len(data.items) == 1 else ""
         try:
             place = await ctx.place(data.place)
-            created = await service.book(
+            created = await creation.book(
                 ctx.plugins,
                 ctx.tenant,
                 ctx.tenant_id,
@@ -369,7 +370,7 @@ class BookingApi(Controller):
     ) -> Response[Any]:
         actor = await ctx.actor_for(booking_id)
         try:
-            await service.reschedule(
+            await moves.reschedule(
                 ctx.plugins,
                 ctx.tenant,
                 ctx.tenant_id,
@@ -403,7 +404,7 @@ class BookingApi(Controller):
         if actor.role != CUSTOMER:
             return refused(TransitionError("only the customer reviews a booking", 403))
         try:
-            review_id = await service.create_review(
+            review_id = await reviews.create_review(
                 ctx.tenant_id, str(booking_id), ctx.user.id, data.rating, data.text, data.tags
             )
         except BookingError as exc:

@@ -15,7 +15,7 @@ from litestar.openapi.datastructures import ResponseSpec
 
 from core.accounts.forms import geocoders_for, tenant_id_of
 from core.accounts.schemas import CurrentUser
-from core.booking import planning, service, views
+from core.booking import creation, planning, service, views
 from core.booking.schemas_api import (
     AdjustmentOut,
     BookingItemOut,
@@ -254,7 +254,7 @@ class BookingContext:
             raise NotFoundException() from None
 
     async def view(
-        self, booking_id: uuid.UUID, written: service.Created | None = None
+        self, booking_id: uuid.UUID, written: creation.Created | None = None
     ) -> BookingOut:
         """``written``: the booking just created (answered from the values written)."""
         try:

@@ -1,7 +1,7 @@
 """The customer's "book" step, on one phone screen: the address (saved addresses), the day (the
 next 14), a start time (with how many providers can come) and "best available" or a chosen
 provider, then confirm at the quoted price. Changing a choice refreshes the choices below it
-in place (``?partial=1``); the rules are ``planning``'s and ``service.create_booking``'s."""
+in place (``?partial=1``); the rules are ``planning``'s and ``creation.create_booking``'s."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from litestar.response import Redirect
 
 from core.accounts import profile as accounts
 from core.accounts.forms import signed_in_user, tenant_id_of
-from core.booking import planning, service
+from core.booking import creation, planning, service
 from core.booking.forms import (
     Params,
     Wording,
@@ -222,7 +222,7 @@ class BookPages(Controller):
             start = moment(one(form, "start"))
             if start is None:
                 raise BookingError([QuoteProblem("starts_at", "choose a time")])
-            booking_id = await service.create_booking(
+            booking_id = await creation.create_booking(
                 app_context.plugins,
                 tenant,
                 tenant_id,

@@ -16,7 +16,7 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect
 
 from core.accounts.forms import signed_in_user, tenant_id_of
-from core.booking import service, views
+from core.booking import moves, reviews, service, views
 from core.booking.forms import REVIEW_TAGS, Wording, local_moment, one, wording, wordings
 from core.booking.service import Actor, BookingError
 from core.booking.states import FINAL_STATES, TransitionError
@@ -182,7 +182,7 @@ class BookingPages(Controller):
         try:
             if start is None:
                 raise BookingError([QuoteProblem("starts_at", "choose a time")])
-            await service.reschedule(
+            await moves.reschedule(
                 app_context.plugins,
                 tenant,
                 tenant_id,
@@ -223,7 +223,7 @@ class BookingPages(Controller):
         rating = one(form, "rating")
         tags = [t for t in form.getall("tag", []) if t in REVIEW_TAGS]
         try:
-            await service.create_review(
+            await reviews.create_review(
                 tenant_id,
                 str(booking_id),
                 actor.user_id or "",

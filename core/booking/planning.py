@@ -14,15 +14,8 @@ import msgspec
 
 from core.accounts.profile import district_of, locate
 from core.accounts.tables import Address
-from core.booking.service import (
-    OUTSIDE_AREA,
-    BookingError,
-    BookingRequest,
-    ItemRequest,
-    _check_request,
-    _minor,
-    _quotes,
-)
+from core.booking.creation import OUTSIDE_AREA, check_request, has_minor, quote_items
+from core.booking.service import BookingError, BookingRequest, ItemRequest
 from core.catalog.model import TenantCatalog
 from core.catalog.pricing import Quote, QuoteProblem
 from core.dispatch.schemas import Geocoder
@@ -130,7 +123,7 @@ async def quotes_for(
     """Each item priced (at ``when``, or now); BookingError naming the fields otherwise."""
     start = when or now
     request = BookingRequest(items=items, starts_at=start, address="-", point=(0.0, 0.0))
-    return await _quotes(plugins, tenant, catalog, request, now)
+    return await quote_items(plugins, tenant, catalog, request, now)
 
 
 def _job(
@@ -142,7 +135,7 @@ def _job(
         starts_at=start,
         duration_minutes=sum(q.duration_minutes for q in quotes),
         district=place.district,
-        context={"minor_student": _minor(tenant, quotes)},
+        context={"minor_student": has_minor(tenant, quotes)},
     )
 
 
@@ -165,8 +158,8 @@ async def find_providers(
     explanation of its score; who may see it is the caller's business)."""
     now = now or datetime.now(UTC)
     request = BookingRequest(items=items, starts_at=start, address=place.address, point=place.point)
-    _check_request(tenant, request, now)
-    quotes = await _quotes(plugins, tenant, catalog, request, now)
+    check_request(tenant, request, now)
+    quotes = await quote_items(plugins, tenant, catalog, request, now)
     await _served(tenant_id, items[0].item, place)
     job = _job(tenant, items, quotes, place, start)
     return quotes, await find_candidates(plugins, tenant, tenant_id, catalog, job, now=now)
@@ -225,13 +218,13 @@ async def ranking_for_booking(
 ) -> list[Candidate]:
     """The ranking a booking's job gets now (its own hold left out), each candidate with its
     explanation: for the admin's board and for a provider's own offer."""
-    from core.booking.service import _items
+    from core.booking.service import items_of
 
     now = now or datetime.now(UTC)
     lat, lng = privacy.unseal(
         booking["point_enc"], field="booking.point", tenant_id=tenant_id
     ).split(",")
-    items = _items(booking)
+    items = items_of(booking)
     quotes = [msgspec.convert(i["quote"], Quote) for i in items]
     job = JobRequest(
         item_ref=items[0]["item"],
@@ -239,7 +232,7 @@ async def ranking_for_booking(
         starts_at=booking["starts_at"],
         duration_minutes=int((booking["ends_at"] - booking["starts_at"]).total_seconds() // 60),
         district=booking["district"],
-        context={"minor_student": _minor(tenant, quotes)},
+        context={"minor_student": has_minor(tenant, quotes)},
     )
     return await find_candidates(
         plugins, tenant, tenant_id, catalog, job, now=now, ignore_booking=str(booking["id"])

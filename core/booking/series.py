@@ -12,14 +12,14 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from core.booking.creation import create_booking
 from core.booking.service import (
     Actor,
     BookingError,
     BookingRequest,
     ItemRequest,
-    _items,
     cancellation_fee,
-    create_booking,
+    items_of,
     load,
     transition,
 )
@@ -137,7 +137,7 @@ async def repeat_booking(
             ItemRequest(
                 i["item"], i["tier"], dict(i.get("intake") or {}), list(i.get("addons") or [])
             )
-            for i in _items(booking)
+            for i in items_of(booking)
         ],
         starts_at=booking["starts_at"],
         address=privacy.unseal(

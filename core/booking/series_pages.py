@@ -58,7 +58,7 @@ class SeriesPages(Controller):
     ) -> Response[Any]:
         tenant_id = await tenant_id_of(tenant)
         now = datetime.now(UTC)
-        line = service._items(booking)[0]
+        line = service.items_of(booking)[0]
         item = request.app.state.doorstep.catalog(tenant).item(line["item"])
         cards = await views.provider_cards(
             tenant, tenant_id, [str(booking["provider"])] if booking["provider"] else [], now
@@ -150,7 +150,7 @@ class SeriesPages(Controller):
             raise NotFoundException() from None
         now = datetime.now(UTC)
         first = await service.load(tenant_id, view.visits[0].booking_id) if view.visits else None
-        line = service._items(first)[0] if first else None
+        line = service.items_of(first)[0] if first else None
         item = request.app.state.doorstep.catalog(tenant).item(line["item"]) if line else None
         cards = await views.provider_cards(
             tenant, tenant_id, [view.provider_id] if view.provider_id else [], now

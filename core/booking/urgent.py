@@ -19,19 +19,21 @@ from typing import Any
 
 from piccolo.engine.postgres import PostgresEngine
 
-from core.booking.schemas import BookingDraft
+from core.booking.creation import (
+    OUTSIDE_AREA,
+    check_request,
+    item_record,
+    quote_items,
+    validate_drafts,
+)
 from core.booking.service import (
     OFFER_TIMED_OUT,
-    OUTSIDE_AREA,
     SYSTEM_ACTOR,
     Actor,
     BookingError,
     BookingRequest,
-    _check_request,
-    _item_record,
-    _quotes,
-    _record,
     load,
+    record,
 )
 from core.booking.states import ACTIVE_STATES, CUSTOMER, PROVIDER, STAFF
 from core.booking.tables import Booking
@@ -82,9 +84,9 @@ async def request_urgent(
     now = now or datetime.now(UTC)
     start = now + ARRIVAL_BUDGET
     request = replace(request, starts_at=start, urgent=True, window_end=None, provider_id=None)
-    _check_request(tenant, request, now)
-    quotes = await _quotes(plugins, tenant, catalog, request, now)
-    _validate(plugins, tenant, request, quotes)
+    check_request(tenant, request, now)
+    quotes = await quote_items(plugins, tenant, catalog, request, now)
+    validate_drafts(plugins, tenant, request, quotes)
     duration = sum(q.duration_minutes for q in quotes)
     ends = start + timedelta(minutes=duration)
     buffer = timedelta(minutes=tenant.config.policies.booking.travel_buffer_minutes)
@@ -99,7 +101,7 @@ async def request_urgent(
                 provider=None,
                 status="requested",
                 vertical=request.items[0].item.split(".", 1)[0],
-                items=[_item_record(w, q) for w, q in zip(request.items, quotes, strict=True)],
+                items=[item_record(w, q) for w, q in zip(request.items, quotes, strict=True)],
                 total_fen=sum(q.total_fen for q in quotes),
                 currency=tenant.config.currency,
                 address_enc=privacy.seal(
@@ -131,29 +133,6 @@ async def request_urgent(
                 raise BookingError([QuoteProblem("address", OUTSIDE_AREA)])
             raise BookingError([QuoteProblem("address", NOBODY_NOW)], 409)
     return booking_id
-
-
-def _validate(plugins: Any, tenant: Tenant, request: BookingRequest, quotes: list[Any]) -> None:
-    """The plugins' ``validate_booking`` checks, as for a booking at a time."""
-    hooks = plugins.for_tenant(tenant)
-    vertical = request.items[0].item.split(".", 1)[0]
-    problems = []
-    for n, (wanted, quoted) in enumerate(zip(request.items, quotes, strict=True)):
-        draft = BookingDraft(
-            vertical=vertical,
-            item=wanted.item.split(".", 1)[1],
-            tier=wanted.tier,
-            starts_at=request.starts_at,
-            intake=quoted.intake,
-        )
-        prefix = f"items[{n}]." if len(request.items) > 1 else ""
-        problems += [
-            QuoteProblem(prefix + p.field, p.reason)
-            for found in hooks.validate_booking(draft=draft)
-            for p in found or []
-        ]
-    if problems:
-        raise BookingError(problems)
 
 
 # --- the cascade -----------------------------------------------------------------------------
@@ -248,7 +227,7 @@ async def _offer(
                     )
                     if not changed:
                         return CascadeStep(booking_id, "moved", None, None)
-                    await _record(
+                    await record(
                         tenant_id,
                         booking_id,
                         booking["status"],
@@ -287,7 +266,7 @@ async def _give_up(tenant_id: str, booking: dict[str, Any], now: datetime) -> Ca
         return CascadeStep(booking_id, "moved", None, None)
     await bump_matching_version(tenant_id, *_holder(booking), holds=True)
     if booking["status"] != "expired":
-        await _record(
+        await record(
             tenant_id,
             booking_id,
             booking["status"],
@@ -362,7 +341,7 @@ async def expire_offers(
             )
             if not changed:
                 continue
-            await _record(
+            await record(
                 tenant_id,
                 str(booking["id"]),
                 "offered",

@@ -176,7 +176,7 @@ class UrgentPages(Controller):
         cards = await views.provider_cards(
             tenant, tenant_id, [found.provider_id] if found.provider_id else [], now
         )
-        line = service._items(booking)[0]
+        line = service.items_of(booking)[0]
         catalog = request.app.state.doorstep.catalog(tenant)
         item = catalog.item(line["item"])
         wanted = ItemRequest(line["item"], line["tier"], dict(line.get("intake") or {}))

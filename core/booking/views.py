@@ -14,15 +14,8 @@ from zoneinfo import ZoneInfo
 
 from core import rawsql
 from core.accounts.schemas import CurrentUser
-from core.booking.service import (
-    Actor,
-    Created,
-    _items,
-    cancellation_fee,
-    load,
-    move_refusal,
-    role_in,
-)
+from core.booking.creation import Created
+from core.booking.service import Actor, cancellation_fee, items_of, load, move_refusal, role_in
 from core.booking.states import (
     ACTIVE_STATES,
     CUSTOMER,
@@ -202,7 +195,7 @@ async def review_of(tenant_id: str, booking_id: str) -> ReviewView | None:
 
 def _item_lines(booking: dict[str, Any]) -> list[ItemLine]:
     lines = []
-    for item in _items(booking):
+    for item in items_of(booking):
         quote = item.get("quote") or {}
         lines.append(
             ItemLine(
@@ -336,7 +329,7 @@ class BookingSummary:
 
 
 def _summary(row: dict[str, Any], role: str = STAFF) -> BookingSummary:
-    items = _items(row)
+    items = items_of(row)
     named = names_provider(row, role, row["status"] in AFTER_ACCEPTANCE)
     return BookingSummary(
         id=str(row["id"]),

@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 
 from core.accounts.demo import CUSTOMERS
 from core.accounts.profile import ensure_customer, flatten, locate
+from core.booking import creation
 from core.booking import service as booking
 from core.booking.service import Actor, BookingError, BookingRequest, ItemRequest
 from core.booking.states import PROVIDER
@@ -205,7 +206,7 @@ async def _book(
         urgent=stop.since_plan,
     )
     try:
-        booking_id = await booking.create_booking(
+        booking_id = await creation.create_booking(
             plugins, tenant, tenant_id, catalog, customer, request, now=booked
         )
     except BookingError:

@@ -23,6 +23,7 @@ from PIL import Image, ImageDraw
 
 from core.accounts.demo import CUSTOMERS
 from core.accounts.profile import addresses, ensure_customer, flatten, locate
+from core.booking import creation, reviews
 from core.booking import service as booking
 from core.booking.service import Actor, BookingRequest, ItemRequest
 from core.booking.states import CUSTOMER, PROVIDER
@@ -210,7 +211,7 @@ async def _serve(
     """One booking through the booking flow, at the times it happened, then its review."""
     start = request.starts_at
     booked = start - timedelta(days=2)
-    booking_id = await booking.create_booking(
+    booking_id = await creation.create_booking(
         plugins, tenant, tenant_id, catalog, customer, request, now=booked
     )
     user = (await profile_of_user_id(tenant_id, provider)) or ""
@@ -227,7 +228,7 @@ async def _serve(
         await booking.transition(
             tenant, tenant_id, booking_id, state, actor, position=position, now=at
         )
-    await booking.create_review(
+    await reviews.create_review(
         tenant_id,
         booking_id,
         customer,

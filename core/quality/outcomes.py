@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from core.booking import creation
 from core.booking import service as booking_service
 from core.booking.service import Actor, BookingRequest, ItemRequest, load
 from core.booking.states import CUSTOMER, STAFF
@@ -87,7 +88,7 @@ async def _reservice(
     provider = {"same": str(booking["provider"]), "any": None}.get(
         r.reservice_provider, r.reservice_provider
     )
-    items = booking_service._items(booking)
+    items = booking_service.items_of(booking)
     request = BookingRequest(
         items=[
             ItemRequest(
@@ -106,7 +107,7 @@ async def _reservice(
         complimentary=True,
     )
     try:
-        return await booking_service.create_booking(
+        return await creation.create_booking(
             plugins, tenant, tenant_id, catalog, str(booking["customer"]), request, now=now
         )
     except booking_service.BookingError as exc:

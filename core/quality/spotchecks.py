@@ -13,7 +13,7 @@ from datetime import UTC, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from core.booking.service import _items
+from core.booking.service import items_of
 from core.booking.tables import Booking
 from core.db import write_transaction
 from core.quality import ladder
@@ -110,7 +110,7 @@ async def sample_week(tenant: Tenant, tenant_id: str, now: datetime) -> int:
                         booking=row["id"],
                         provider=row["provider"],
                         vertical=vertical,
-                        item_ref=_items(row)[0]["item"],
+                        item_ref=items_of(row)[0]["item"],
                         kind="callback" if n < callbacks else "inspection",
                         week=week,
                         created_at=now,

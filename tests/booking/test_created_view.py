@@ -7,7 +7,8 @@ from datetime import timedelta, timezone
 
 import pytest
 
-from core.booking.service import Actor, book
+from core.booking.creation import book
+from core.booking.service import Actor
 from core.booking.states import CUSTOMER
 from core.booking.views import view_booking
 from core.tenancy.scoped import tenant_transaction

@@ -16,14 +16,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from core.booking.service import (
-    Actor,
-    BookingError,
-    ItemRequest,
-    SlotTaken,
-    reschedule,
-    transition,
-)
+from core.booking.moves import reschedule
+from core.booking.service import Actor, BookingError, ItemRequest, SlotTaken, transition
 from core.booking.states import CUSTOMER
 from core.matching.index import candidate_index
 from core.matching.service import _local_day_start

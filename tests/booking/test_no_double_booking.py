@@ -17,7 +17,8 @@ from typing import Any
 
 import pytest
 
-from core.booking.service import Actor, BookingError, reschedule, transition
+from core.booking.moves import reschedule
+from core.booking.service import Actor, BookingError, transition
 from core.booking.states import PROVIDER, STAFF, TransitionError
 from core.booking.tables import Booking
 from core.tenancy.scoped import tenant_transaction

@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 
-from core.booking.service import Actor, BookingError, ItemRequest, reschedule, transition
+from core.booking.moves import reschedule
+from core.booking.service import Actor, BookingError, ItemRequest, transition
 from core.booking.states import CUSTOMER, PROVIDER, STAFF, TransitionError
 from core.booking.tables import BookingTransition
 from core.catalog.service import quote_now

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from core.booking.moves import reschedule
 from core.booking.series import (
     cancel_series,
     create_series,
@@ -16,7 +17,7 @@ from core.booking.series import (
     repeat_booking,
     view_series,
 )
-from core.booking.service import Actor, BookingError, reschedule
+from core.booking.service import Actor, BookingError
 from core.booking.states import CUSTOMER, TransitionError
 from core.booking.tables import Booking, BookingSeries
 from core.booking.urgent import request_urgent

@@ -42,7 +42,7 @@ KNOWN_UNSCOPED: dict[str, int] = {
     "core/accounts/service.py::revoke_token::ApiToken.update": 1,
     "core/accounts/service.py::session_user::Session.select": 1,
     "core/accounts/service.py::start_session::Session.update": 1,
-    "core/booking/service.py::create_review::Review.exists": 1,
+    "core/booking/reviews.py::create_review::Review.exists": 1,
     "core/providers/service.py::set_skills::ProviderSkill.delete": 1,
     "core/verification/jobs.py::run_certificate_expiry::Certificate.update": 2,
     "core/verification/jobs.py::run_identity_recheck::IdentityCheck.update": 1,

@@ -12,6 +12,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from litestar.testing import TestClient
 
+from core.booking import creation
 from core.booking import service as booking
 from core.booking.service import Actor, BookingRequest, ItemRequest
 from core.booking.states import PROVIDER
@@ -98,7 +99,7 @@ async def book(
         provider_id=provider,
     )
     async with tenant_transaction(world.tenant_id):
-        made = await booking.create_booking(
+        made = await creation.create_booking(
             world.plugins, world.tenant, world.tenant_id, world.catalog, customer, request,
             now=world.now,
         )  # fmt: skip

@@ -323,7 +323,7 @@ async def test_a_moved_booking_tells_the_other_side_and_reminds_at_the_new_time(
 async def reschedule_as_the_service_does(
     town: Town, booking: str, customer: str, before: datetime, after: datetime
 ) -> None:
-    """``booking.service.reschedule`` (it needs a matchable provider): the new times and a
+    """``booking.moves.reschedule`` (it needs a matchable provider): the new times and a
     same-state transition event, in one transaction."""
     from core.booking.tables import Booking
     from core.db import write_transaction
