@@ -8,6 +8,7 @@ with cancelled, declined, no-show and expired branches.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -15,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from core.booking.service import Actor, transition
+from core.booking.service import Actor, load, transition
 from core.booking.states import CUSTOMER, PROVIDER, STAFF, SYSTEM, TRANSITIONS, TransitionError
 from core.booking.tables import Booking, BookingTransition
 from core.notifications.tables import OutboxEvent
@@ -227,10 +228,27 @@ async def test_arrived_only_within_the_geofence(cast: Cast) -> None:
     assert (await cast.move(booking_id, "arrived", PROVIDER, position=near))["status"] == "arrived"
 
 
-async def test_two_simultaneous_answers_to_one_offer_only_one_applies(cast: Cast) -> None:
-    """Accept, decline and the offer's expiry at the same moment: one wins, the others are
-    409s (once one has happened, the others are no longer possible)."""
+async def test_two_simultaneous_answers_to_one_offer_only_one_applies(
+    cast: Cast, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Accept, decline and the offer's expiry at the same moment, each having read the offer:
+    one wins, the others are 409s. (One after another they need not all fail: the system may
+    expire an offer its provider declined. So each waits, once it has read the booking, for
+    the others to have read it too: on PostgreSQL they then race to write the same version.
+    SQLite's single writer runs them one after another; the wait gives up after a moment.)"""
     booking_id = await cast.booking_in("offered")
+    read, everyone_read = [0], asyncio.Event()
+
+    async def reading_together(tenant_id: str, booking: str) -> dict[str, Any]:
+        row = await load(tenant_id, booking)
+        read[0] += 1
+        if read[0] >= 3:
+            everyone_read.set()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(everyone_read.wait(), 0.5)
+        return row
+
+    monkeypatch.setattr("core.booking.service.load", reading_together)
     results = await asyncio.gather(
         cast.move(booking_id, "accepted", PROVIDER),
         cast.move(booking_id, "declined", PROVIDER),
