@@ -14,7 +14,7 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
 
 from core.accounts.forms import signed_in_user, tenant_id_of
-from core.booking import planning, service, views
+from core.booking import lists, planning, service, views
 from core.booking.service import Actor
 from core.booking.states import STAFF, TRANSITIONS
 from core.tenancy.model import Tenant
@@ -58,7 +58,7 @@ class BookingAdminPages(Controller):
         chosen_status = status if status in STATUSES else None
         chosen_provider = _uuid(provider)
         chosen_vertical = vertical if vertical in tenant.enabled_verticals else None
-        found = await views.list_bookings(
+        found = await lists.list_bookings(
             tenant,
             tenant_id,
             actor,
@@ -74,11 +74,11 @@ class BookingAdminPages(Controller):
             "provider": chosen_provider or "",
             "vertical": chosen_vertical or "",
         }
-        providers = await views.active_providers(tenant, tenant_id, now)
+        providers = await lists.active_providers(tenant, tenant_id, now)
         names = {p.id: p.display_name for p in providers}
         missing = [b.provider_id for b in found if b.provider_id and b.provider_id not in names]
         if missing:
-            extra = await views.provider_cards(tenant, tenant_id, missing, now)
+            extra = await lists.provider_cards(tenant, tenant_id, missing, now)
             names |= {pid: card.display_name for pid, card in extra.items()}
         context = {
             "bookings": found,
@@ -117,7 +117,7 @@ class BookingAdminPages(Controller):
             app_context.plugins, tenant, tenant_id, catalog, row, now
         )
         ids = [c.provider_id for c in ranked] + ([view.provider_id] if view.provider_id else [])
-        cards = await views.provider_cards(tenant, tenant_id, ids, now)
+        cards = await lists.provider_cards(tenant, tenant_id, ids, now)
         context = {
             "b": view,
             "item": catalog.item(view.items[0].item),

@@ -22,7 +22,7 @@ from litestar.exceptions import (
 )
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
-from core.booking import creation, moves, planning, reviews, service, views
+from core.booking import creation, lists, moves, planning, reviews, service
 from core.booking.api_support import (
     REFUSALS,
     BookingContext,
@@ -95,7 +95,7 @@ class BookingApi(Controller):
         role = actors[0].role
         if role == PROVIDER:
             ranked = [c for c in ranked if c.provider_id == actors[0].provider_id]
-        cards = await views.provider_cards(
+        cards = await lists.provider_cards(
             ctx.tenant, ctx.tenant_id, [c.provider_id for c in ranked], datetime.now(UTC)
         )
         explained = role in {STAFF, PROVIDER}
@@ -208,7 +208,7 @@ class BookingApi(Controller):
         """A customer's own, a provider's assigned jobs, or every booking of the tenant for
         staff; filter by ``status``, ``date`` (tenant time zone), ``providerId``, ``vertical``."""
         actors = await ctx.actors()
-        found = await views.list_bookings(
+        found = await lists.list_bookings(
             ctx.tenant,
             ctx.tenant_id,
             actors[0],

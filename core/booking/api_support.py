@@ -15,7 +15,7 @@ from litestar.openapi.datastructures import ResponseSpec
 
 from core.accounts.forms import geocoders_for, tenant_id_of
 from core.accounts.schemas import CurrentUser
-from core.booking import creation, planning, service, views
+from core.booking import creation, lists, planning, service, views
 from core.booking.schemas_api import (
     AdjustmentOut,
     BookingItemOut,
@@ -167,7 +167,7 @@ def booking_out(view: views.BookingView) -> BookingOut:
     )
 
 
-def summary_out(s: views.BookingSummary) -> BookingSummaryOut:
+def summary_out(s: lists.BookingSummary) -> BookingSummaryOut:
     return BookingSummaryOut(
         id=s.id,
         status=s.status,

@@ -18,7 +18,7 @@ from litestar.di import NamedDependency, Provide
 from litestar.exceptions import ClientException, NotFoundException, PermissionDeniedException
 from litestar.params import FromPath, JSONBody
 
-from core.booking import series, urgent, views
+from core.booking import lists, series, urgent
 from core.booking.api_support import (
     REFUSALS,
     BookingContext,
@@ -158,7 +158,7 @@ def _series_out(view: series.SeriesView) -> SeriesOut:
 async def progress_out(ctx: BookingContext, found: urgent.UrgentProgress) -> UrgentProgressOut:
     provider = None
     if found.provider_id:
-        cards = await views.provider_cards(
+        cards = await lists.provider_cards(
             ctx.tenant, ctx.tenant_id, [found.provider_id], datetime.now(UTC)
         )
         card = cards.get(found.provider_id)

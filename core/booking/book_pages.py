@@ -30,8 +30,8 @@ from core.booking.forms import (
     one,
     wordings,
 )
+from core.booking.lists import ProviderCard, provider_cards
 from core.booking.service import BookingError, ItemRequest
-from core.booking.views import ProviderCard, provider_cards
 from core.catalog.pricing import Quote, QuoteProblem
 from core.catalog.schemas import ServiceItem
 from core.tenancy.model import Tenant

@@ -16,7 +16,7 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect
 
 from core.accounts.forms import signed_in_user, tenant_id_of
-from core.booking import planning, service, views
+from core.booking import lists, planning, service, views
 from core.booking.forms import Wording, one, wording
 from core.booking.service import Actor
 from core.booking.states import PROVIDER, TransitionError
@@ -76,7 +76,7 @@ class JobPages(Controller):
     ) -> Response[Any]:
         tenant_id, actor = await self._provider(request, tenant)
         now = datetime.now(UTC)
-        feed = await views.job_feed(tenant, tenant_id, actor.provider_id or "", now)
+        feed = await lists.job_feed(tenant, tenant_id, actor.provider_id or "", now)
         catalog = request.app.state.doorstep.catalog(tenant)
         context = {"feed": feed, "catalog": catalog, "now": now, "done": done == "declined"}
         return _private(render_page(request, tenant, "booking/jobs.html", context))

@@ -16,7 +16,7 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect
 
 from core.accounts.forms import signed_in_user, tenant_id_of
-from core.booking import moves, reviews, service, views
+from core.booking import lists, moves, reviews, service, views
 from core.booking.forms import REVIEW_TAGS, Wording, local_moment, one, wording, wordings
 from core.booking.service import Actor, BookingError
 from core.booking.states import FINAL_STATES, TransitionError
@@ -63,7 +63,7 @@ class BookingPages(Controller):
         view: views.BookingView,
     ) -> dict[str, Any]:
         now = datetime.now(UTC)
-        cards = await views.provider_cards(
+        cards = await lists.provider_cards(
             tenant, tenant_id, [view.provider_id] if view.provider_id else [], now
         )
         item = request.app.state.doorstep.catalog(tenant).item(view.items[0].item)
@@ -84,7 +84,7 @@ class BookingPages(Controller):
         self, request: Request[Any, Any, Any], tenant: NamedDependency[Tenant]
     ) -> Response[Any]:
         tenant_id, actor = await self._customer(request, tenant)
-        found = await views.list_bookings(tenant, tenant_id, actor)
+        found = await lists.list_bookings(tenant, tenant_id, actor)
         catalog = request.app.state.doorstep.catalog(tenant)
         now = datetime.now(UTC)
         rows = [(b, catalog.item(b.item)) for b in found]

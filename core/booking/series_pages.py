@@ -15,7 +15,7 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect
 
 from core.accounts.forms import signed_in_user, tenant_id_of
-from core.booking import series, service, views
+from core.booking import lists, series, service
 from core.booking.forms import Wording, one, wording, wordings
 from core.booking.service import BookingError
 from core.booking.states import FINAL_STATES
@@ -60,7 +60,7 @@ class SeriesPages(Controller):
         now = datetime.now(UTC)
         line = service.items_of(booking)[0]
         item = request.app.state.doorstep.catalog(tenant).item(line["item"])
-        cards = await views.provider_cards(
+        cards = await lists.provider_cards(
             tenant, tenant_id, [str(booking["provider"])] if booking["provider"] else [], now
         )
         horizon = now + series.HORIZON - booking["starts_at"]
@@ -152,7 +152,7 @@ class SeriesPages(Controller):
         first = await service.load(tenant_id, view.visits[0].booking_id) if view.visits else None
         line = service.items_of(first)[0] if first else None
         item = request.app.state.doorstep.catalog(tenant).item(line["item"]) if line else None
-        cards = await views.provider_cards(
+        cards = await lists.provider_cards(
             tenant, tenant_id, [view.provider_id] if view.provider_id else [], now
         )
         free = timedelta(hours=tenant.config.policies.cancellation.free_until_hours)

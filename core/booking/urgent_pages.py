@@ -19,7 +19,7 @@ from litestar.response import Redirect
 
 from core.accounts import profile as accounts
 from core.accounts.forms import signed_in_user, tenant_id_of
-from core.booking import planning, service, urgent, views
+from core.booking import lists, planning, service, urgent
 from core.booking.forms import Wording, carried, item_from, one, wordings
 from core.booking.service import Actor, BookingError, ItemRequest
 from core.booking.states import CUSTOMER
@@ -173,7 +173,7 @@ class UrgentPages(Controller):
             raise
         except LookupError:
             raise NotFoundException() from None
-        cards = await views.provider_cards(
+        cards = await lists.provider_cards(
             tenant, tenant_id, [found.provider_id] if found.provider_id else [], now
         )
         line = service.items_of(booking)[0]

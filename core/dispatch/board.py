@@ -158,7 +158,7 @@ def _board_route(
 
 async def provider_names(tenant: Tenant, tenant_id: str, ids: list[str]) -> dict[str, str]:
     """The providers' public names (李阿姨), told apart when two share one."""
-    from core.booking.views import provider_cards
+    from core.booking.lists import provider_cards
 
     cards = await provider_cards(tenant, tenant_id, ids, datetime.now(UTC))
     names = {pid: card.display_name or pid[:6] for pid, card in cards.items()}

@@ -16,7 +16,7 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import File, Redirect
 
 from core.accounts.forms import signed_in_user, tenant_id_of
-from core.booking import views
+from core.booking import lists, views
 from core.booking.forms import one
 from core.booking.service import Actor
 from core.providers.media import Upload
@@ -388,7 +388,7 @@ class PublicQualityPages(Controller):
         tenant_id = await tenant_id_of(tenant)
         day, rows = await public.latest(tenant_id)
         ids = [r["key"] for r in rows if r["scope"] == "provider"]
-        cards = await views.provider_cards(tenant, tenant_id, ids, datetime.now(UTC)) if ids else {}
+        cards = await lists.provider_cards(tenant, tenant_id, ids, datetime.now(UTC)) if ids else {}
         context = {
             "day": day,
             "verticals": [r for r in rows if r["scope"] == "vertical"],
