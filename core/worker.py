@@ -21,7 +21,7 @@ async def run_pass(
     now: datetime | None = None,
 ) -> dict[str, int]:
     """Run each job once, tenant by tenant. Returns how much each did (for logs and tests)."""
-    from core.booking.urgent import expire_offers
+    from core.booking.cascade import expire_offers
     from core.catalog.service import build_catalog
     from core.ledger.settlement import run_due_settlements
     from core.notifications.relay import relay_outbox

@@ -34,6 +34,7 @@ from core.booking.api_support import (
     refused,
     summary_out,
 )
+from core.booking.cascade import decline_and_cascade
 from core.booking.schemas_api import (
     BookingOut,
     BookingSummaryOut,
@@ -52,7 +53,6 @@ from core.booking.schemas_api import (
 )
 from core.booking.service import BookingError
 from core.booking.states import CUSTOMER, PROVIDER, STAFF, TransitionError
-from core.booking.urgent import decline_and_cascade
 from core.catalog.api import request_problems
 from core.web.auth import signed_in
 from core.web.tenant import request_tenant

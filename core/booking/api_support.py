@@ -16,6 +16,7 @@ from litestar.openapi.datastructures import ResponseSpec
 from core.accounts.forms import geocoders_for, tenant_id_of
 from core.accounts.schemas import CurrentUser
 from core.booking import creation, lists, planning, service, views
+from core.booking.cascade import offer_moved_on
 from core.booking.schemas_api import (
     AdjustmentOut,
     BookingItemOut,
@@ -34,7 +35,6 @@ from core.booking.schemas_api import (
 )
 from core.booking.service import Actor, BookingError, ItemRequest
 from core.booking.states import PROVIDER, STAFF, TransitionError
-from core.booking.urgent import offer_moved_on
 from core.catalog.schemas_api import ProblemOut, ProblemsOut
 from core.matching.ranking import Candidate
 from core.tenancy.model import Tenant

@@ -17,10 +17,10 @@ from litestar.response import Redirect
 
 from core.accounts.forms import signed_in_user, tenant_id_of
 from core.booking import lists, planning, service, views
+from core.booking.cascade import decline_and_cascade
 from core.booking.forms import Wording, one, wording
 from core.booking.service import Actor
 from core.booking.states import PROVIDER, TransitionError
-from core.booking.urgent import decline_and_cascade
 from core.providers.onboarding import profile_of_user
 from core.tenancy.model import Tenant
 from core.web.auth import require_kind

@@ -17,9 +17,9 @@ from typing import Any
 import pytest
 from litestar.testing import TestClient
 
+from core.booking.cascade import expire_offers
 from core.booking.service import OFFER_TIMED_OUT
 from core.booking.tables import Booking, BookingSeries
-from core.booking.urgent import expire_offers
 from core.tenancy.scoped import tenant_transaction
 from tests.booking.world import DEEP, NOWHERE, World, make_world
 

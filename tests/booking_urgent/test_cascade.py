@@ -15,17 +15,11 @@ from typing import Any
 
 import pytest
 
+from core.booking.cascade import decline_and_cascade, expire_offers
 from core.booking.service import OFFER_TIMED_OUT, Actor, BookingError, transition
 from core.booking.states import CUSTOMER, PROVIDER, TransitionError
 from core.booking.tables import Booking, BookingTransition
-from core.booking.urgent import (
-    ARRIVAL_BUDGET,
-    NOBODY_NOW,
-    decline_and_cascade,
-    expire_offers,
-    request_urgent,
-    urgent_progress,
-)
+from core.booking.urgent import ARRIVAL_BUDGET, NOBODY_NOW, request_urgent, urgent_progress
 from core.notifications.bookings import booking_facts, transition_notices
 from core.notifications.tables import OutboxEvent
 from core.tenancy.scoped import tenant_transaction

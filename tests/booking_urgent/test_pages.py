@@ -13,10 +13,10 @@ from typing import Any
 import pytest
 from litestar.testing import TestClient
 
+from core.booking.cascade import expire_offers
 from core.booking.service import Actor, transition
 from core.booking.states import PROVIDER
 from core.booking.tables import Booking
-from core.booking.urgent import expire_offers
 from core.tenancy.scoped import tenant_transaction
 from tests.booking.world import World, make_world
 
