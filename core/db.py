@@ -123,6 +123,19 @@ def _writer_lock() -> asyncio.Lock:
 
 
 @asynccontextmanager
+async def savepoint_in(transaction: Any) -> AsyncIterator[None]:
+    """The block in a savepoint of ``transaction`` (a PostgreSQL one): undone alone if it
+    fails, the transaction staying usable; kept if it does not."""
+    savepoint = await transaction.savepoint()
+    try:
+        yield
+    except BaseException:
+        await savepoint.rollback_to()
+        raise
+    await savepoint.release()
+
+
+@asynccontextmanager
 async def write_transaction() -> AsyncIterator[None]:
     """The one write path. SQLite: one writer per process, BEGIN IMMEDIATE (no "database is
     locked" half-way through), concurrent blocks committed together (``core.db_group``: each
@@ -143,13 +156,8 @@ async def write_transaction() -> AsyncIterator[None]:
     elif (outer := engine.current_transaction.get()) is not None:
         # Inside a tenant's transaction (a web request): a savepoint keeps this block atomic
         # and the outer transaction usable if the block fails.
-        savepoint = await outer.savepoint()
-        try:
+        async with savepoint_in(outer):
             yield
-        except BaseException:
-            await savepoint.rollback_to()
-            raise
-        await savepoint.release()
     else:
         async with engine.transaction():
             yield

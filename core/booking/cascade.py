@@ -22,7 +22,12 @@ from core.booking.service import SYSTEM_ACTOR, Actor, load, record
 from core.booking.states import PROVIDER
 from core.booking.tables import Booking
 from core.catalog.model import TenantCatalog
-from core.db import is_deadlock, is_unique_or_exclusion_violation, write_transaction
+from core.db import (
+    is_deadlock,
+    is_unique_or_exclusion_violation,
+    savepoint_in,
+    write_transaction,
+)
 from core.matching.index import bump_matching_version
 from core.matching.service import JobRequest, find_candidates
 from core.privacy import service as privacy
@@ -69,13 +74,8 @@ async def _attempt() -> AsyncIterator[None]:
     if current is None:
         yield
         return
-    savepoint = await current.savepoint()
-    try:
+    async with savepoint_in(current):
         yield
-    except BaseException:
-        await savepoint.rollback_to()
-        raise
-    await savepoint.release()
 
 
 async def offer(
