@@ -1,5 +1,5 @@
 """Ledger API v1: a provider's balance and monthly statement; compensating a customer from the
-provider's deposit (after-sales, staff only). Thin: the rules are ``core.ledger.service``.
+provider's deposit (after-sales, staff only). Thin: the rules are ``core.ledger.provider_postings``.
 
 Who may: the provider sees their own figures; admin and support staff see any provider's and
 may compensate; anyone else gets a 404 (a provider of another tenant is no provider here)."""
@@ -20,8 +20,10 @@ from core.accounts.forms import signed_in_user, tenant_id_of
 from core.booking.tables import Booking
 from core.catalog.api import request_problems
 from core.catalog.schemas_api import Api, ProblemOut, ProblemsOut
-from core.ledger import service
+from core.ledger.balances import provider_balances
+from core.ledger.chart import LedgerError
 from core.ledger.pages import month_bounds
+from core.ledger.provider_postings import InsufficientDeposit, compensate_from_deposit
 from core.ledger.settlement import available_payable, cutoff_for
 from core.ledger.statements import provider_statement
 from core.providers.onboarding import profile_of_user
@@ -166,7 +168,7 @@ class LedgerApi(Controller):
         provider_id: FromPath[uuid.UUID],
     ) -> BalanceOut:
         tenant_id = await self._allowed(request, tenant, provider_id)
-        found = await service.provider_balances(tenant_id, provider_id)
+        found = await provider_balances(tenant_id, provider_id)
         today = datetime.now(UTC).date()
         available = await available_payable(tenant_id, str(provider_id), cutoff_for(tenant, today))
         return BalanceOut(
@@ -247,7 +249,7 @@ class LedgerApi(Controller):
         if booked != str(provider_id):
             return _problem(400, "booking_id", "not a booking of this provider")
         try:
-            journal = await service.compensate_from_deposit(
+            journal = await compensate_from_deposit(
                 tenant,
                 tenant_id,
                 provider_id=provider_id,
@@ -257,11 +259,11 @@ class LedgerApi(Controller):
                 at=datetime.now(UTC),
                 event_key=f"compensation:{provider_id}:{key}",
             )
-        except service.InsufficientDeposit as exc:
+        except InsufficientDeposit as exc:
             return _problem(409, exc.field, exc.reason)
-        except service.LedgerError as exc:
+        except LedgerError as exc:
             return _problem(400, exc.field, exc.reason)
-        left = await service.provider_balances(tenant_id, provider_id)
+        left = await provider_balances(tenant_id, provider_id)
         return Response(
             CompensationOut(
                 journal_id=str(journal),

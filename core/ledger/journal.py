@@ -1,5 +1,6 @@
 """The journal mechanism: post exactly once, lock, read balances. The business postings that
-use it live in ``core.ledger.service``; the chart of accounts in ``core.ledger.chart``."""
+use it live in ``core.ledger.service`` and its siblings (``payment_postings``,
+``provider_postings``, ``corrections``); the chart of accounts in ``core.ledger.chart``."""
 
 from __future__ import annotations
 

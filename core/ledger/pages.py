@@ -14,7 +14,7 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromQuery
 
 from core.accounts.forms import signed_in_user, tenant_id_of
-from core.ledger import service
+from core.ledger.balances import provider_balances
 from core.ledger.charts import chart
 from core.ledger.exports import statement_csv, statement_pdf
 from core.ledger.settlement import available_payable, cutoff_for
@@ -87,7 +87,7 @@ class EarningsPages(Controller):
         now = datetime.now(UTC)
         first, start, end = month_bounds(tenant, month, now)
         statement = await provider_statement(tenant_id, provider, start, end)
-        balances = await service.provider_balances(tenant_id, provider)
+        balances = await provider_balances(tenant_id, provider)
         zone = ZoneInfo(tenant.config.timezone)
         today = now.astimezone(zone).date()
         available = await available_payable(tenant_id, provider, cutoff_for(tenant, today))

@@ -25,8 +25,8 @@ from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from core.ledger.chart import LedgerLine, account, natural_balance
+from core.ledger.corrections import reverse_journal
 from core.ledger.journal import JournalDraft, post_once, raw_sums, sum_of, unit_of_work
-from core.ledger.service import reverse_journal
 from core.ledger.tables import LedgerEntry, Payout, SettlementRun
 from core.tenancy.model import Tenant
 from core.tenancy.scoped import scoped, tenant_transaction, tenant_uuid, within_tenant

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from core.ledger import service as ledger
+from core.ledger.payment_postings import record_capture, record_refund
 from core.payments.provider import PaymentProvider
 from core.tenancy.model import Tenant
 
@@ -33,7 +33,7 @@ async def capture(
     provider: PaymentProvider,
     at: datetime,
 ) -> None:
-    await ledger.record_capture(
+    await record_capture(
         tenant,
         tenant_id,
         payment_id=payment["id"],
@@ -57,7 +57,7 @@ async def refund(
     amount_fen: int,
     at: datetime,
 ) -> None:
-    await ledger.record_refund(
+    await record_refund(
         tenant,
         tenant_id,
         payment_id=payment["id"],

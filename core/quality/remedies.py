@@ -1,6 +1,6 @@
 """Money remedies of a complaint and rewards: compensation from the provider's deposit and the
-excellent providers' bonus through the ledger (``core.ledger.service``, event keys make every
-post happen once), and the refund to the original payment method (``core.payments``).
+excellent providers' bonus through the ledger (``core.ledger.provider_postings``, event keys
+make every post happen once), and the refund to the original payment method (``core.payments``).
 
 The refund goes through ``core.payments.refunds.refund_booking`` (no request needed; one
 refund per key, however often it is retried). It waits (``awaiting_payments``) while nothing
@@ -70,7 +70,7 @@ async def compensate(
     is what was taken before. A deposit too small, or another refusal of the ledger, is
     ``ledger_refused``: staff see it on the complaint, nothing is retried blindly."""
     from core.ledger.chart import LedgerError
-    from core.ledger.service import compensate_from_deposit
+    from core.ledger.provider_postings import compensate_from_deposit
 
     prefix = key.rsplit(":", 1)[0] + ":"
     taken = await _largest_total_posted(tenant_id, prefix)
@@ -116,7 +116,7 @@ async def bonus(
 ) -> str:
     """A reward bonus for the provider (the ledger's ``post_bonus``; the key posts it once)."""
     from core.ledger.chart import LedgerError
-    from core.ledger.service import post_bonus
+    from core.ledger.provider_postings import post_bonus
 
     try:
         await post_bonus(

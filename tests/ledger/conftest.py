@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from core.ledger import service as ledger
+from core.ledger.balances import balance
+from core.ledger.payment_postings import record_capture, record_refund
 from core.tenancy.model import Tenant
 from tests.factories import NOW
 
@@ -39,7 +40,7 @@ class Books:
     ) -> tuple[str, str]:
         """A captured payment of a new booking: ``(payment id, booking id)``."""
         payment, booking = str(uuid.uuid4()), booking or str(uuid.uuid4())
-        await ledger.record_capture(
+        await record_capture(
             self.tenant,
             self.tenant_id,
             payment_id=payment,
@@ -64,7 +65,7 @@ class Books:
         at: datetime = NOW,
         key: str | None = None,
     ) -> uuid.UUID:
-        return await ledger.record_refund(
+        return await record_refund(
             self.tenant,
             self.tenant_id,
             payment_id=payment,
@@ -78,7 +79,7 @@ class Books:
         )
 
     async def payable(self, provider: str | None = None) -> int:
-        return await ledger.balance(self.tenant_id, f"provider_payable:{provider or self.provider}")
+        return await balance(self.tenant_id, f"provider_payable:{provider or self.provider}")
 
 
 async def _books(tenants: Any, slug: str) -> Books:

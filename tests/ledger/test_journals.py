@@ -9,7 +9,19 @@ import uuid
 import pytest
 
 from core.db import write_transaction
-from core.ledger import service as ledger
+from core.ledger.balances import balance, provider_balances
+from core.ledger.chart import LedgerError
+from core.ledger.corrections import reverse_journal
+from core.ledger.payment_postings import RefundExceedsCapture, payment_summary, record_capture
+from core.ledger.provider_postings import (
+    InsufficientDeposit,
+    compensate_from_deposit,
+    pay_compensation,
+    post_bonus,
+    post_penalty,
+    record_deposit,
+)
+from core.ledger.service import post_journal
 from core.tenancy.scoped import tenant_transaction
 from tests.factories import NOW
 from tests.ledger.conftest import Books, journal_count, unbalanced_journals
@@ -20,8 +32,8 @@ pytestmark = pytest.mark.db
 async def test_a_capture_splits_commission_from_the_tenant_yaml(jiejia: Books) -> None:
     await jiejia.capture(12_345)
 
-    assert await ledger.balance(jiejia.tenant_id, "gateway_clearing:wechat") == 12_345
-    assert await ledger.balance(jiejia.tenant_id, "platform_commission") == 2_222  # 18 %
+    assert await balance(jiejia.tenant_id, "gateway_clearing:wechat") == 12_345
+    assert await balance(jiejia.tenant_id, "platform_commission") == 2_222  # 18 %
     assert await jiejia.payable() == 12_345 - 2_222
     assert await unbalanced_journals() == []
 
@@ -30,19 +42,19 @@ async def test_commission_per_vertical(wanjia: Books) -> None:
     await wanjia.capture(10_000, vertical="locksmith")
     await wanjia.capture(10_000, vertical="repair")
 
-    assert await ledger.balance(wanjia.tenant_id, "platform_commission") == 2_000 + 1_500
+    assert await balance(wanjia.tenant_id, "platform_commission") == 2_000 + 1_500
 
 
 async def test_cash_is_owed_by_the_provider(jiejia: Books) -> None:
     await jiejia.capture(10_000, method="cash")
 
-    found = await ledger.provider_balances(jiejia.tenant_id, jiejia.provider)
+    found = await provider_balances(jiejia.tenant_id, jiejia.provider)
     assert (found.payable, found.cash_owed, found.net) == (8_200, 10_000, -1_800)
 
 
 async def test_an_unbalanced_journal_writes_nothing(jiejia: Books) -> None:
-    with pytest.raises(ledger.LedgerError) as refused:
-        await ledger.post_journal(
+    with pytest.raises(LedgerError) as refused:
+        await post_journal(
             jiejia.tenant_id,
             "manual",
             [("gateway_clearing:wechat", 100), ("platform_commission", -90)],
@@ -55,8 +67,8 @@ async def test_an_unbalanced_journal_writes_nothing(jiejia: Books) -> None:
 
 
 async def test_a_naive_time_is_refused(jiejia: Books) -> None:
-    with pytest.raises(ledger.LedgerError) as refused:
-        await ledger.post_journal(
+    with pytest.raises(LedgerError) as refused:
+        await post_journal(
             jiejia.tenant_id,
             "manual",
             [("gateway_clearing:wechat", 1), ("platform_commission", -1)],
@@ -68,22 +80,18 @@ async def test_a_naive_time_is_refused(jiejia: Books) -> None:
 
 async def test_the_same_event_key_posts_once(jiejia: Books) -> None:
     lines = [("gateway_clearing:alipay", 500), ("platform_commission", -500)]
-    first = await ledger.post_journal(
-        jiejia.tenant_id, "manual", lines, ref="x", event_key="k1", at=NOW
-    )
-    again = await ledger.post_journal(
-        jiejia.tenant_id, "manual", lines, ref="x", event_key="k1", at=NOW
-    )
+    first = await post_journal(jiejia.tenant_id, "manual", lines, ref="x", event_key="k1", at=NOW)
+    again = await post_journal(jiejia.tenant_id, "manual", lines, ref="x", event_key="k1", at=NOW)
 
     assert first == again
-    assert await ledger.balance(jiejia.tenant_id, "platform_commission") == 500
+    assert await balance(jiejia.tenant_id, "platform_commission") == 500
 
 
 async def test_fifty_concurrent_captures_with_one_key_credit_once(jiejia: Books) -> None:
     payment, booking = str(uuid.uuid4()), str(uuid.uuid4())
 
     async def capture() -> uuid.UUID:
-        return await ledger.record_capture(
+        return await record_capture(
             jiejia.tenant,
             jiejia.tenant_id,
             payment_id=payment,
@@ -100,7 +108,7 @@ async def test_fifty_concurrent_captures_with_one_key_credit_once(jiejia: Books)
 
     assert len(set(ids)) == 1
     assert await journal_count("capture") == 1
-    assert await ledger.balance(jiejia.tenant_id, "gateway_clearing:wechat") == 9_900
+    assert await balance(jiejia.tenant_id, "gateway_clearing:wechat") == 9_900
 
 
 async def test_posting_joins_the_callers_write_transaction(jiejia: Books) -> None:
@@ -111,11 +119,11 @@ async def test_posting_joins_the_callers_write_transaction(jiejia: Books) -> Non
             await jiejia.capture(1_000)
             raise RuntimeError("the payment's own update failed")
 
-    assert await ledger.balance(jiejia.tenant_id, "gateway_clearing:wechat") == 0
+    assert await balance(jiejia.tenant_id, "gateway_clearing:wechat") == 0
 
     async with tenant_transaction(jiejia.tenant_id), write_transaction():
         await jiejia.capture(1_000)
-    assert await ledger.balance(jiejia.tenant_id, "gateway_clearing:wechat") == 1_000
+    assert await balance(jiejia.tenant_id, "gateway_clearing:wechat") == 1_000
 
 
 async def test_partial_refunds_give_back_exactly_what_the_capture_took(jiejia: Books) -> None:
@@ -123,10 +131,10 @@ async def test_partial_refunds_give_back_exactly_what_the_capture_took(jiejia: B
     for amount in (3_333, 3_333, 3_335):
         await jiejia.refund(payment, amount)
 
-    assert await ledger.balance(jiejia.tenant_id, "platform_commission") == 0
+    assert await balance(jiejia.tenant_id, "platform_commission") == 0
     assert await jiejia.payable() == 0
-    assert await ledger.balance(jiejia.tenant_id, "gateway_clearing:wechat") == 0
-    summary = await ledger.payment_summary(jiejia.tenant_id, payment)
+    assert await balance(jiejia.tenant_id, "gateway_clearing:wechat") == 0
+    summary = await payment_summary(jiejia.tenant_id, payment)
     assert (summary.captured, summary.refunded, summary.refundable) == (10_001, 10_001, 0)
     assert await unbalanced_journals() == []
 
@@ -135,7 +143,7 @@ async def test_a_refund_above_what_is_left_is_refused(jiejia: Books) -> None:
     payment, _ = await jiejia.capture(5_000)
     await jiejia.refund(payment, 4_000)
 
-    with pytest.raises(ledger.RefundExceedsCapture) as refused:
+    with pytest.raises(RefundExceedsCapture) as refused:
         await jiejia.refund(payment, 1_001)
 
     assert refused.value.field == "amount_fen"
@@ -150,23 +158,23 @@ async def test_concurrent_refunds_never_exceed_the_capture(jiejia: Books) -> Non
         *(jiejia.refund(payment, 3_000) for _ in range(6)), return_exceptions=True
     )
 
-    refused = [r for r in results if isinstance(r, ledger.RefundExceedsCapture)]
+    refused = [r for r in results if isinstance(r, RefundExceedsCapture)]
     assert len(refused) == 3
-    summary = await ledger.payment_summary(jiejia.tenant_id, payment)
+    summary = await payment_summary(jiejia.tenant_id, payment)
     assert summary.refunded == 9_000
 
 
 async def test_refunds_go_back_to_the_original_method(jiejia: Books) -> None:
     payment, _ = await jiejia.capture(5_000, method="alipay")
 
-    with pytest.raises(ledger.LedgerError) as refused:
+    with pytest.raises(LedgerError) as refused:
         await jiejia.refund(payment, 100, method="wechat")
     assert refused.value.field == "method"
 
 
 async def test_a_refund_after_payout_leaves_the_provider_owing(jiejia: Books) -> None:
     payment, _ = await jiejia.capture(10_000)
-    await ledger.post_journal(
+    await post_journal(
         jiejia.tenant_id,
         "payout",
         [(f"provider_payable:{jiejia.provider}", 8_200), ("payouts", -8_200)],
@@ -177,12 +185,12 @@ async def test_a_refund_after_payout_leaves_the_provider_owing(jiejia: Books) ->
 
     await jiejia.refund(payment, 10_000)
 
-    found = await ledger.provider_balances(jiejia.tenant_id, jiejia.provider)
+    found = await provider_balances(jiejia.tenant_id, jiejia.provider)
     assert (found.payable, found.receivable) == (0, 8_200)
 
 
 async def test_compensation_comes_out_of_the_deposit(jiejia: Books) -> None:
-    await ledger.record_deposit(
+    await record_deposit(
         jiejia.tenant,
         jiejia.tenant_id,
         provider_id=jiejia.provider,
@@ -193,7 +201,7 @@ async def test_compensation_comes_out_of_the_deposit(jiejia: Books) -> None:
     )
     booking = str(uuid.uuid4())
 
-    await ledger.compensate_from_deposit(
+    await compensate_from_deposit(
         jiejia.tenant,
         jiejia.tenant_id,
         provider_id=jiejia.provider,
@@ -203,8 +211,8 @@ async def test_compensation_comes_out_of_the_deposit(jiejia: Books) -> None:
         at=NOW,
         event_key="comp:1",
     )
-    with pytest.raises(ledger.InsufficientDeposit) as refused:
-        await ledger.compensate_from_deposit(
+    with pytest.raises(InsufficientDeposit) as refused:
+        await compensate_from_deposit(
             jiejia.tenant,
             jiejia.tenant_id,
             provider_id=jiejia.provider,
@@ -216,9 +224,9 @@ async def test_compensation_comes_out_of_the_deposit(jiejia: Books) -> None:
         )
 
     assert refused.value.deposit == 30_000
-    assert (await ledger.provider_balances(jiejia.tenant_id, jiejia.provider)).deposit == 30_000
-    assert await ledger.balance(jiejia.tenant_id, "refunds") == 20_000
-    await ledger.pay_compensation(
+    assert (await provider_balances(jiejia.tenant_id, jiejia.provider)).deposit == 30_000
+    assert await balance(jiejia.tenant_id, "refunds") == 20_000
+    await pay_compensation(
         jiejia.tenant,
         jiejia.tenant_id,
         booking_id=booking,
@@ -227,13 +235,13 @@ async def test_compensation_comes_out_of_the_deposit(jiejia: Books) -> None:
         at=NOW,
         event_key="comp:1:paid",
     )
-    assert await ledger.balance(jiejia.tenant_id, "refunds") == 0
+    assert await balance(jiejia.tenant_id, "refunds") == 0
 
 
 async def test_a_penalty_beyond_the_payable_becomes_a_receivable(jiejia: Books) -> None:
     await jiejia.capture(1_000)  # 820 payable
 
-    await ledger.post_penalty(
+    await post_penalty(
         jiejia.tenant,
         jiejia.tenant_id,
         provider_id=jiejia.provider,
@@ -243,13 +251,13 @@ async def test_a_penalty_beyond_the_payable_becomes_a_receivable(jiejia: Books) 
         event_key="pen:1",
     )
 
-    found = await ledger.provider_balances(jiejia.tenant_id, jiejia.provider)
+    found = await provider_balances(jiejia.tenant_id, jiejia.provider)
     assert (found.payable, found.receivable) == (0, 180)
-    assert await ledger.balance(jiejia.tenant_id, "penalties") == 1_000
+    assert await balance(jiejia.tenant_id, "penalties") == 1_000
 
 
 async def test_a_reversal_cancels_a_journal_once(jiejia: Books) -> None:
-    bonus = await ledger.post_bonus(
+    bonus = await post_bonus(
         jiejia.tenant,
         jiejia.tenant_id,
         provider_id=jiejia.provider,
@@ -259,15 +267,15 @@ async def test_a_reversal_cancels_a_journal_once(jiejia: Books) -> None:
         event_key="bonus:1",
     )
 
-    reversal = await ledger.reverse_journal(
+    reversal = await reverse_journal(
         jiejia.tenant, jiejia.tenant_id, journal_id=bonus, reason="granted twice", at=NOW
     )
     assert await jiejia.payable() == 0
-    with pytest.raises(ledger.LedgerError):
-        await ledger.reverse_journal(
+    with pytest.raises(LedgerError):
+        await reverse_journal(
             jiejia.tenant, jiejia.tenant_id, journal_id=reversal, reason="undo", at=NOW
         )
-    again = await ledger.reverse_journal(
+    again = await reverse_journal(
         jiejia.tenant, jiejia.tenant_id, journal_id=bonus, reason="granted twice", at=NOW
     )
     assert again == reversal
@@ -275,7 +283,7 @@ async def test_a_reversal_cancels_a_journal_once(jiejia: Books) -> None:
 
 
 async def test_a_reversal_never_takes_a_provider_below_zero(jiejia: Books) -> None:
-    bonus = await ledger.post_bonus(
+    bonus = await post_bonus(
         jiejia.tenant,
         jiejia.tenant_id,
         provider_id=jiejia.provider,
@@ -284,7 +292,7 @@ async def test_a_reversal_never_takes_a_provider_below_zero(jiejia: Books) -> No
         at=NOW,
         event_key="bonus:1",
     )
-    await ledger.post_penalty(
+    await post_penalty(
         jiejia.tenant,
         jiejia.tenant_id,
         provider_id=jiejia.provider,
@@ -294,8 +302,8 @@ async def test_a_reversal_never_takes_a_provider_below_zero(jiejia: Books) -> No
         event_key="pen:1",
     )
 
-    with pytest.raises(ledger.LedgerError) as refused:
-        await ledger.reverse_journal(
+    with pytest.raises(LedgerError) as refused:
+        await reverse_journal(
             jiejia.tenant, jiejia.tenant_id, journal_id=bonus, reason="oops", at=NOW
         )
     assert "below zero" in refused.value.reason
@@ -304,7 +312,7 @@ async def test_a_reversal_never_takes_a_provider_below_zero(jiejia: Books) -> No
 async def test_a_refunded_capture_is_refunded_not_reversed(jiejia: Books) -> None:
     payment, _ = await jiejia.capture(1_000)
     await jiejia.refund(payment, 100)
-    summary_before = await ledger.payment_summary(jiejia.tenant_id, payment)
+    summary_before = await payment_summary(jiejia.tenant_id, payment)
     from core.ledger.tables import LedgerJournal
     from core.tenancy.scoped import scoped
 
@@ -317,16 +325,16 @@ async def test_a_refunded_capture_is_refunded_not_reversed(jiejia: Books) -> Non
         )
     assert capture is not None
 
-    with pytest.raises(ledger.LedgerError) as refused:
-        await ledger.reverse_journal(
+    with pytest.raises(LedgerError) as refused:
+        await reverse_journal(
             jiejia.tenant, jiejia.tenant_id, journal_id=capture["id"], reason="x", at=NOW
         )
     assert "refund" in refused.value.reason
-    assert await ledger.payment_summary(jiejia.tenant_id, payment) == summary_before
+    assert await payment_summary(jiejia.tenant_id, payment) == summary_before
 
 
 async def test_one_tenants_books_are_not_anothers(jiejia: Books, wanjia: Books) -> None:
     await jiejia.capture(1_000)
 
-    assert await ledger.balance(wanjia.tenant_id, "gateway_clearing:wechat") == 0
-    assert await ledger.balance(jiejia.tenant_id, "gateway_clearing:wechat") == 1_000
+    assert await balance(wanjia.tenant_id, "gateway_clearing:wechat") == 0
+    assert await balance(jiejia.tenant_id, "gateway_clearing:wechat") == 1_000

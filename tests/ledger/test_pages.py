@@ -13,7 +13,8 @@ import pytest
 from litestar.testing import TestClient
 
 from core.accounts.service import create_staff, issue_token, start_session
-from core.ledger import service as ledger
+from core.ledger.payment_postings import record_capture
+from core.ledger.provider_postings import record_deposit
 from tests.factories import TOMORROW, World, at, make_world
 
 pytestmark = pytest.mark.db
@@ -65,7 +66,7 @@ async def site(db, settings, plugins, tenants, client) -> Site:  # type: ignore[
     tokens = {who: await issue_token(uid, world.tenant_id) for who, uid in people.items()}
     now = datetime.now(UTC)
     booking = str(uuid.uuid4())
-    await ledger.record_capture(
+    await record_capture(
         world.tenant,
         world.tenant_id,
         payment_id=uuid.uuid4(),
@@ -77,7 +78,7 @@ async def site(db, settings, plugins, tenants, client) -> Site:  # type: ignore[
         at=now,
         event_key="page:capture",
     )
-    await ledger.record_deposit(
+    await record_deposit(
         world.tenant,
         world.tenant_id,
         provider_id=provider,

@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from cli.main import app as cli
-from core.ledger import service as ledger
+from core.ledger.balances import balance, provider_balances
 from core.ledger.settlement import due_day, settle
 from tests.factories import NOW
 from tests.ledger.conftest import Books, journal_count, unbalanced_journals
@@ -46,7 +46,7 @@ async def test_earnings_wait_for_the_holding_period(jiejia: Books) -> None:
     assert [(p.paid, p.status) for p in due.providers] == [(8_200, "paid")]
     assert due.providers[0].reference.startswith("DEMO-")
     assert await jiejia.payable() == 0
-    assert await ledger.balance(jiejia.tenant_id, "payouts") == -8_200
+    assert await balance(jiejia.tenant_id, "payouts") == -8_200
 
 
 async def test_a_period_is_settled_once(jiejia: Books) -> None:
@@ -72,7 +72,7 @@ async def test_cash_collected_is_netted_before_paying(jiejia: Books) -> None:
 
     line = result.providers[0]
     assert (line.available, line.netted, line.paid) == (12_300, 5_000, 7_300)
-    found = await ledger.provider_balances(jiejia.tenant_id, jiejia.provider)
+    found = await provider_balances(jiejia.tenant_id, jiejia.provider)
     assert (found.payable, found.cash_owed) == (0, 0)
     assert await unbalanced_journals() == []
 

@@ -24,7 +24,11 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from core.ledger import service as ledger
+from core.ledger.balances import provider_balances
+from core.ledger.chart import LedgerError
+from core.ledger.corrections import reverse_journal
+from core.ledger.payment_postings import RefundExceedsCapture, payment_summary
+from core.ledger.provider_postings import post_bonus
 from core.ledger.settlement import settle
 from tests.factories import NOW
 from tests.ledger.conftest import Books, unbalanced_journals
@@ -66,7 +70,7 @@ def machine_for(books: Books, loop: asyncio.AbstractEventLoop) -> type[RuleBased
             left = self.paid[pid] - self.refunded[pid]
             try:
                 run(books.refund(pid, amount, method=method, provider=provider))
-            except ledger.RefundExceedsCapture as refused:
+            except RefundExceedsCapture as refused:
                 assert amount > left and refused.refundable == left
                 return
             assert amount <= left
@@ -85,7 +89,7 @@ def machine_for(books: Books, loop: asyncio.AbstractEventLoop) -> type[RuleBased
         @rule(target=bonuses, who=st.integers(0, 1), amount=st.integers(1, 5_000))
         def bonus(self, who: int, amount: int) -> uuid.UUID:
             return run(
-                ledger.post_bonus(
+                post_bonus(
                     books.tenant,
                     books.tenant_id,
                     provider_id=self.providers[who],
@@ -104,11 +108,11 @@ def machine_for(books: Books, loop: asyncio.AbstractEventLoop) -> type[RuleBased
         def reverse(self, journal: uuid.UUID) -> None:
             try:
                 run(
-                    ledger.reverse_journal(
+                    reverse_journal(
                         books.tenant, books.tenant_id, journal_id=journal, reason="test", at=NOW
                     )
                 )
-            except ledger.LedgerError as refused:
+            except LedgerError as refused:
                 assert "below zero" in refused.reason
 
         @invariant()
@@ -118,13 +122,13 @@ def machine_for(books: Books, loop: asyncio.AbstractEventLoop) -> type[RuleBased
         @invariant()
         def no_provider_below_zero(self) -> None:
             for provider in self.providers:
-                found = run(ledger.provider_balances(books.tenant_id, provider))
+                found = run(provider_balances(books.tenant_id, provider))
                 assert found.payable >= 0 and found.deposit >= 0, found
 
         @invariant()
         def refunds_never_exceed_captures(self) -> None:
             for pid, amount in self.paid.items():
-                summary = run(ledger.payment_summary(books.tenant_id, pid))
+                summary = run(payment_summary(books.tenant_id, pid))
                 assert summary.captured == amount
                 assert summary.refunded == self.refunded[pid] <= amount
 

@@ -8,8 +8,8 @@ from datetime import timedelta
 
 import pytest
 
-from core.ledger import service as ledger
 from core.ledger.exports import statement_csv, statement_pdf
+from core.ledger.provider_postings import post_penalty
 from core.ledger.reconcile import GatewayRecord, reconcile
 from core.ledger.settlement import settle
 from core.ledger.statements import platform_statement, provider_statement
@@ -25,7 +25,7 @@ async def _month(jiejia: Books) -> dict[str, str]:
     first, booking1 = await jiejia.capture(10_000, at=NOW - timedelta(days=10), fee_fen=60)
     second, booking2 = await jiejia.capture(20_000, at=NOW - timedelta(days=9))
     await jiejia.refund(second, 5_000, at=NOW - timedelta(days=8))
-    await ledger.post_penalty(
+    await post_penalty(
         jiejia.tenant,
         jiejia.tenant_id,
         provider_id=jiejia.provider,

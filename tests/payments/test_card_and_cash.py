@@ -11,7 +11,7 @@ import pytest
 from litestar.testing import TestClient
 
 from core.accounts.service import issue_token
-from core.ledger.service import payment_summary
+from core.ledger.payment_postings import payment_summary
 from core.payments.standin import gateway as standin
 from core.payments.tables import Payment
 from core.tenancy.scoped import tenant_transaction

@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from core.ledger.service import payment_summary
+from core.ledger.payment_postings import payment_summary
 from core.ledger.tables import LedgerJournal
 from core.payments import service
 from core.payments.clock import utc_now

@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from core.accounts.service import create_staff, issue_token
-from core.ledger.service import payment_summary
+from core.ledger.payment_postings import payment_summary
 from core.payments.standin import gateway as standin
 from core.payments.tables import Payment, Refund
 from core.tenancy.scoped import tenant_transaction

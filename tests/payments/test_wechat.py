@@ -12,7 +12,7 @@ import pytest
 from litestar.testing import TestClient
 
 from core.accounts.tables import SecurityEvent
-from core.ledger.service import payment_summary
+from core.ledger.payment_postings import payment_summary
 from core.payments import crypto, wechat
 from core.payments.standin import gateway as standin
 from core.payments.tables import Payment, PaymentNotification

@@ -306,7 +306,8 @@ async def test_the_customer_accepts_or_reopens_within_the_tenants_days(
 async def test_compensation_comes_from_the_providers_deposit_in_the_ledger_once(
     served: Served, settings
 ) -> None:
-    from core.ledger.service import provider_balances, record_deposit
+    from core.ledger.balances import provider_balances
+    from core.ledger.provider_postings import record_deposit
 
     world = served.world
     await record_deposit(
