@@ -114,7 +114,8 @@ class World:
         from core.privacy import service as privacy
         from core.providers.tables import ProviderProfile, ProviderSkill
         from core.tenancy.scoped import tenant_transaction
-        from core.verification.service import IDENTITY_CHECKS, POLICE_FILING, course_for
+        from core.verification.eligibility import course_for
+        from core.verification.service import IDENTITY_CHECKS, POLICE_FILING
         from core.verification.tables import Certificate, IdentityCheck, TrainingResult
 
         skills = list(skills)

@@ -570,7 +570,7 @@ async def index_rows(
 
 
 async def _checks(tenant_id: Any, only: set[str] | None) -> dict[str, Any]:
-    from core.verification.service import load_checks_many  # it bumps versions: no cycle
+    from core.verification.eligibility import load_checks_many  # it bumps versions: no cycle
 
     return await load_checks_many(tenant_id, None if only is None else sorted(only))
 

@@ -1,7 +1,7 @@
 """Matching: which providers can do this job then and there, ranked, each with the reasons.
 
 Eligible: the skill for the item; every required check passed and valid on the job date
-(``core.verification.service.eligibility``); not suspended; inside the service area; working
+(``core.verification.eligibility.eligibility``); not suspended; inside the service area; working
 then; free for the job plus travel from the previous job and to the next one.
 """
 
@@ -30,7 +30,7 @@ from core.providers.tables import ProviderProfile, ProviderSkill
 from core.tenancy.model import Tenant
 from core.tenancy.schema import BookingPolicy
 from core.tenancy.scoped import within_tenant
-from core.verification.service import course_for, eligibility, load_checks_many
+from core.verification.eligibility import course_for, eligibility, load_checks_many
 
 ROAD_FACTOR = 1.3
 

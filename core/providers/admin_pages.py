@@ -15,8 +15,7 @@ from core.accounts.forms import form_of, signed_in_user, tenant_id_of
 from core.privacy.service import Reader
 from core.providers.web import go, not_found, text, verifiers_of
 from core.tenancy.model import Tenant
-from core.verification import review
-from core.verification import service as verification
+from core.verification import approval, identity, proofs, review
 from core.verification.certificates import CERTIFICATE_TYPES
 from core.verification.service import VerificationError
 from core.verification.tables import PoliceFiling
@@ -77,7 +76,7 @@ class ProviderAdminPages(Controller):
         tenant_id = await tenant_id_of(tenant)
         now = datetime.now(UTC)
         # Vendors' answers may have arrived since the provider last looked.
-        await verification.poll_vendor_checks(tenant, tenant_id, verifiers_of(request, tenant), now)
+        await identity.poll_vendor_checks(tenant, tenant_id, verifiers_of(request, tenant), now)
         try:
             found = await review.provider_file(
                 app_context.plugins, tenant, tenant_id, app_context.catalog(tenant), profile_id, now
@@ -131,7 +130,7 @@ class ProviderAdminPages(Controller):
         if decision is None or _uuid(profile_id) is None or _uuid(certificate_id) is None:
             raise not_found()
         try:
-            await verification.review_certificate(
+            await proofs.review_certificate(
                 await tenant_id_of(tenant),
                 certificate_id,
                 approve=decision,
@@ -163,7 +162,7 @@ class ProviderAdminPages(Controller):
         ):
             raise not_found()
         try:
-            await verification.review_police_filing(
+            await proofs.review_police_filing(
                 tenant, tenant_id, profile_id, approve=decision, reason=text(form, "reason")
             )
         except VerificationError as exc:
@@ -183,7 +182,7 @@ class ProviderAdminPages(Controller):
         if decision is None or _uuid(profile_id) is None:
             raise not_found()
         try:
-            await verification.review_provider(
+            await approval.review_provider(
                 await tenant_id_of(tenant),
                 profile_id,
                 approve=decision,

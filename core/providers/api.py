@@ -19,7 +19,7 @@ from core.providers.onboarding import profile_of_user
 from core.providers.public import PublicProfile, public_profile
 from core.providers.web import verifiers_of
 from core.tenancy.model import Tenant
-from core.verification import service as verification
+from core.verification import identity
 from core.verification.service import VerificationError
 from core.verification.status import verification_status
 from core.web.auth import signed_in
@@ -118,7 +118,7 @@ class ProviderApi(Controller):
         ``getVerificationStatus``. 400 names the field; 404 before onboarding started."""
         tenant_id, profile_id = await _my_profile(request, tenant)
         try:
-            await verification.submit_identity(
+            await identity.submit_identity(
                 tenant,
                 tenant_id,
                 profile_id,
@@ -153,7 +153,7 @@ async def _status(
 ) -> VerificationOut:
     app_context = request.app.state.doorstep
     now = datetime.now(UTC)
-    await verification.poll_vendor_checks(tenant, tenant_id, verifiers_of(request, tenant), now)
+    await identity.poll_vendor_checks(tenant, tenant_id, verifiers_of(request, tenant), now)
     status = await verification_status(
         app_context.plugins, tenant, tenant_id, app_context.catalog(tenant), profile_id, now
     )

@@ -35,7 +35,7 @@ from core.providers.web import (
     verifiers_of,
 )
 from core.tenancy.model import Tenant
-from core.verification import service as verification
+from core.verification import approval, identity, proofs
 from core.verification.schemas import Course
 from core.verification.service import VerificationError
 from core.verification.status import verification_status
@@ -91,7 +91,7 @@ class CheckPages(Controller):
         values["liveness_token"] = text(form, "liveness_token")
         verifiers = verifiers_of(request, tenant)
         try:
-            await verification.submit_identity(
+            await identity.submit_identity(
                 tenant,
                 page.tenant_id,
                 page.profile_id,
@@ -146,7 +146,7 @@ class CheckPages(Controller):
         form = await form_of(request)
         values = {k: text(form, k) for k in ("filing_number", "bureau", "filed_on")}
         try:
-            await verification.submit_police_filing(
+            await proofs.submit_police_filing(
                 page.tenant_id,
                 page.profile_id,
                 filing_number=values["filing_number"],
@@ -191,9 +191,7 @@ class CheckPages(Controller):
         found = course_of(page, course)
         form = await form_of(request)
         answers = {q.key: text(form, q.key) for q in found.quiz}
-        score, passed = await verification.take_quiz(
-            page.tenant_id, page.profile_id, found, answers
-        )
+        score, passed = await proofs.take_quiz(page.tenant_id, page.profile_id, found, answers)
         await page.reload()
         context = {
             "step": "training",
@@ -212,7 +210,7 @@ class CheckPages(Controller):
         if not page.state.ready:
             return go(f"{JOIN}/{page.state.next_step()}")
         try:
-            await verification.submit_for_review(page.tenant_id, page.profile_id)
+            await approval.submit_for_review(page.tenant_id, page.profile_id)
         except VerificationError as exc:
             return await show(page, "submit", {exc.field: exc.reason}, {}, 400)
         return go("/provider/status?saved=submitted")
@@ -246,7 +244,7 @@ class ProviderStatusPages(Controller):
         except NotAProvider:
             return go(JOIN)
         now = datetime.now(UTC)
-        await verification.poll_vendor_checks(
+        await identity.poll_vendor_checks(
             tenant, page.tenant_id, verifiers_of(request, tenant), now
         )
         status = await verification_status(

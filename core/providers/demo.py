@@ -32,7 +32,7 @@ from core.tenancy.model import Tenant
 from core.tenancy.registry import TenantRegistry
 from core.tenancy.scoped import tenant_transaction
 from core.tenancy.service import tenant_row_id
-from core.verification import service as verification
+from core.verification import approval, identity, proofs
 from core.verification.certificates import certificate_label
 from core.verification.demo import DemoVerifier
 from core.verification.idcard import check_char
@@ -224,7 +224,7 @@ async def _seed_one(
         return 0
     catalog = build_catalog(plugins, tenant)[0]
     profile_id = await service.start_onboarding(user_id, tenant_id)
-    await verification.record_phone_verified(tenant, tenant_id, profile_id, now=now)
+    await identity.record_phone_verified(tenant, tenant_id, profile_id, now=now)
     lat = lng = None
     if person.centre:
         from core.accounts.profile import flatten, locate
@@ -259,7 +259,7 @@ async def _seed_one(
         await storage.save_media(store, tenant_id, profile_id, "avatar", [avatar])
     # The vendor is asked a minute "ago", so its answer is in by the time it is polled.
     started = DemoVerifier(clock=lambda: time.time() - 60)
-    await verification.submit_identity(
+    await identity.submit_identity(
         tenant,
         tenant_id,
         profile_id,
@@ -270,13 +270,13 @@ async def _seed_one(
         verifier=started,
         now=now,
     )
-    await verification.poll_vendor_checks(tenant, tenant_id, [DemoVerifier()], now=now)
+    await identity.poll_vendor_checks(tenant, tenant_id, [DemoVerifier()], now=now)
     reviewer = await _reviewer(tenant_id)
     for code in state.requirements.certificates:
         if code in state.certificates:
             continue
         serial = zlib.crc32(f"{person.phone}:{code}".encode()) % 10**8
-        cert_id = await verification.submit_certificate(
+        cert_id = await proofs.submit_certificate(
             tenant_id,
             profile_id,
             kind=code,
@@ -293,11 +293,11 @@ async def _seed_one(
             today=today,
         )
         if not person.pending:
-            await verification.review_certificate(
+            await proofs.review_certificate(
                 tenant_id, cert_id, approve=True, reason="", reviewer_id=reviewer, now=now
             )
     if state.requirements.police_filing and state.police_filing is None:
-        await verification.submit_police_filing(
+        await proofs.submit_police_filing(
             tenant_id,
             profile_id,
             filing_number=f"ZJHZ-KS-{today.year - 3}-{seq:04d}",
@@ -306,16 +306,16 @@ async def _seed_one(
             now=now,
         )
         if not person.pending:
-            await verification.review_police_filing(
+            await proofs.review_police_filing(
                 tenant, tenant_id, profile_id, approve=True, reason="", now=now
             )
     for course in state.requirements.courses:
         if course.key not in state.courses_passed:
             answers = {q.key: q.answer for q in course.quiz}
-            await verification.take_quiz(tenant_id, profile_id, course, answers, now=now)
-    await verification.submit_for_review(tenant_id, profile_id)
+            await proofs.take_quiz(tenant_id, profile_id, course, answers, now=now)
+    await approval.submit_for_review(tenant_id, profile_id)
     if not person.pending:
-        await verification.review_provider(tenant_id, profile_id, approve=True, reason="", now=now)
+        await approval.review_provider(tenant_id, profile_id, approve=True, reason="", now=now)
     return 1
 
 

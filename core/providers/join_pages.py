@@ -35,7 +35,7 @@ from core.providers.web import (
     whole_number,
 )
 from core.tenancy.model import Tenant
-from core.verification import service as verification
+from core.verification import identity
 from core.web.auth import signed_in
 from core.web.templating import render_page
 from core.web.tenant import request_tenant
@@ -66,7 +66,7 @@ class JoinPages(Controller):
         except ProfileError:
             return render_page(request, tenant, "providers/not_for_staff.html", {}, 403)
         if is_new:
-            await verification.record_phone_verified(tenant, tenant_id, profile_id)
+            await identity.record_phone_verified(tenant, tenant_id, profile_id)
         page = await provider_request(request, tenant)
         if page.state.submitted:
             return go("/provider/status")

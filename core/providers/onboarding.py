@@ -20,6 +20,7 @@ from core.providers.storage import MediaStore
 from core.providers.tables import ProviderMedia, ProviderProfile, ProviderSkill
 from core.tenancy.model import Tenant
 from core.tenancy.scoped import within_tenant
+from core.verification import proofs
 from core.verification import service as verification
 from core.verification.status import Requirements, requirements_for
 from core.verification.tables import (
@@ -211,7 +212,7 @@ async def add_certificate(
     image = await anyio.to_thread.run_sync(
         lambda: prepare(photo, kind="certificate", field="image")
     )
-    return await verification.submit_certificate(
+    return await proofs.submit_certificate(
         tenant_id,
         profile_id,
         kind=kind,

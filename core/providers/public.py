@@ -21,12 +21,8 @@ from core.providers.tables import ProviderMedia, ProviderProfile
 from core.tenancy.model import Tenant
 from core.tenancy.scoped import within_tenant
 from core.verification.certificates import certificate_label
-from core.verification.service import (
-    POLICE_FILING,
-    _check_ok,
-    load_checks,
-    local_date,
-)
+from core.verification.eligibility import check_ok, load_checks
+from core.verification.service import POLICE_FILING, local_date
 from core.verification.status import certificate_state, tenant_courses
 
 LocalizedText = dict[str, str]
@@ -165,11 +161,11 @@ async def public_profile(
     today = local_date(tenant, now)
     courses = {c.key: c.title for c in tenant_courses(plugins, tenant)}
     badges = []
-    if all(_check_ok(state.checks.get(k), now) for k in ("id_number", "real_name", "face_match")):
+    if all(check_ok(state.checks.get(k), now) for k in ("id_number", "real_name", "face_match")):
         badges.append("identity")
-    if _check_ok(state.checks.get("phone"), now):
+    if check_ok(state.checks.get("phone"), now):
         badges.append("phone")
-    if _check_ok(state.checks.get(POLICE_FILING), now):
+    if check_ok(state.checks.get(POLICE_FILING), now):
         badges.append(POLICE_FILING)
     badges += [f"training:{key}" for key in sorted(state.courses_passed) if key in courses]
     certificates = []

@@ -1,6 +1,6 @@
 """Provider rules: onboarding a profile, skills, service area, working hours, public view.
 
-Eligibility for an item (checks and certificates) belongs to ``core.verification.service``.
+Eligibility for an item (checks and certificates) belongs to ``core.verification.eligibility``.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 permanent removal), each step explained with the events behind it, and the provider's appeal.
 
 A suspension or removal takes the provider off every offer through the one rule matching uses:
-the profile's status is no longer ``active`` (``core.verification.service.eligibility``). The
+the profile's status is no longer ``active`` (``core.verification.eligibility.eligibility``). The
 status reason names the step (``quality:suspension:<id>``), so only that step's end or an
 upheld appeal gives the status back, never someone else's suspension."""
 

@@ -23,7 +23,8 @@ from core.quality.tables import Retraining, SpotCheck
 from core.tenancy.model import Tenant
 from core.tenancy.schema import QualityQuestion
 from core.tenancy.scoped import scoped, within_tenant
-from core.verification.service import course_for, lift_suspension, suspend_skills
+from core.verification.eligibility import course_for
+from core.verification.suspensions import lift_suspension, suspend_skills
 from core.verification.tables import TrainingResult
 
 RETRAINING = "quality:retraining"

@@ -13,13 +13,8 @@ from core.providers.tables import ProviderProfile
 from core.tenancy.model import Tenant
 from core.tenancy.scoped import within_tenant
 from core.verification.certificates import certificate_label
-from core.verification.service import (
-    POLICE_FILING,
-    Notify,
-    expired_reason,
-    local_date,
-    suspend_skills,
-)
+from core.verification.service import POLICE_FILING, Notify, local_date
+from core.verification.suspensions import expired_reason, suspend_skills
 from core.verification.tables import Certificate, IdentityCheck
 
 
@@ -189,8 +184,8 @@ async def run_verification_jobs(
     """One worker pass of one tenant: vendor results, certificate expiry, identity re-checks,
     each notice sent to the provider in their language. Returns the counts."""
     from core.catalog.service import build_catalog
+    from core.verification.identity import poll_vendor_checks
     from core.verification.notices import ProviderNotifier
-    from core.verification.service import poll_vendor_checks
 
     notify = ProviderNotifier(plugins, tenant, tenant_id)
     verifiers = [

@@ -2,7 +2,8 @@
 certificate (numbers masked), and the audited reveal of a clear number.
 
 Decisions themselves (approve or reject a certificate, a police filing, the provider) are
-``core.verification.service``'s; this module only gathers what the reviewer looks at.
+``core.verification.proofs``' and ``core.verification.approval``'s; this module only gathers
+what the reviewer looks at.
 """
 
 from __future__ import annotations
@@ -21,13 +22,8 @@ from core.providers.tables import ProviderMedia, ProviderProfile, ProviderSkill
 from core.tenancy.model import Tenant
 from core.tenancy.scoped import within_tenant
 from core.verification.certificates import certificate_label
-from core.verification.service import (
-    Eligibility,
-    course_for,
-    eligibility,
-    load_checks,
-    local_date,
-)
+from core.verification.eligibility import Eligibility, course_for, eligibility, load_checks
+from core.verification.service import local_date
 from core.verification.status import VerificationStatus, verification_status
 from core.verification.tables import Certificate, IdentityRecord, PoliceFiling
 

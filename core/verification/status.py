@@ -15,14 +15,9 @@ from core.catalog.service import item_requirements
 from core.providers.tables import ProviderProfile
 from core.tenancy.model import Tenant
 from core.tenancy.scoped import within_tenant
+from core.verification.eligibility import ProviderChecks, certificate_valid, load_checks
 from core.verification.schemas import Course
-from core.verification.service import (
-    POLICE_FILING,
-    ProviderChecks,
-    certificate_valid,
-    load_checks,
-    local_date,
-)
+from core.verification.service import POLICE_FILING, local_date
 from core.verification.tables import Certificate, TrainingResult
 
 IDENTITY_STEPS = ("phone", "id_number", "address", "real_name", "face_match")

@@ -20,15 +20,8 @@ import segno
 from core.privacy import service as privacy
 from core.tenancy.model import Tenant
 from core.tenancy.scoped import scoped, within_tenant
-from core.verification.service import (
-    IDENTITY_CHECKS,
-    POLICE_FILING,
-    ProviderChecks,
-    _check_ok,
-    certificate_valid,
-    load_checks,
-    local_date,
-)
+from core.verification.eligibility import ProviderChecks, certificate_valid, check_ok, load_checks
+from core.verification.service import IDENTITY_CHECKS, POLICE_FILING, local_date
 
 TTL = timedelta(minutes=5)
 EXPIRING_SOON = timedelta(days=7)
@@ -110,14 +103,14 @@ def verdict(
     if state.status != "active":
         red.append(f"status:{state.status}")
     for kind in IDENTITY_CHECKS:
-        if not _check_ok(state.checks.get(kind), now):
+        if not check_ok(state.checks.get(kind), now):
             red.append(f"check:{kind}")
         elif (
             until := state.checks[kind]["valid_until"]
         ) is not None and until - now < EXPIRING_SOON:
             yellow.append(f"check_expiring:{kind}")
     filing = state.checks.get(POLICE_FILING)
-    if filing is not None and filing["status"] != "pending" and not _check_ok(filing, now):
+    if filing is not None and filing["status"] != "pending" and not check_ok(filing, now):
         yellow.append(f"check:{POLICE_FILING}")
     yellow += _certificate_reasons(state.certificates, today)
     skills = list(state.skills.values())

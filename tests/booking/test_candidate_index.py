@@ -31,13 +31,10 @@ from core.providers.tables import ProviderProfile
 from core.quality.ladder import end_served_suspensions
 from core.quality.tables import Sanction
 from core.tenancy.scoped import tenant_transaction
+from core.verification.approval import review_provider
 from core.verification.jobs import run_identity_recheck
-from core.verification.service import (
-    lift_suspension,
-    review_provider,
-    suspend_skills,
-    take_quiz,
-)
+from core.verification.proofs import take_quiz
+from core.verification.suspensions import lift_suspension, suspend_skills
 from tests.factories import EVERY_DAY, NOW, TOMORROW, World, at, east_of
 
 pytestmark = pytest.mark.db

@@ -22,6 +22,7 @@ from core.privacy import service as privacy
 from core.providers import service as providers
 from core.tenancy.model import Tenant
 from core.tenancy.scoped import tenant_transaction
+from core.verification import approval, eligibility, identity, proofs
 from core.verification import service as verification
 from core.verification.demo import READY_AFTER_S, DemoVerifier
 from core.verification.idcard import check_char
@@ -138,7 +139,7 @@ class World:
         await providers.save_availability(profile_id, tid, hours or EVERY_DAY, [])
         clock = FixedClock(self.now)
         vendor = DemoVerifier(clock=clock)
-        await verification.submit_identity(
+        await identity.submit_identity(
             self.tenant,
             tid,
             profile_id,
@@ -151,8 +152,8 @@ class World:
         )
         later = self.now + timedelta(seconds=READY_AFTER_S)
         clock.now = later.timestamp()
-        await verification.poll_vendor_checks(self.tenant, tid, [vendor], now=later)
-        await verification.record_phone_verified(self.tenant, tid, profile_id, now=self.now)
+        await identity.poll_vendor_checks(self.tenant, tid, [vendor], now=later)
+        await identity.record_phone_verified(self.tenant, tid, profile_id, now=self.now)
         codes = set()
         for ref in skills:
             item = self.catalog.item(ref)
@@ -160,7 +161,7 @@ class World:
             codes |= {r.code for r in item_requirements(self.plugins, self.tenant, item)}
         for code in sorted(codes):
             if code == verification.POLICE_FILING:
-                await verification.submit_police_filing(
+                await proofs.submit_police_filing(
                     tid,
                     profile_id,
                     filing_number="沪公备 310115-2024-0815",
@@ -168,11 +169,11 @@ class World:
                     filed_on=today - timedelta(days=100),
                     now=self.now,
                 )
-                await verification.review_police_filing(
+                await proofs.review_police_filing(
                     self.tenant, tid, profile_id, approve=True, reason="", now=self.now
                 )
                 continue
-            cert = await verification.submit_certificate(
+            cert = await proofs.submit_certificate(
                 tid,
                 profile_id,
                 kind=code,
@@ -182,22 +183,22 @@ class World:
                 valid_until=today + timedelta(days=365),
                 today=today,
             )
-            await verification.review_certificate(
+            await proofs.review_certificate(
                 tid, cert, approve=True, reason="", reviewer_id=str(user.id), now=self.now
             )
         for vertical in sorted({ref.split(".")[0] for ref in skills}):
-            course = verification.course_for(self.plugins, self.tenant, vertical)
+            course = eligibility.course_for(self.plugins, self.tenant, vertical)
             found = next(
                 c
                 for listed in self.plugins.for_tenant(self.tenant).training_courses()
                 for c in listed or []
                 if c.key == course
             )
-            await verification.take_quiz(
+            await proofs.take_quiz(
                 tid, profile_id, found, {q.key: q.answer for q in found.quiz}, now=self.now
             )
-        await verification.submit_for_review(tid, profile_id)
-        await verification.review_provider(tid, profile_id, approve=True, reason="", now=self.now)
+        await approval.submit_for_review(tid, profile_id)
+        await approval.review_provider(tid, profile_id, approve=True, reason="", now=self.now)
         return profile_id
 
     async def user_of(self, profile_id: str) -> str:

@@ -209,7 +209,7 @@ async def test_a_provider_becomes_active_for_deep_cleaning_through_the_pages(
 ) -> None:  # type: ignore[no-untyped-def]
     from core.catalog.service import build_catalog
     from core.providers.tables import ProviderProfile
-    from core.verification.service import offerable
+    from core.verification.eligibility import offerable
 
     provider = await browser.new_context(**PHONE)
     problems = Problems()

@@ -52,7 +52,7 @@ CHECK_COLUMNS = {
     "Certificate": {"tenant", "provider", "kind", "status", "valid_from", "valid_until", "issuer"},
     "TrainingResult": {"tenant", "provider", "course", "passed_at"},
 }
-"""What eligibility reads of the checks (``core.verification.service.load_checks_many``)."""
+"""What eligibility reads of the checks (``core.verification.eligibility.load_checks_many``)."""
 
 
 BUMP = "bump_matching_version"

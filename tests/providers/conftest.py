@@ -184,7 +184,7 @@ async def make_provider(
     from core.catalog.service import build_catalog
     from core.providers import service, storage
     from core.providers.media import Upload, prepare
-    from core.verification import service as verification
+    from core.verification import approval, identity, proofs
     from core.verification.demo import DemoVerifier
     from core.verification.status import requirements_for
 
@@ -193,7 +193,7 @@ async def make_provider(
     catalog = build_catalog(plugins, tenant)[0]
     user_id = await ensure_customer(tenant_id, phone)
     profile_id = await service.start_onboarding(user_id, tenant_id)
-    await verification.record_phone_verified(tenant, tenant_id, profile_id, now=now)
+    await identity.record_phone_verified(tenant, tenant_id, profile_id, now=now)
     await service.save_profile(
         profile_id,
         tenant_id,
@@ -211,7 +211,7 @@ async def make_provider(
     await service.save_availability(profile_id, tenant_id, {"mon": ["08:00", "18:00"]}, [])
     await storage.save_media(store, tenant_id, profile_id, "avatar", [Upload(jpeg(), "image/jpeg")])
     vendor = DemoVerifier(clock=lambda: now.timestamp() - 60)
-    await verification.submit_identity(
+    await identity.submit_identity(
         tenant,
         tenant_id,
         profile_id,
@@ -223,11 +223,11 @@ async def make_provider(
         now=now,
     )
     # The vendor answered a minute ago (started with a clock a minute back).
-    await verification.poll_vendor_checks(tenant, tenant_id, [DemoVerifier()], now=now)
+    await identity.poll_vendor_checks(tenant, tenant_id, [DemoVerifier()], now=now)
     needs = requirements_for(plugins, tenant, catalog, list(skills))
     for code in needs.certificates:
         until = health_until if code == "health_certificate" and health_until else None
-        cert_id = await verification.submit_certificate(
+        cert_id = await proofs.submit_certificate(
             tenant_id,
             profile_id,
             kind=code,
@@ -241,11 +241,11 @@ async def make_provider(
             ),
             store=store,
         )
-        await verification.review_certificate(
+        await proofs.review_certificate(
             tenant_id, cert_id, approve=True, reason="", reviewer_id=user_id, now=now
         )
     if needs.police_filing:
-        await verification.submit_police_filing(
+        await proofs.submit_police_filing(
             tenant_id,
             profile_id,
             filing_number="ZJHZ-2024-00881",
@@ -253,17 +253,17 @@ async def make_provider(
             filed_on=today - timedelta(days=100),
             now=now,
         )
-        await verification.review_police_filing(
+        await proofs.review_police_filing(
             tenant, tenant_id, profile_id, approve=True, reason="", now=now
         )
     if not trained:
         return Made(profile_id=profile_id, user_id=user_id)
     for course in needs.courses:
         answers = {q.key: q.answer for q in course.quiz}
-        await verification.take_quiz(tenant_id, profile_id, course, answers, now=now)
-    await verification.submit_for_review(tenant_id, profile_id)
+        await proofs.take_quiz(tenant_id, profile_id, course, answers, now=now)
+    await approval.submit_for_review(tenant_id, profile_id)
     if activate:
-        await verification.review_provider(tenant_id, profile_id, approve=True, reason="", now=now)
+        await approval.review_provider(tenant_id, profile_id, approve=True, reason="", now=now)
     return Made(profile_id=profile_id, user_id=user_id)
 
 

@@ -131,7 +131,7 @@ async def test_approving_certificates_and_the_provider_makes_them_offerable(
     from datetime import UTC, datetime
 
     from core.catalog.service import build_catalog
-    from core.verification.service import offerable
+    from core.verification.eligibility import offerable
 
     profile_id = await waiting(plugins, jiejia, rows, store)
     await sign_in_admin(phone, rows.jiejia)
@@ -180,12 +180,12 @@ async def test_providers_and_customers_cannot_open_the_queue(rows, phone, inbox)
 async def test_a_police_filing_is_confirmed_in_the_console(
     rows, store, plugins, wanjia, wanjia_phone
 ) -> None:
-    from core.verification import service as verification
+    from core.verification import proofs
 
     made = await make_provider(
         plugins, wanjia, rows.wanjia, store, activate=False, skills=("locksmith.door_unlock",)
     )
-    await verification.submit_police_filing(
+    await proofs.submit_police_filing(
         rows.wanjia,
         made.profile_id,
         filing_number="ZJHZ-2024-00999",

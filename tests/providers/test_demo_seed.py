@@ -9,7 +9,7 @@ import pytest
 
 from core.providers.tables import ProviderMedia, ProviderProfile
 from core.verification import trust
-from core.verification.service import load_checks, offerable
+from core.verification.eligibility import load_checks, offerable
 from core.verification.tables import IdentityRecord
 from tests.providers.conftest import within
 

@@ -18,7 +18,7 @@ from core.catalog.model import TenantCatalog
 from core.catalog.service import build_catalog, item_requirements
 from core.plugins import DoorstepPluginManager
 from core.tenancy.model import Tenant
-from core.verification import service
+from core.verification import approval, eligibility, identity, proofs, service
 from core.verification.demo import READY_AFTER_S, DemoVerifier
 from core.verification.idcard import check_char
 
@@ -137,8 +137,8 @@ class Kit:
         )
         later = now + timedelta(seconds=READY_AFTER_S)
         self.clock.set(later)
-        await service.poll_vendor_checks(self.tenant, self.tenant_id, [self.verifier], now=later)
-        await service.record_phone_verified(self.tenant, self.tenant_id, profile_id, now=now)
+        await identity.poll_vendor_checks(self.tenant, self.tenant_id, [self.verifier], now=later)
+        await identity.record_phone_verified(self.tenant, self.tenant_id, profile_id, now=now)
 
     async def submit_identity(
         self,
@@ -150,7 +150,7 @@ class Kit:
         liveness_token: str = "liveness-token-from-the-phone",
     ) -> None:
         self.clock.set(now)
-        await service.submit_identity(
+        await identity.submit_identity(
             self.tenant,
             self.tenant_id,
             profile_id,
@@ -172,7 +172,7 @@ class Kit:
         now: datetime = NOW,
         approve: bool = True,
     ) -> str:
-        cert = await service.submit_certificate(
+        cert = await proofs.submit_certificate(
             self.tenant_id,
             profile_id,
             kind=kind,
@@ -183,7 +183,7 @@ class Kit:
             today=now.date(),
         )
         if approve:
-            await service.review_certificate(
+            await proofs.review_certificate(
                 self.tenant_id, cert, approve=True, reason="", reviewer_id=ADMIN, now=now
             )
         return cert
@@ -192,7 +192,7 @@ class Kit:
         self, profile_id: str, *, review: bool | None = True, now: datetime = NOW
     ) -> None:
         """Submit a police filing; ``review`` True approves, False rejects, None leaves it."""
-        await service.submit_police_filing(
+        await proofs.submit_police_filing(
             self.tenant_id,
             profile_id,
             filing_number="浙公备 330106-2024-0815",
@@ -201,7 +201,7 @@ class Kit:
             now=now,
         )
         if review is not None:
-            await service.review_police_filing(
+            await proofs.review_police_filing(
                 self.tenant,
                 self.tenant_id,
                 profile_id,
@@ -218,12 +218,12 @@ class Kit:
             if c.vertical == vertical
         )
         answers = {q.key: q.answer if right else "wrong" for q in course.quiz}
-        _, passed = await service.take_quiz(self.tenant_id, profile_id, course, answers, now=NOW)
+        _, passed = await proofs.take_quiz(self.tenant_id, profile_id, course, answers, now=NOW)
         return passed
 
     async def activate(self, profile_id: str) -> None:
-        await service.submit_for_review(self.tenant_id, profile_id)
-        await service.review_provider(self.tenant_id, profile_id, approve=True, reason="")
+        await approval.submit_for_review(self.tenant_id, profile_id)
+        await approval.review_provider(self.tenant_id, profile_id, approve=True, reason="")
 
     def requirements(self, item_refs: Iterable[str]) -> set[str]:
         """Every certificate the items can ask for (conditional ones included)."""
@@ -267,8 +267,8 @@ class Kit:
         on: datetime = NOW,
         context: dict[str, bool] | None = None,
         tenant: Tenant | None = None,
-    ) -> service.Eligibility:
-        return await service.offerable(
+    ) -> eligibility.Eligibility:
+        return await eligibility.offerable(
             self.plugins,
             tenant or self.tenant,
             self.tenant_id,
@@ -279,8 +279,8 @@ class Kit:
             context,
         )
 
-    async def state(self, profile_id: str) -> service.ProviderChecks:
-        return await service.load_checks(self.tenant_id, profile_id)
+    async def state(self, profile_id: str) -> eligibility.ProviderChecks:
+        return await eligibility.load_checks(self.tenant_id, profile_id)
 
     async def rows(self, table: Any, **where: Any) -> list[dict[str, Any]]:
         """Rows of a tenant table, read in the tenant's scope."""

@@ -7,12 +7,8 @@ from datetime import date, timedelta
 
 import pytest
 
-from core.verification.service import (
-    VerificationError,
-    review_certificate,
-    review_police_filing,
-    submit_certificate,
-)
+from core.verification.proofs import review_certificate, review_police_filing, submit_certificate
+from core.verification.service import VerificationError
 from core.verification.tables import Certificate, IdentityCheck
 from tests.verification.conftest import ADMIN, NOW, Kit
 

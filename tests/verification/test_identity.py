@@ -7,7 +7,8 @@ from datetime import timedelta
 import pytest
 
 from core.privacy import service as privacy
-from core.verification.service import VerificationError, poll_vendor_checks
+from core.verification.identity import poll_vendor_checks
+from core.verification.service import VerificationError
 from core.verification.tables import IdentityCheck, IdentityRecord
 from tests.verification.conftest import NOW, Kit, id_number
 

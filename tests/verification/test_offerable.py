@@ -9,7 +9,7 @@ import pytest
 
 from core.providers.service import set_status
 from core.tenancy.model import Tenant
-from core.verification.service import review_provider, submit_for_review
+from core.verification.approval import review_provider, submit_for_review
 from tests.verification.conftest import Kit
 
 pytestmark = pytest.mark.db
