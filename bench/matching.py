@@ -93,7 +93,7 @@ async def request_after_changes(db: Database, query: dict[str, Any], top: Any) -
     """The request right after providers changed (a matching version naming them): the index
     patches just those. Ten providers' rows are rewritten as they are (results unchanged)."""
     from core.db import write_transaction
-    from core.matching.index import bump_matching_version
+    from core.matching.version import bump_matching_version
     from core.providers.tables import ProviderProfile
     from core.tenancy.scoped import tenant_transaction
 

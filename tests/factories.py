@@ -110,7 +110,7 @@ class World:
         """
         from core.accounts.tables import User
         from core.catalog.service import item_requirements
-        from core.matching.index import bump_matching_version
+        from core.matching.version import bump_matching_version
         from core.privacy import service as privacy
         from core.providers.tables import ProviderProfile, ProviderSkill
         from core.tenancy.scoped import tenant_transaction

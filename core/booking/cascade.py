@@ -28,8 +28,8 @@ from core.db import (
     savepoint_in,
     write_transaction,
 )
-from core.matching.index import bump_matching_version
 from core.matching.service import JobRequest, find_candidates
+from core.matching.version import bump_matching_version
 from core.privacy import service as privacy
 from core.tenancy.model import Tenant
 from core.tenancy.scoped import within_tenant

@@ -24,7 +24,6 @@ from core.catalog.pricing import Quote, QuoteError, QuoteProblem
 from core.catalog.service import VisitItem, quote_visit
 from core.db import is_deadlock, is_unique_or_exclusion_violation, write
 from core.ids import new_id
-from core.matching.index import bump_matching_version
 from core.matching.ranking import Candidate
 from core.matching.service import (
     JobRequest,
@@ -32,6 +31,7 @@ from core.matching.service import (
     serves_area,
     still_clear,
 )
+from core.matching.version import bump_matching_version
 from core.privacy import service as privacy
 from core.tenancy.model import Tenant
 from core.tenancy.scoped import within_tenant

@@ -22,11 +22,11 @@ from core.booking.tables import Booking
 from core.catalog.model import TenantCatalog
 from core.catalog.pricing import QuoteProblem
 from core.db import is_deadlock, is_unique_or_exclusion_violation, write_transaction
-from core.matching.index import bump_matching_version
 from core.matching.service import (
     JobRequest,
     find_candidates,
 )
+from core.matching.version import bump_matching_version
 from core.privacy import service as privacy
 from core.tenancy.model import Tenant
 from core.tenancy.scoped import within_tenant

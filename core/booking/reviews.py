@@ -9,7 +9,7 @@ from core.booking.states import REVIEWABLE
 from core.booking.tables import Review
 from core.catalog.pricing import QuoteProblem
 from core.db import write_transaction
-from core.matching.index import bump_matching_version
+from core.matching.version import bump_matching_version
 from core.providers.tables import ProviderProfile
 from core.tenancy.scoped import within_tenant
 

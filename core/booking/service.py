@@ -24,7 +24,7 @@ from core.booking.tables import Booking, BookingTransition
 from core.catalog.pricing import QuoteProblem
 from core.db import is_deadlock, is_unique_or_exclusion_violation, write_transaction
 from core.dispatch.schemas import great_circle_km
-from core.matching.index import bump_matching_version
+from core.matching.version import bump_matching_version
 from core.notifications.outbox import event_row
 from core.notifications.tables import OutboxEvent
 from core.privacy import service as privacy

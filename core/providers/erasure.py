@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.matching.index import bump_matching_version
+from core.matching.version import bump_matching_version
 from core.privacy import service as privacy
 from core.providers.storage import MediaStore, _remove_when_committed
 from core.providers.tables import ProviderMedia, ProviderProfile

@@ -12,7 +12,7 @@ from typing import Any
 
 from core.accounts.tables import User
 from core.db import write_transaction
-from core.matching.index import bump_matching_version
+from core.matching.version import bump_matching_version
 from core.privacy import service as privacy
 from core.providers.tables import ProviderProfile, ProviderSkill
 from core.tenancy.scoped import within_tenant

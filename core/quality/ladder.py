@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from core.db import write_transaction
-from core.matching.index import bump_matching_version
+from core.matching.version import bump_matching_version
 from core.notifications.outbox import enqueue
 from core.privacy import service as privacy
 from core.providers.tables import ProviderProfile

@@ -13,7 +13,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from core.db import write_transaction
-from core.matching.index import bump_matching_version
+from core.matching.version import bump_matching_version
 from core.providers.tables import ProviderProfile
 from core.quality import remedies
 from core.quality.tables import PenaltyEvent, ProviderQuality, Reward, SpotCheck

@@ -32,7 +32,7 @@ from core.booking.tables import Booking, BookingTransition
 from core.catalog.pricing import QuoteError
 from core.catalog.service import VisitItem, build_catalog, quote_visit
 from core.db import write_transaction
-from core.matching.index import bump_matching_version
+from core.matching.version import bump_matching_version
 from core.plugins import DoorstepPluginManager
 from core.privacy import service as privacy
 from core.providers.demo import PROVIDERS

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from core.db import write_transaction
-from core.matching.index import bump_matching_version
+from core.matching.version import bump_matching_version
 from core.providers.tables import ProviderProfile, ProviderSkill
 from core.tenancy.scoped import within_tenant
 from core.verification.service import VerificationError, utcnow

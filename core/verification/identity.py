@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from core.db import write_transaction
-from core.matching.index import bump_matching_version
+from core.matching.version import bump_matching_version
 from core.privacy import service as privacy
 from core.tenancy.model import Tenant
 from core.tenancy.scoped import within_tenant

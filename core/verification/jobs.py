@@ -8,7 +8,7 @@ from typing import Any
 
 from core.catalog.model import TenantCatalog
 from core.db import write_transaction
-from core.matching.index import bump_matching_version
+from core.matching.version import bump_matching_version
 from core.providers.tables import ProviderProfile
 from core.tenancy.model import Tenant
 from core.tenancy.scoped import within_tenant

@@ -7,7 +7,7 @@ from datetime import date, datetime
 from typing import Any
 
 from core.db import write_transaction
-from core.matching.index import bump_matching_version
+from core.matching.version import bump_matching_version
 from core.privacy import service as privacy
 from core.providers.media import PreparedMedia
 from core.providers.storage import MediaStore, insert_media_row

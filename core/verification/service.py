@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from core.matching.index import bump_matching_version
+from core.matching.version import bump_matching_version
 from core.tenancy.model import Tenant
 from core.verification.tables import IdentityCheck
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.matching.index import bump_matching_version
+from core.matching.version import bump_matching_version
 from core.providers.tables import ProviderSkill
 
 

@@ -19,13 +19,9 @@ from hypothesis import strategies as st
 
 from core import rawsql
 from core.db import write_transaction
-from core.matching.index import (
-    CandidateIndex,
-    bump_matching_version,
-    candidate_index,
-    index_rows,
-)
+from core.matching.index import CandidateIndex, candidate_index, index_rows
 from core.matching.tables import MatchingChange, MatchingVersion
+from core.matching.version import bump_matching_version
 from core.providers import service as providers
 from core.providers.tables import ProviderProfile
 from core.quality.ladder import end_served_suspensions
@@ -349,8 +345,8 @@ async def test_a_gap_in_the_change_log_rebuilds_the_index(jiejia: World) -> None
 async def test_old_change_log_entries_are_pruned(
     jiejia: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("core.matching.index.PRUNE_EVERY", 3)
-    monkeypatch.setattr("core.matching.index.KEEP_VERSIONS", 2)
+    monkeypatch.setattr("core.matching.version.PRUNE_EVERY", 3)
+    monkeypatch.setattr("core.matching.version.KEEP_VERSIONS", 2)
     pid = await jiejia.provider()
     for _ in range(6):
         await providers.save_availability(pid, jiejia.tenant_id, EVERY_DAY, [])

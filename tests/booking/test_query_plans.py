@@ -80,7 +80,7 @@ async def test_the_matching_change_log_is_read_by_tenant_and_version(
     log (50,000 rows kept): the tenant index alone would read them all."""
     if engine_name != "sqlite":
         pytest.skip("PostgreSQL's autovacuum keeps its planner statistics")
-    from core.matching.index import CHANGE_INDEX, changes_sql
+    from core.matching.version import CHANGE_INDEX, changes_sql
 
     tenant = str(uuid.uuid4())
     sql = changes_sql()

@@ -285,7 +285,7 @@ async def test_a_groups_bookings_bump_the_matching_version_once(
 ) -> None:
     """Each booking tells the candidate indexes that its provider's holds changed; the writes
     of one group make one new version for all of them, just before its COMMIT."""
-    from core.matching.index import bump_matching_version
+    from core.matching.version import bump_matching_version
     from core.tenancy.service import sync_tenant_rows, tenant_row_id
 
     await sync_tenant_rows(tenants)

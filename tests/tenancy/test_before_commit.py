@@ -18,7 +18,7 @@ import asyncpg
 import pytest
 
 from core.commit_hooks import before_commit
-from core.matching.index import bump_matching_version, matching_version
+from core.matching.version import bump_matching_version, matching_version
 from core.tenancy.scoped import tenant_transaction_of
 from core.tenancy.service import sync_tenant_rows, tenant_row_id
 from tests.pg_cluster import ThrowawayCluster
@@ -190,8 +190,8 @@ async def test_bumps_sent_with_the_commit_prune_the_old_change_rows(
 ) -> None:
     """Every ``PRUNE_EVERY`` versions the rows older than ``KEEP_VERSIONS`` go, in the same
     statement as the bump."""
-    monkeypatch.setattr("core.matching.index.PRUNE_EVERY", 3)
-    monkeypatch.setattr("core.matching.index.KEEP_VERSIONS", 2)
+    monkeypatch.setattr("core.matching.version.PRUNE_EVERY", 3)
+    monkeypatch.setattr("core.matching.version.KEEP_VERSIONS", 2)
     for _ in range(7):
         async with tenant_transaction_of("jiejia"):
             await bump_matching_version(jiejia_id, P1)
