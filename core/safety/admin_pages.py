@@ -20,7 +20,7 @@ from core.booking import service as booking_service
 from core.booking.forms import one
 from core.db import write_transaction
 from core.privacy import service as privacy
-from core.safety import evidence, packet, service
+from core.safety import casefile, evidence, packet, service
 from core.safety.alerts import EMERGENCY_BASIS
 from core.safety.tables import Alert, EmergencyDisclosure
 from core.tenancy.model import Tenant
@@ -44,7 +44,7 @@ class SafetyAdminPages(Controller):
         self, request: Request[Any, Any, Any], tenant: NamedDependency[Tenant]
     ) -> Response[Any]:
         tenant_id = await tenant_id_of(tenant)
-        found = await service.recent_incidents(tenant_id)
+        found = await casefile.recent_incidents(tenant_id)
         return render_admin(request, tenant, "safety/incidents.html", {"incidents": found})
 
     @get("/live")
@@ -53,7 +53,7 @@ class SafetyAdminPages(Controller):
     ) -> Response[Any]:
         """The console banner polls this: incidents nobody has acknowledged yet."""
         tenant_id = await tenant_id_of(tenant)
-        waiting = [i for i in await service.open_incidents(tenant_id) if i["status"] == "open"]
+        waiting = [i for i in await casefile.open_incidents(tenant_id) if i["status"] == "open"]
         body = {
             "count": len(waiting),
             "incidents": [
@@ -74,7 +74,7 @@ class SafetyAdminPages(Controller):
 
     async def _incident(self, tenant_id: str, incident_id: uuid.UUID) -> dict[str, Any]:
         try:
-            return await service.load(tenant_id, str(incident_id))
+            return await casefile.load(tenant_id, str(incident_id))
         except LookupError:
             raise NotFoundException() from None
 
@@ -97,10 +97,10 @@ class SafetyAdminPages(Controller):
         staff = signed_in_user(request)
         tenant_id = await tenant_id_of(tenant)
         incident = await self._incident(tenant_id, incident_id)
-        reader = service.staff_reader(staff.id)
+        reader = casefile.staff_reader(staff.id)
         async with write_transaction():
-            snapshot = await service.snapshot_for(tenant_id, incident, reader)
-            people = await service.parties(tenant_id, incident, reader)
+            snapshot = await casefile.snapshot_for(tenant_id, incident, reader)
+            people = await casefile.parties(tenant_id, incident, reader)
         context = {
             "incident": incident,
             "snapshot": snapshot,
@@ -159,12 +159,12 @@ class SafetyAdminPages(Controller):
         staff = signed_in_user(request)
         tenant_id = await tenant_id_of(tenant)
         incident = await self._incident(tenant_id, incident_id)
-        reader = service.staff_reader(staff.id)
+        reader = casefile.staff_reader(staff.id)
         now = datetime.now(UTC)
         booking, address = None, ""
         async with write_transaction():
-            snapshot = await service.snapshot_for(tenant_id, incident, reader)
-            people = await service.parties(tenant_id, incident, reader)
+            snapshot = await casefile.snapshot_for(tenant_id, incident, reader)
+            people = await casefile.parties(tenant_id, incident, reader)
             if incident["booking"]:
                 booking = await booking_service.load(tenant_id, str(incident["booking"]))
                 address = await privacy.reveal(
@@ -196,7 +196,7 @@ class SafetyAdminPages(Controller):
         body = packet.build_packet(
             brand=tenant.name("zh_CN"),
             timezone=tenant.config.timezone,
-            incident=await service.load(tenant_id, str(incident_id)),
+            incident=await casefile.load(tenant_id, str(incident_id)),
             booking=booking,
             address=address,
             parties=people,

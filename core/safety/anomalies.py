@@ -25,8 +25,7 @@ from core.db import write_transaction
 from core.dispatch.schemas import great_circle_km
 from core.notifications.outbox import enqueue
 from core.providers.tables import ProviderProfile
-from core.safety import service as incidents
-from core.safety import trail
+from core.safety import service, sos, trail
 from core.safety.tables import WellbeingCheck
 from core.tenancy.model import Tenant
 from core.tenancy.scoped import scoped, within_tenant
@@ -188,10 +187,10 @@ async def _to_incident(
     now: datetime,
 ) -> str:
     booking = await booking_service.load(tenant_id, str(check["booking"]))
-    raiser = incidents.Raiser(
+    raiser = sos.Raiser(
         str(check["user"]), PROVIDER, str(booking["provider"]) if booking["provider"] else None
     )
-    incident_id = await incidents.raise_sos(
+    incident_id = await sos.raise_sos(
         plugins,
         tenant,
         tenant_id,
@@ -227,7 +226,7 @@ async def answer_check(
     Returns the incident id for "help". LookupError for someone else's question."""
     now = now or datetime.now(UTC)
     if answer not in {"ok", "help"}:
-        raise incidents.IncidentError("answer", "answer ok or help", 400)
+        raise service.IncidentError("answer", "answer ok or help", 400)
     check = await check_of(tenant_id, check_id, user_id)
     async with write_transaction():
         await (

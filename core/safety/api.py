@@ -16,7 +16,7 @@ from core.booking.api_support import REFUSALS, BookingContext, booking_context
 from core.booking.states import CUSTOMER, PROVIDER, STAFF
 from core.catalog.api import request_problems
 from core.catalog.schemas_api import ProblemOut, ProblemsOut
-from core.safety import anomalies, evidence, service, trail
+from core.safety import anomalies, casefile, evidence, service, sos, trail
 from core.safety.schemas import (
     CheckOut,
     EvidenceOut,
@@ -173,7 +173,7 @@ class SafetyApi(Controller):
         per press and retry until answered: the same key is the same incident."""
         raiser = await _raiser(ctx)
         position = (data.lat, data.lng) if data.lat is not None and data.lng is not None else None
-        incident_id = await service.raise_sos(
+        incident_id = await sos.raise_sos(
             ctx.plugins,
             ctx.tenant,
             ctx.tenant_id,
@@ -196,7 +196,7 @@ class SafetyApi(Controller):
         """Safety officers (and admins) see every incident with its evidence and chain check;
         the person who raised it sees its state only; anyone else gets 404."""
         try:
-            incident = await service.load(ctx.tenant_id, str(incident_id))
+            incident = await casefile.load(ctx.tenant_id, str(incident_id))
         except LookupError:
             raise NotFoundException() from None
         if ctx.user.is_staff and ctx.user.has_role(*SAFETY_ROLES):
@@ -204,7 +204,7 @@ class SafetyApi(Controller):
             return incident_out(
                 incident, check, await evidence.entries(ctx.tenant_id, str(incident_id))
             )
-        if not service.visible_to_raiser(incident, ctx.user.id):
+        if not casefile.visible_to_raiser(incident, ctx.user.id):
             raise NotFoundException()
         return incident_out(incident)
 
@@ -221,7 +221,7 @@ class SafetyApi(Controller):
             raise NotFoundException() from None
         except service.IncidentError as exc:
             return _problem(exc.field, exc.reason, exc.status_code)
-        return Response(incident_out(await service.load(ctx.tenant_id, str(incident_id))))
+        return Response(incident_out(await casefile.load(ctx.tenant_id, str(incident_id))))
 
     @post(
         "/incidents/{incident_id:uuid}/acknowledge",
@@ -270,14 +270,14 @@ class SafetyApi(Controller):
         return await self._advance(ctx, incident_id, "resolved", data.note)
 
 
-async def _raiser(ctx: BookingContext) -> service.Raiser:
+async def _raiser(ctx: BookingContext) -> sos.Raiser:
     user = ctx.user
     if user.is_staff:
-        return service.Raiser(user.id, STAFF)
+        return sos.Raiser(user.id, STAFF)
     from core.providers.onboarding import profile_of_user
 
     if user.kind == "provider":
         found = await profile_of_user(user.id, ctx.tenant_id)
         if found is not None:
-            return service.Raiser(user.id, PROVIDER, str(found["id"]))
-    return service.Raiser(user.id, CUSTOMER)
+            return sos.Raiser(user.id, PROVIDER, str(found["id"]))
+    return sos.Raiser(user.id, CUSTOMER)

@@ -25,7 +25,7 @@ from core.booking.forms import one
 from core.booking.service import Actor
 from core.booking.states import CUSTOMER, PROVIDER
 from core.providers.onboarding import profile_of_user
-from core.safety import anomalies, contacts, service, ticket, trail
+from core.safety import anomalies, casefile, contacts, service, sos, ticket, trail
 from core.tenancy.model import Tenant
 from core.tenancy.scoped import tenant_transaction
 from core.web.auth import current_user, require_kind
@@ -65,7 +65,7 @@ async def _json(request: Request[Any, Any, Any]) -> dict[str, Any]:
 
 async def _raiser_of(
     request: Request[Any, Any, Any], tenant: Tenant, tenant_id: str, given: dict[str, str]
-) -> tuple[service.Raiser, str] | None:
+) -> tuple[sos.Raiser, str] | None:
     """Who pressed: the page's ticket first (it outlives sessions), else the session."""
     now = datetime.now(UTC)
     found = ticket.read(tenant.slug, given.get("ticket", ""), now)
@@ -80,8 +80,8 @@ async def _raiser_of(
     if kind == "provider":
         profile = await profile_of_user(user_id, tenant_id)
         if profile is not None:
-            return service.Raiser(user_id, PROVIDER, str(profile["id"])), booking_id
-    return service.Raiser(user_id, CUSTOMER), booking_id
+            return sos.Raiser(user_id, PROVIDER, str(profile["id"])), booking_id
+    return sos.Raiser(user_id, CUSTOMER), booking_id
 
 
 class SosPage(Controller):
@@ -114,7 +114,7 @@ class SosPage(Controller):
         raiser, booking_id = found
         lat, lng = _float(given.get("lat", "")), _float(given.get("lng", ""))
         async with tenant_transaction(tenant_id):
-            incident_id = await service.raise_sos(
+            incident_id = await sos.raise_sos(
                 request.app.state.doorstep.plugins,
                 tenant,
                 tenant_id,
@@ -134,7 +134,7 @@ class SosPage(Controller):
                     status_code=201,
                 )
             )
-        incident = await service.load(tenant_id, incident_id)
+        incident = await casefile.load(tenant_id, incident_id)
         return _private(
             render_page(request, tenant, "safety/sos_sent.html", {"incident": incident})
         )
@@ -157,10 +157,10 @@ class SafetyPages(Controller):
         user = signed_in_user(request)
         tenant_id = await tenant_id_of(tenant)
         try:
-            incident = await service.load(tenant_id, str(incident_id))
+            incident = await casefile.load(tenant_id, str(incident_id))
         except LookupError:
             raise NotFoundException() from None
-        if not service.visible_to_raiser(incident, user.id):
+        if not casefile.visible_to_raiser(incident, user.id):
             raise NotFoundException()
         return _private(
             render_page(request, tenant, "safety/sos_sent.html", {"incident": incident})

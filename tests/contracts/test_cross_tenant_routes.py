@@ -166,16 +166,16 @@ async def seed(world: World, people: Person, var_dir: Path) -> Side:
 
 async def _safety_objects(world: World, side: Side) -> None:
     """An SOS incident (with its evidence, alerts and the snapshot) and an emergency contact."""
-    from core.safety import contacts, service
+    from core.safety import contacts, sos
     from core.tenancy.scoped import tenant_transaction
 
     await contacts.add_contact(side.tenant_id, side.customer, "紧急联系人", "13700009999")
     async with tenant_transaction(side.tenant_id):
-        await service.raise_sos(
+        await sos.raise_sos(
             world.plugins,
             world.tenant,
             side.tenant_id,
-            service.Raiser(side.customer, "customer"),
+            sos.Raiser(side.customer, "customer"),
             booking_id=side.booking,
             now=NOW,
         )

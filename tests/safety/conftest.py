@@ -134,17 +134,17 @@ class Scene:
             )
 
     async def sos(self, role: str = "provider", now: datetime = START, **kwargs: Any) -> str:
-        from core.safety import service
+        from core.safety import sos
         from core.tenancy.scoped import tenant_transaction
 
         raiser = (
-            service.Raiser(self.provider_user, "provider", self.provider)
+            sos.Raiser(self.provider_user, "provider", self.provider)
             if role == "provider"
-            else service.Raiser(self.customer, "customer")
+            else sos.Raiser(self.customer, "customer")
         )
         kwargs.setdefault("booking_id", self.booking)
         async with tenant_transaction(self.tenant_id):
-            return await service.raise_sos(
+            return await sos.raise_sos(
                 self.plugins, self.tenant, self.tenant_id, raiser, now=now, **kwargs
             )
 

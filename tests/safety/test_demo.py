@@ -12,7 +12,7 @@ from core.accounts.profile import ensure_customer
 from core.booking.tables import Booking
 from core.privacy import service as privacy
 from core.providers.onboarding import profile_of_user
-from core.safety import service
+from core.safety import sos
 from core.safety.tables import Alert, EmergencyContact
 from core.tenancy.scoped import scoped, tenant_transaction
 from core.tenancy.service import tenant_row_id
@@ -56,11 +56,11 @@ async def test_the_demo_has_a_job_under_way_with_emergency_contacts_and_its_sos_
     assert all("张建国" not in c["name_enc"] for c in found)
 
     async with tenant_transaction(tid):
-        incident = await service.raise_sos(
+        incident = await sos.raise_sos(
             plugins,
             tenants.get("jiejia"),
             tid,
-            service.Raiser(provider_user, "provider", str(profile["id"])),
+            sos.Raiser(provider_user, "provider", str(profile["id"])),
             booking_id=str(job["id"]),
         )
     async with all_tenants():
