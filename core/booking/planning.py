@@ -20,12 +20,8 @@ from core.catalog.model import TenantCatalog
 from core.catalog.pricing import Quote, QuoteProblem
 from core.dispatch.schemas import Geocoder
 from core.matching.ranking import Candidate
-from core.matching.service import (
-    JobRequest,
-    available_slots,
-    find_candidates,
-    serves_area,
-)
+from core.matching.service import JobRequest, find_candidates, serves_area
+from core.matching.slots import available_slots
 from core.privacy import service as privacy
 from core.tenancy.model import Tenant
 

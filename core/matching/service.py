@@ -7,9 +7,8 @@ then; free for the job plus travel from the previous job and to the next one.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -404,61 +403,3 @@ async def serves_area(
         & (ProviderProfile.status == "active")
     )
     return any(in_area(profile, point, district)[0] for profile in profiles)
-
-
-def day_slots(tenant: Tenant, day: date, now: datetime) -> list[datetime]:
-    """Start times offered on ``day``, every step between the tenant's day start and end,
-    never before now + the lead time."""
-    policy = tenant.config.policies.booking
-    tz = ZoneInfo(tenant.config.timezone)
-    first = datetime.combine(day, time.fromisoformat(policy.day_starts), tz)
-    last = datetime.combine(day, time.fromisoformat(policy.day_ends), tz)
-    earliest = now + timedelta(minutes=policy.lead_time_minutes)
-    step = timedelta(minutes=policy.slot_step_minutes)
-    slots = []
-    moment = first
-    while moment <= last:
-        if moment >= earliest:
-            slots.append(moment.astimezone(UTC))
-        moment += step
-    return slots
-
-
-@within_tenant
-async def available_slots(
-    plugins: Any,
-    tenant: Tenant,
-    tenant_id: str,
-    catalog: TenantCatalog,
-    *,
-    item_ref: str,
-    point: tuple[float, float],
-    day: date,
-    duration_minutes: int,
-    district: str = "",
-    provider_id: str | None = None,
-    now: datetime | None = None,
-) -> list[tuple[datetime, int]]:
-    """The start times on ``day`` that some eligible provider (or the chosen one) can reach,
-    with how many providers could come."""
-    now = now or datetime.now(UTC)
-    out = []
-    for start in day_slots(tenant, day, now):
-        job = JobRequest(
-            item_ref=item_ref,
-            point=point,
-            starts_at=start,
-            duration_minutes=duration_minutes,
-            district=district,
-        )
-        # Counting only: the order (and the acceptance records it needs) does not matter.
-        candidates = await find_candidates(
-            plugins, tenant, tenant_id, catalog, job, now=now, only=provider_id, ranking=False
-        )
-        if candidates:
-            out.append((start, len(candidates)))
-    return out
-
-
-def distance_label(km: float) -> str:
-    return f"{km:.1f} km" if km >= 1 else f"{math.ceil(km * 1000 / 50) * 50} m"

@@ -20,7 +20,8 @@ from core.booking.service import Actor, transition
 from core.booking.states import PROVIDER
 from core.hookspecs import hookimpl
 from core.matching.schemas import MatchCandidate, ScoreAdjustment
-from core.matching.service import available_slots, find_candidates, travel_minutes
+from core.matching.service import find_candidates, travel_minutes
+from core.matching.slots import available_slots
 from core.plugins import build_plugin_manager
 from core.tenancy.scoped import tenant_transaction
 from core.verification.tables import IdentityCheck
