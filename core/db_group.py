@@ -43,8 +43,8 @@ with the locks held), and the next group does not wait for one. A WAL past
 
 Between processes (web workers on one file), a group holds an exclusive ``flock`` on a file
 beside the database (``<db>-writer``) from before its ``BEGIN IMMEDIATE`` to after its
-``COMMIT`` (``FileWriterLock``). SQLite's own lock would do for correctness, but a process
-that finds it taken can only poll for it (sleeping longer each time), so two workers spent
+``COMMIT`` (``core.db_wal.FileWriterLock``). SQLite's own lock would do for correctness, but a
+process that finds it taken can only poll for it (sleeping longer each time), so two workers spent
 much of their time asleep while the lock was free; a process waiting on ``flock`` (on a
 thread) wakes the moment the other one lets go. Writers that do not take it (the CLI, a
 migration) still meet SQLite's lock and wait for it as before.
@@ -53,9 +53,7 @@ migration) still meet SQLite's lock and wait for it as before.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import contextvars
-import fcntl
 import itertools
 import logging
 import os
@@ -72,6 +70,7 @@ from piccolo.engine.sqlite import TransactionType
 
 from core.commit_hooks import CommitHooks, collect
 from core.db_pool import InLoopConnection, PooledSQLiteEngine, PooledTransaction, _Pool
+from core.db_wal import FileWriterLock, checkpoint, wal_size, writer_lock_for
 
 log = logging.getLogger(__name__)
 
@@ -99,74 +98,8 @@ WAL_LIMIT_BYTES = 64 * 1024 * 1024
 finish. A passive checkpoint copies the WAL but cannot start it over while readers use it,
 which under a steady load is always: in a minute of the booking benchmark the file grew from
 45 to 475 MB (each group's pages appended), and every reader's lookups with it."""
-RESTART_WAIT_SECONDS = 0.2
-"""How long that checkpoint waits for the readers (and writers outside a group); past it,
-it gives up having copied what it could, the writers go on, and the next try waits until the
-WAL is twice as long."""
 WAKE_SECONDS = 0.05
 """How often a member waiting for its group's commit checks that someone will commit it."""
-
-
-class FileWriterLock:
-    """An exclusive ``flock`` on ``path`` shared by every process that writes the database
-    through a group: taken before a group's ``BEGIN IMMEDIATE``, let go after its ``COMMIT``."""
-
-    def __init__(self, path: str) -> None:
-        self.path = path
-        self._fd: int | None = None
-        self.held = False
-
-    def _descriptor(self) -> int:
-        if self._fd is None:
-            self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
-        return self._fd
-
-    async def acquire(self) -> None:
-        fd = self._descriptor()
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            # Another process writes: wait on a thread, which wakes as soon as it lets go. A
-            # cancellation must not leave the lock taken by a thread nobody listens to.
-            waiting = asyncio.get_running_loop().run_in_executor(
-                None, fcntl.flock, fd, fcntl.LOCK_EX
-            )
-            try:
-                await asyncio.shield(waiting)
-            except BaseException:
-                waiting.add_done_callback(lambda done: done.cancelled() or self._unlock(fd))
-                raise
-        self.held = True
-
-    def release(self) -> None:
-        if self.held and self._fd is not None:
-            self.held = False
-            self._unlock(self._fd)
-
-    @staticmethod
-    def _unlock(fd: int) -> None:
-        with contextlib.suppress(OSError):  # the descriptor is gone: so is the lock
-            fcntl.flock(fd, fcntl.LOCK_UN)
-
-    def close(self) -> None:
-        if self._fd is not None:
-            os.close(self._fd)  # closing the last descriptor lets go of the lock
-            self._fd, self.held = None, False
-
-
-def _size(path: str) -> int:
-    try:
-        return os.path.getsize(path)
-    except OSError:
-        return 0
-
-
-def writer_lock_for(engine: PooledSQLiteEngine) -> FileWriterLock | None:
-    """The writer lock of ``engine``'s database file (none for an in-memory database)."""
-    path = str(engine.path)
-    if path in ("", ":memory:") or path.startswith("file:"):
-        return None
-    return FileWriterLock(f"{path}-writer")
 
 
 class GroupTransaction(PooledTransaction):
@@ -532,40 +465,13 @@ class GroupCommitter:
         connection.run_now("PRAGMA synchronous = FULL")
 
     def _checkpoint(self, wal_path: str, start_over_holding: str | None = None) -> None:
-        """On the checkpoint thread: copy what the readers allow of the WAL into the database
-        (``PASSIVE``: no writer or reader waits for it). A failure is logged; the next one
-        copies what this one did not.
-
-        With ``start_over_holding`` (the writer lock's file; the WAL is past
-        ``WAL_LIMIT_BYTES``): copy all of it and cut it to nothing (``TRUNCATE``), holding the
-        writer lock, so that the groups of every process wait for it on the lock (waking the
-        moment it is let go) rather than SQLite's. It waits up to ``RESTART_WAIT_SECONDS`` for
-        readers still on the WAL, then gives up; the next try waits until the WAL is twice as
-        long (``_cut_at``), so a reader that stays (an export) holds the writers up once per
-        doubling, not once per group. A WAL found short once the lock is held was cut by
-        another process meanwhile (each process's syncs see the length): left alone."""
-        database = wal_path.removesuffix("-wal")
-        lock = None
-        cut = False
-        try:
-            if start_over_holding is not None:
-                lock = os.open(start_over_holding, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
-                fcntl.flock(lock, fcntl.LOCK_EX)
-                if _size(wal_path) <= max(WAL_LIMIT_BYTES, self._cut_at):
-                    cut = True  # another process's checkpoint cut it meanwhile
-                    return
-            mode = "PASSIVE" if lock is None else "TRUNCATE"
-            with contextlib.closing(
-                sqlite3.connect(database, timeout=RESTART_WAIT_SECONDS)
-            ) as connection:
-                busy = connection.execute(f"PRAGMA wal_checkpoint({mode})").fetchone()[0]
-            cut = lock is not None and busy == 0
-        except (sqlite3.Error, OSError):
-            log.warning("a WAL checkpoint failed; the next one retries", exc_info=True)
-        finally:
-            if lock is not None:
-                os.close(lock)  # lets go of the writer lock
-                self._cut_at = 0 if cut else 2 * _size(wal_path)
+        """On the checkpoint thread: ``core.db_wal.checkpoint``. After a try at cutting the
+        WAL that failed (readers stayed on it past ``RESTART_WAIT_SECONDS``), the next try
+        waits until the WAL is twice as long (``_cut_at``), so a reader that stays (an export)
+        holds the writers up once per doubling, not once per group."""
+        cut = checkpoint(wal_path, start_over_holding, max(WAL_LIMIT_BYTES, self._cut_at))
+        if cut is not None:
+            self._cut_at = 0 if cut else 2 * wal_size(wal_path)
 
     def close(self) -> None:
         """Stop the threads (a checkpoint under way finishes) and the file lock."""

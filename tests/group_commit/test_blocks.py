@@ -260,7 +260,7 @@ async def test_a_group_holds_the_file_writer_lock_from_begin_to_commit(probe: Pa
 
 
 async def test_a_writer_waiting_for_another_process_wakes_when_it_lets_go(tmp_path: Path) -> None:
-    from core.db_group import FileWriterLock
+    from core.db_wal import FileWriterLock
 
     path = str(tmp_path / "db-writer")
     holder, waiter = FileWriterLock(path), FileWriterLock(path)
@@ -280,7 +280,7 @@ async def test_a_writer_waiting_for_another_process_wakes_when_it_lets_go(tmp_pa
 async def test_a_writer_cancelled_while_waiting_leaves_the_lock_free(tmp_path: Path) -> None:
     """The wait runs on a thread that may get the lock after its writer gave up: it must let
     go of it, or every process would wait for ever."""
-    from core.db_group import FileWriterLock
+    from core.db_wal import FileWriterLock
 
     path = str(tmp_path / "db-writer")
     holder, quitter, later = FileWriterLock(path), FileWriterLock(path), FileWriterLock(path)

@@ -78,8 +78,9 @@ async def test_a_wal_past_the_limit_starts_over_once_its_readers_finish(
     every process wait for it there; once the reader is done, the WAL is copied and cut to
     nothing, and the waiting write goes on into the new one. Nothing written is lost."""
     import core.db_group
+    import core.db_wal
 
-    monkeypatch.setattr(core.db_group, "RESTART_WAIT_SECONDS", 10)
+    monkeypatch.setattr(core.db_wal, "RESTART_WAIT_SECONDS", 10)
     committer = core.db_group.committer_for(_engine())
     groups = await fill_past_the_limit()
     assert limited.stat().st_size > LIMIT
@@ -113,8 +114,9 @@ async def test_a_reader_that_stays_holds_writers_up_once_for_no_longer_than_the_
     export: it must not cost every group a wait). Once the reader is gone, a later try cuts
     it."""
     import core.db_group
+    import core.db_wal
 
-    monkeypatch.setattr(core.db_group, "RESTART_WAIT_SECONDS", 0.05)
+    monkeypatch.setattr(core.db_wal, "RESTART_WAIT_SECONDS", 0.05)
     committer = core.db_group.committer_for(_engine())
     tries: list[bool] = []
     real = committer._checkpoint
@@ -155,8 +157,9 @@ async def test_a_try_that_finds_the_wal_already_cut_waits_for_nobody(
     to take the writer lock finds it cut by the first, and leaves it (it would otherwise wait
     for the readers on the new WAL, the writers of both processes waiting behind it)."""
     import core.db_group
+    import core.db_wal
 
-    monkeypatch.setattr(core.db_group, "RESTART_WAIT_SECONDS", 10)
+    monkeypatch.setattr(core.db_wal, "RESTART_WAIT_SECONDS", 10)
     committer = core.db_group.committer_for(_engine())
     await write(lambda: insert(f"after the cut {PAGE_OF_TEXT}"))  # the other process's
     assert 0 < limited.stat().st_size < LIMIT
