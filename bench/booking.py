@@ -104,7 +104,7 @@ def booking_body(
 async def seed(db: Database, providers: int, customers: int) -> tuple[list[str], list[str]]:
     """Verified providers around the centre (radius 30 km, so everyone serves the centre) and
     customers with API tokens. Returns (provider ids, tokens)."""
-    from core.accounts.service import issue_token
+    from core.accounts.signin import issue_token
 
     tid = db.tenant_ids["jiejia"]
     v = db.value

@@ -53,7 +53,7 @@ def token_issue(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Issue an API bearer token for a user of a tenant. It is printed once: store it now."""
-    from core.accounts import directory, service
+    from core.accounts import directory, service, signin
     from core.accounts.profile import NotFound
     from core.accounts.service import AccountError
 
@@ -63,7 +63,7 @@ def token_issue(
         user_id = await directory.find_account(tenant_id, user)
         if not await directory.is_active(tenant_id, user_id):
             raise AccountError("user", "the account is disabled or deleted")
-        return user_id, await service.issue_token(user_id, tenant_id, label=label)
+        return user_id, await signin.issue_token(user_id, tenant_id, label=label)
 
     try:
         user_id, token = asyncio.run(issue())
@@ -71,7 +71,7 @@ def token_issue(
         raise fail(f"--user {user}: no such account on {tenant}") from None
     except AccountError as exc:
         raise fail(f"--user {user}: {exc.reason}") from None
-    expires = (service.now_utc() + service.TOKEN_TTL).isoformat(timespec="seconds")
+    expires = (service.now_utc() + signin.TOKEN_TTL).isoformat(timespec="seconds")
     if as_json:
         doc = {"token": token, "userId": user_id, "tenant": tenant, "label": label,
                "expiresAt": expires}  # fmt: skip
@@ -100,7 +100,7 @@ def staff_add(
     ] = False,
 ) -> None:
     """Add a staff account to a tenant. The password is asked for (or read from stdin)."""
-    from core.accounts import service
+    from core.accounts import passwords
     from core.accounts.service import AccountError
 
     if not role:
@@ -113,7 +113,7 @@ def staff_add(
     try:
 
         async def create() -> str:
-            return await service.create_staff(tenant_id, email, password, list(role), name)
+            return await passwords.create_staff(tenant_id, email, password, list(role), name)
 
         user_id = asyncio.run(create())
     except AccountError as exc:

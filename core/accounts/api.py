@@ -15,7 +15,7 @@ from litestar.di import NamedDependency, Provide
 from litestar.exceptions import NotAuthorizedException, NotFoundException
 from litestar.params import JSONBody
 
-from core.accounts import profile, service
+from core.accounts import otp, profile, service, signin, users
 from core.accounts.codes import send_code
 from core.accounts.forms import client_of, signed_in_user, tenant_id_of
 from core.accounts.profile import NotFound
@@ -124,7 +124,7 @@ class AuthApi(Controller):
         if not data.consent:
             return _error(400, AccountError("consent", "accept the personal-data notice first"))
         try:
-            issued = await service.issue_code(
+            issued = await otp.issue_code(
                 await tenant_id_of(tenant), data.phone, client_of(request)
             )
         except RateLimited as exc:
@@ -140,8 +140,8 @@ class AuthApi(Controller):
         )
         body = CodeSent(
             sent=True,
-            expires_in_seconds=int(service.CODE_TTL.total_seconds()),
-            resend_after_seconds=int(service.RESEND_GAP.total_seconds()),
+            expires_in_seconds=int(otp.CODE_TTL.total_seconds()),
+            resend_after_seconds=int(otp.RESEND_GAP.total_seconds()),
         )
         return Response(body, status_code=202)
 
@@ -163,16 +163,14 @@ class AuthApi(Controller):
         """
         tenant_id = await tenant_id_of(tenant)
         try:
-            user_id = await service.redeem_code(
-                tenant_id, data.phone, data.code, client_of(request)
-            )
+            user_id = await otp.redeem_code(tenant_id, data.phone, data.code, client_of(request))
         except AccountError as exc:
             return _error(400, exc)
-        await service.record_consent(user_id)
-        token = await service.issue_token(user_id, tenant_id, label=data.label or "mobile app")
+        await users.record_consent(user_id)
+        token = await signin.issue_token(user_id, tenant_id, label=data.label or "mobile app")
         issued = TokenIssued(
             token=token,
-            expires_at=service.now_utc() + service.TOKEN_TTL,
+            expires_at=service.now_utc() + signin.TOKEN_TTL,
             user=await _me(user_id, tenant, tenant_id),
         )
         return Response(issued, status_code=201)
@@ -188,7 +186,7 @@ class AuthApi(Controller):
         token = bearer_token(request.scope)
         if not token:
             raise NotAuthorizedException("send the token as Authorization: Bearer <token>")
-        await service.revoke_token(token)
+        await signin.revoke_token(token)
 
     @get("/me", operation_id="getMe", summary="The signed-in account", guards=[signed_in])
     async def get_me(self, request: Request[Any, Any, Any], tenant: NamedDependency[Tenant]) -> Me:

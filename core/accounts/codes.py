@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from core.accounts.service import CODE_TTL, IssuedCode
+from core.accounts.otp import CODE_TTL, IssuedCode
 from core.i18n.catalogs import build_translations
 from core.notifications.channels import Message, NotificationChannel
 

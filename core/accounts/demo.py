@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from core.accounts import profile, service
+from core.accounts import passwords, profile
 from core.accounts.service import AccountError
 from core.plugins import DoorstepPluginManager
 from core.tenancy.registry import TenantRegistry
@@ -90,7 +90,7 @@ async def seed_demo_accounts(registry: TenantRegistry, plugins: DoorstepPluginMa
             continue
         for person in STAFF[tenant.slug]:
             try:
-                await service.create_staff(
+                await passwords.create_staff(
                     tenant_id, person.email, DEMO_PASSWORD, list(person.roles), person.name
                 )
                 staff_made += 1

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from core.accounts import service
+from core.accounts import service, users
 from core.accounts.profile import NotFound, parse_id
 from core.accounts.schemas import STAFF_ROLES, CurrentUser
 from core.accounts.service import AccountError, security_event
@@ -102,7 +102,7 @@ async def change_roles(actor: CurrentUser, tenant_id: Any, user_id: str, roles: 
         raise AccountError("roles", "only staff accounts have roles")
     if str(row["id"]) == actor.id and "admin" not in wanted:
         raise AccountError("roles", "you cannot remove your own admin role")
-    await service.set_roles(str(row["id"]), tenant_id, wanted)
+    await users.set_roles(str(row["id"]), tenant_id, wanted)
     await security_event(
         tenant_id, "roles_changed", f"user {row['id']}: {','.join(wanted) or '-'} by {actor.id}"
     )
@@ -114,7 +114,7 @@ async def disable(actor: CurrentUser, tenant_id: Any, user_id: str) -> None:
     row = await _account_row(tenant_id, user_id)
     if str(row["id"]) == actor.id:
         raise AccountError("account", "you cannot disable your own account")
-    await service.disable_user(str(row["id"]))
+    await users.disable_user(str(row["id"]))
     await security_event(tenant_id, "user_disabled", f"user {row['id']} by {actor.id}")
 
 
@@ -123,7 +123,7 @@ async def enable(actor: CurrentUser, tenant_id: Any, user_id: str) -> None:
     row = await _account_row(tenant_id, user_id)
     if row["deleted_at"] is not None:
         raise AccountError("account", "a deleted account cannot be enabled")
-    await service.enable_user(str(row["id"]))
+    await users.enable_user(str(row["id"]))
     await security_event(tenant_id, "user_enabled", f"user {row['id']} by {actor.id}")
 
 

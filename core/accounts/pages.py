@@ -13,7 +13,7 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromQuery
 from litestar.response import Redirect
 
-from core.accounts import service
+from core.accounts import otp, passwords, service, signin, users
 from core.accounts.codes import send_code
 from core.accounts.forms import client_of, field, form_of, is_demo, tenant_id_of
 from core.accounts.service import AccountError, RateLimited
@@ -63,9 +63,7 @@ class SignInPages(Controller):
             page["errors"] = {"consent": "accept the personal-data notice to continue"}
             return render_page(request, tenant, SIGN_IN, page, 400)
         try:
-            issued = await service.issue_code(
-                await tenant_id_of(tenant), raw_phone, client_of(request)
-            )
+            issued = await otp.issue_code(await tenant_id_of(tenant), raw_phone, client_of(request))
         except RateLimited as exc:
             page["retry_after"] = exc.retry_after_s
             return render_page(request, tenant, SIGN_IN, page, 429)
@@ -87,7 +85,7 @@ class SignInPages(Controller):
         raw_phone, target = field(form, "phone"), safe_next(field(form, "next"))
         tenant_id = await tenant_id_of(tenant)
         try:
-            user_id = await service.redeem_code(
+            user_id = await otp.redeem_code(
                 tenant_id, raw_phone, field(form, "code"), client_of(request)
             )
         except AccountError as exc:
@@ -102,8 +100,8 @@ class SignInPages(Controller):
             if exc.field == "code":
                 page["masked"] = mask_phone(service.normalize_phone(raw_phone))
             return render_page(request, tenant, SIGN_IN, page, 400)
-        await service.record_consent(user_id)
-        token = await service.start_session(
+        await users.record_consent(user_id)
+        token = await signin.start_session(
             user_id, tenant_id, replaces=request.cookies.get(SESSION_COOKIE, "")
         )
         return _signed_in_response(request, token, target if target != "/" else "/account")
@@ -113,7 +111,7 @@ class SignInPages(Controller):
         """End this browser's session (the cookie goes too)."""
         token = request.cookies.get(SESSION_COOKIE, "")
         if token:
-            await service.end_session(token)
+            await signin.end_session(token)
         response: Response[Any] = Redirect(path="/", status_code=303)
         clear_session_cookie(response)
         return response
@@ -136,17 +134,17 @@ class SignInPages(Controller):
         email, target = field(form, "email"), safe_next(field(form, "next"))
         tenant_id = await tenant_id_of(tenant)
         try:
-            user_id = await service.check_password(
+            user_id = await passwords.check_password(
                 tenant_id, email, field(form, "password"), client_of(request)
             )
         except AccountError as exc:
             page = {"email": email, "next": target, "errors": {exc.field: exc.reason}}
             return render_page(request, tenant, STAFF_SIGN_IN, page, 400)
-        token = await service.start_session(
+        token = await signin.start_session(
             user_id, tenant_id, replaces=request.cookies.get(SESSION_COOKIE, "")
         )
         if target == "/":
-            signed = await service.session_user(token, tenant_id)
+            signed = await signin.session_user(token, tenant_id)
             target = "/admin/users" if signed and signed.has_role("admin") else "/account"
         return _signed_in_response(request, token, target)
 
@@ -155,7 +153,7 @@ class SignInPages(Controller):
         self, request: Request[Any, Any, Any], tenant: NamedDependency[Tenant]
     ) -> Response[str]:
         """What personal data the platform keeps, why, how long, who sees it; the rights."""
-        context = {"consent_version": service.CONSENT_VERSION}
+        context = {"consent_version": users.CONSENT_VERSION}
         return render_page(request, tenant, "accounts/privacy.html", context)
 
     @get("/dev/codes")

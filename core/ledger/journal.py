@@ -17,7 +17,8 @@ from piccolo.query.functions.aggregate import Sum
 from core.db import is_unique_or_exclusion_violation, write_transaction
 from core.ledger.chart import LedgerError, LedgerLine, check_lines
 from core.ledger.tables import LedgerEntry, LedgerJournal, LedgerLock
-from core.tenancy.scoped import scoped, tenant_transaction, tenant_uuid, within_tenant
+from core.tenancy.scoped import scoped, tenant_transaction, within_tenant
+from core.tenancy.tenant_tables import tenant_uuid
 
 
 @dataclass(frozen=True)

@@ -51,7 +51,8 @@ from typing import Any
 from core.ledger.chart import LedgerError, LedgerLine, account
 from core.ledger.journal import JournalDraft, post_once
 from core.tenancy.model import Tenant
-from core.tenancy.scoped import active_tenant, tenant_uuid
+from core.tenancy.scoped import active_tenant
+from core.tenancy.tenant_tables import tenant_uuid
 
 __all__ = [
     "TenantArg",

@@ -29,7 +29,8 @@ from core.ledger.corrections import reverse_journal
 from core.ledger.journal import JournalDraft, post_once, raw_sums, sum_of, unit_of_work
 from core.ledger.tables import LedgerEntry, Payout, SettlementRun
 from core.tenancy.model import Tenant
-from core.tenancy.scoped import scoped, tenant_transaction, tenant_uuid, within_tenant
+from core.tenancy.scoped import scoped, tenant_transaction, within_tenant
+from core.tenancy.tenant_tables import tenant_uuid
 
 
 class PayoutAdapter(Protocol):

@@ -15,6 +15,7 @@ from core.booking.tables import Booking
 from core.payments import service
 from core.payments.gateways import enabled_methods, is_standin, tenant_base_url
 from core.payments.standin import gateway as standin
+from core.payments.standin import notices
 from core.plugins import DoorstepPluginManager
 from core.settings import Settings
 from core.tenancy.registry import TenantRegistry
@@ -62,8 +63,8 @@ async def seed_demo_payments(
                 except service.PaymentError:
                     continue  # e.g. a payment by another method under way: left as it is
                 order = gateway.pay(payment["out_trade_no"])
-                headers, body = standin.wechat_notification(
-                    gateway.keys, standin.wechat_transaction(order)
+                headers, body = notices.wechat_notification(
+                    gateway.keys, notices.wechat_transaction(order)
                 )
                 taken = await service.take_notification(
                     wechat, tenant, str(tenant_id), headers, body, now=now

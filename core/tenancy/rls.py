@@ -1,8 +1,8 @@
 """PostgreSQL row-level security: the second wall behind ``core.tenancy.scoped``.
 
-Every tenant-owned table (``scoped.tenant_tables()``: each registered table with a ``tenant``
-foreign key) gets ``ENABLE`` and ``FORCE ROW LEVEL SECURITY`` and one policy: a row is visible
-and writable only when its tenant is the transaction's ``doorstep.tenant_id``. Where a null
+Every tenant-owned table (``tenant_tables.tenant_tables()``: each registered table with a
+``tenant`` foreign key) gets ``ENABLE`` and ``FORCE ROW LEVEL SECURITY`` and one policy: a row is
+visible and writable only when its tenant is the transaction's ``doorstep.tenant_id``. Where a null
 tenant means "no tenant" (agency operators), rows without a tenant are visible too. Tables in
 ``HOLDER_COLUMNS`` add a read-only policy for the holder of a row's secret (bearer tokens).
 
@@ -19,7 +19,8 @@ from typing import Any
 
 from piccolo.engine.postgres import PostgresEngine
 
-from core.tenancy.scoped import HOLDER_SETTING, SETTING, shares_null_rows, tenant_tables
+from core.tenancy.scoped import HOLDER_SETTING, SETTING
+from core.tenancy.tenant_tables import shares_null_rows, tenant_tables
 
 POLICY = "doorstep_tenant_v1"
 """The tenant policy's name; change the suffix when its expression changes, so migrate

@@ -14,7 +14,9 @@ Two walls keep one tenant's rows from another tenant's requests:
    that takes a ``tenant_id``.
 
 On SQLite the transaction part does nothing but remember the tenant, so mixing tenants is still
-caught by ``scoped``.
+caught by ``scoped``. Which tables are tenant-owned, ``tenant_uuid`` and ``TenantScopeError`` live
+in ``core.tenancy.tenant_tables``; the handle a tenant transaction yields in
+``core.tenancy.transaction``.
 """
 
 from __future__ import annotations
@@ -38,8 +40,10 @@ from piccolo.query.methods.select import Select
 from piccolo.query.methods.update import Update
 from piccolo.table import Table
 
-from core.commit_hooks import CommitHooks, collect, stop_collecting
+from core.commit_hooks import collect, stop_collecting
 from core.tenancy.tables import TenantRow
+from core.tenancy.tenant_tables import TenantScopeError, tenant_column, tenant_uuid
+from core.tenancy.transaction import TenantTransaction
 
 SETTING = "doorstep.tenant_id"
 """The PostgreSQL setting the row-level security policies read (per transaction)."""
@@ -51,72 +55,9 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 
-class TenantScopeError(RuntimeError):
-    """A query or transaction on tenant-owned data without (or with the wrong) tenant scope."""
-
-
-# --- which tables are tenant-owned ----------------------------------------------------------
-
-
-def tenant_column(table: type[Table]) -> ForeignKey[Any] | None:
-    """The table's ``tenant`` foreign key to ``doorstep_tenant``, if it has one."""
-    for column in table._meta.foreign_key_columns:
-        if column._meta.name == "tenant" and _references_tenant(column):
-            return column
-    return None
-
-
-def _references_tenant(column: ForeignKey[Any]) -> bool:
-    target = column._foreign_key_meta.resolved_references
-    return target._meta.tablename == TenantRow._meta.tablename
-
-
-def is_tenant_table(table: type[Table]) -> bool:
-    return tenant_column(table) is not None
-
-
-def shares_null_rows(table: type[Table]) -> bool:
-    """A nullable ``tenant`` means "belongs to no tenant" (agency operators, install-wide
-    security events): such rows are visible in every tenant's scope."""
-    column = tenant_column(table)
-    return column is not None and bool(column._meta.null)
-
-
-def tenant_tables() -> list[type[Table]]:
-    """Every registered table with a ``tenant`` foreign key: the one list the scoped helper,
-    the row-level security policies and the contract tests all use. A new table with a
-    ``tenant`` column is on it as soon as its Piccolo app is registered."""
-    from core.db import all_tables
-
-    return sorted((t for t in all_tables() if is_tenant_table(t)), key=lambda t: t._meta.tablename)
-
-
 # --- the tenant in scope --------------------------------------------------------------------
 
 _active: ContextVar[uuid.UUID | None] = ContextVar("doorstep_tenant_scope", default=None)
-
-
-def tenant_uuid(tenant_id: Any) -> uuid.UUID:
-    """``tenant_id`` as a UUID; raises TenantScopeError for a missing or malformed one."""
-    if tenant_id is None or tenant_id == "":
-        raise TenantScopeError("no tenant scope: a tenant id is required for tenant-owned data")
-    if isinstance(tenant_id, uuid.UUID):
-        return tenant_id
-    text = str(tenant_id)
-    found = _parsed.get(text)
-    if found is None:
-        try:
-            found = uuid.UUID(text)
-        except ValueError:
-            raise TenantScopeError("the tenant scope must be a tenant row id (a UUID)") from None
-        if len(_parsed) < _PARSED_MAX:
-            _parsed[text] = found
-    return found
-
-
-_parsed: dict[str, uuid.UUID] = {}
-"""Tenant ids already parsed (a request scopes itself several times by the same id)."""
-_PARSED_MAX = 10_000
 
 
 def active_tenant() -> uuid.UUID | None:
@@ -204,48 +145,6 @@ def scoped(table: type[T], tenant_id: Any, *, with_shared: bool = False) -> Tena
 
 
 # --- the tenant transaction -----------------------------------------------------------------
-
-
-class TenantTransaction:
-    """What ``tenant_transaction`` yields. ``checkpoint`` ends a transaction it opened (the web
-    middleware commits before the response starts); elsewhere it does nothing."""
-
-    def __init__(
-        self,
-        tenant_id: uuid.UUID,
-        owned: PostgresTransaction | None = None,
-        close: Callable[[], Awaitable[None]] | None = None,
-    ) -> None:
-        self.tenant_id = tenant_id
-        self._owned = owned
-        self._close = close
-        self.ended = False
-        self.hooks = CommitHooks()
-        """Work ``before_commit`` left to be done just before this transaction commits."""
-
-    async def checkpoint(self, commit: bool) -> None:
-        """Commit (or roll back) what was done, give the connection back to the pool and leave
-        the tenant scope for the rest of the task. What follows (a background task after the
-        response) opens a tenant transaction of its own if it needs the database
-        (``@within_tenant``), rather than every request paying a second, nearly always empty
-        transaction (three round trips). Once only: later calls do nothing."""
-        if self._owned is None or self.ended:
-            return
-        self.ended = True
-        if not commit:
-            self.hooks.close()
-        try:
-            await self._end(commit)
-        finally:
-            if self._close is not None:
-                await self._close()
-
-    async def _end(self, commit: bool) -> None:
-        assert self._owned is not None
-        if commit:
-            await self.hooks.commit(self._owned)
-        else:
-            await self._owned.transaction.rollback()
 
 
 def _engine() -> Any:

@@ -15,7 +15,7 @@ from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Receive, Scope, Send
 
-from core.accounts import service as accounts
+from core.accounts import signin
 from core.accounts.schemas import CurrentUser
 from core.tenancy.service import tenant_row_id
 from core.web.tenant import resolve_tenant
@@ -84,8 +84,8 @@ async def identify(scope: Scope, tenant_slug: str) -> CurrentUser | None:
     if tenant_id is None:
         return None
     if bearer:
-        return await accounts.token_user(bearer, tenant_id)
-    return await accounts.session_user(cookie, tenant_id)
+        return await signin.token_user(bearer, tenant_id)
+    return await signin.session_user(cookie, tenant_id)
 
 
 def current_user(connection: ASGIConnection[Any, Any, Any, Any]) -> CurrentUser | None:
@@ -144,7 +144,7 @@ def set_session_cookie(
     response.set_cookie(
         SESSION_COOKIE,
         token,
-        max_age=int(accounts.SESSION_TTL.total_seconds()),
+        max_age=int(signin.SESSION_TTL.total_seconds()),
         httponly=True,
         samesite="lax",
         secure=not is_local_host(request.headers.get("host", "")),

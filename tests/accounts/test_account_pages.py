@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from core.accounts import service
+from core.accounts import signin, users
 from core.accounts.tables import Address, ApiToken, OneTimeCode, Session, User
 from core.notifications.channels import DevInbox
 from core.privacy.tables import PersonalDataRead
@@ -161,7 +161,7 @@ async def test_the_export_holds_the_persons_data_and_is_logged(
     data = json.loads(export.content)
     assert data["tenant"] == "jiejia"
     assert data["account"]["phone"] == WANG_E164 and data["account"]["name"] == "王小明"
-    assert data["account"]["consent"]["version"] == service.CONSENT_VERSION
+    assert data["account"]["consent"]["version"] == users.CONSENT_VERSION
     (home,) = data["addresses"]
     assert home["label"] == "家" and home["address"] == HOME and home["district"] == "浦东新区"
     assert home["point"] == {"lat": pytest.approx(31.206), "lng": pytest.approx(121.552)}
@@ -184,7 +184,7 @@ async def test_deleting_the_account_anonymises_it(
     add(signed_in, "家", HOME)
     async with tenant_transaction(rows.jiejia):
         user_id = str((await User.select(User.id).first())["id"])  # type: ignore[index]
-    token = await service.issue_token(user_id, rows.jiejia, "phone")
+    token = await signin.issue_token(user_id, rows.jiejia, "phone")
     session = signed_in.session
 
     confirm = signed_in.get("/account/delete")
@@ -208,8 +208,8 @@ async def test_deleting_the_account_anonymises_it(
     assert (user["phone_enc"], user["phone_idx"], user["name_enc"], user["email_enc"]) == (
         None,
     ) * 4
-    assert session and await service.session_user(session, rows.jiejia) is None
-    assert await service.token_user(token, rows.jiejia) is None
+    assert session and await signin.session_user(session, rows.jiejia) is None
+    assert await signin.token_user(token, rows.jiejia) is None
 
     # The number is free again: signing in with it starts a new, empty account.
     another_visitor.sign_in(WANG, inbox)

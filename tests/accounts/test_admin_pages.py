@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from litestar.testing import TestClient
 
-from core.accounts import profile, service
+from core.accounts import passwords, profile, signin
 from core.accounts.tables import SecurityEvent, User
 from core.notifications.channels import DevInbox
 from core.tenancy.scoped import tenant_transaction
@@ -17,7 +17,9 @@ PASSWORD = "correct horse battery"
 
 
 async def staff(rows: Rows, email: str, roles: list[str], tenant: str = "") -> str:
-    return await service.create_staff(tenant or rows.jiejia, email, PASSWORD, roles, name="周海涛")
+    return await passwords.create_staff(
+        tenant or rows.jiejia, email, PASSWORD, roles, name="周海涛"
+    )
 
 
 def staff_sign_in(visitor: Visitor, email: str) -> None:
@@ -84,8 +86,8 @@ async def test_disabling_a_customer_ends_their_sessions_and_tokens_at_once(
     visitor.sign_in(WANG, inbox)
     async with tenant_transaction(rows.jiejia):
         customer = str((await User.select(User.id).where(User.kind == "customer").first())["id"])  # type: ignore[index]
-    token = await service.issue_token(customer, rows.jiejia, "phone")
-    other_session = await service.start_session(customer, rows.jiejia)
+    token = await signin.issue_token(customer, rows.jiejia, "phone")
+    other_session = await signin.start_session(customer, rows.jiejia)
     assert visitor.get("/account").status_code == 200
 
     done = admin.post_form(
@@ -94,7 +96,7 @@ async def test_disabling_a_customer_ends_their_sessions_and_tokens_at_once(
 
     assert done.status_code == 303 and done.headers["location"] == "/admin/users?done=disabled"
     assert visitor.get("/account", follow_redirects=False).status_code in (302, 303)
-    assert await service.session_user(other_session, rows.jiejia) is None
+    assert await signin.session_user(other_session, rows.jiejia) is None
     with TestClient(app, base_url="http://jiejia.localhost") as api:
         assert (
             api.get("/api/v1/me", headers={"authorization": f"Bearer {token}"}).status_code == 401

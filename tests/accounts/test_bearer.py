@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from core.accounts import profile, service
+from core.accounts import profile, signin
 from core.accounts.tables import ApiToken, User
 from tests.accounts.conftest import WANG, Rows, seen_by
 
@@ -16,14 +16,14 @@ pytestmark = pytest.mark.db
 
 async def _customer_with_token(rows: Rows) -> tuple[str, str]:
     user = await profile.ensure_customer(rows.jiejia, WANG)
-    return user, await service.issue_token(user, rows.jiejia, label="app")
+    return user, await signin.issue_token(user, rows.jiejia, label="app")
 
 
 async def test_a_token_signs_in_its_user_with_their_kind_and_roles(rows: Rows) -> None:
     user, token = await _customer_with_token(rows)
     await seen_by(rows.jiejia, User.update({User.roles: "support,safety"}).where(User.id == user))
 
-    found = await service.token_user(token, rows.jiejia)
+    found = await signin.token_user(token, rows.jiejia)
 
     assert found is not None
     assert (found.id, found.tenant_id, found.kind, found.via) == (
@@ -44,26 +44,26 @@ async def test_the_token_of_a_disabled_or_deleted_user_signs_in_nobody(
     stamp = datetime.now(UTC)
     await seen_by(rows.jiejia, User.update({getattr(User, column): stamp}).where(User.id == user))
 
-    assert await service.token_user(token, rows.jiejia) is None
+    assert await signin.token_user(token, rows.jiejia) is None
 
 
 async def test_a_revoked_or_expired_token_signs_in_nobody(rows: Rows) -> None:
     _, revoked = await _customer_with_token(rows)
     stamp = datetime.now(UTC)
     await seen_by(rows.jiejia, ApiToken.update({ApiToken.revoked_at: stamp}, force=True))
-    assert await service.token_user(revoked, rows.jiejia) is None
+    assert await signin.token_user(revoked, rows.jiejia) is None
 
     _, live = await _customer_with_token(rows)
     later = datetime.now(UTC) + timedelta(days=3650)
-    assert await service.token_user(live, rows.jiejia) is not None
-    assert await service.token_user(live, rows.jiejia, now=later) is None
+    assert await signin.token_user(live, rows.jiejia) is not None
+    assert await signin.token_user(live, rows.jiejia, now=later) is None
 
 
 async def test_a_token_is_refused_on_another_tenant(rows: Rows) -> None:
     _, token = await _customer_with_token(rows)
 
-    assert await service.token_user(token, rows.wanjia) is None
-    assert await service.token_user("not-a-token", rows.jiejia) is None
+    assert await signin.token_user(token, rows.wanjia) is None
+    assert await signin.token_user("not-a-token", rows.jiejia) is None
 
 
 async def test_holding_a_token_shows_its_row_for_the_lookup_only(
@@ -72,8 +72,9 @@ async def test_holding_a_token_shows_its_row_for_the_lookup_only(
     """PostgreSQL row security: on another tenant's connection, the token's row is visible
     inside ``secret_lookup`` of its hash (so a foreign token is told from an unknown one), and
     not before or after it."""
-    from core.accounts.service import _hash_secret
-    from core.tenancy.scoped import TenantScopeError, secret_lookup, tenant_transaction
+    from core.accounts.signin import _hash_secret
+    from core.tenancy.scoped import secret_lookup, tenant_transaction
+    from core.tenancy.tenant_tables import TenantScopeError
 
     _, token = await _customer_with_token(rows)
     token_hash = _hash_secret(token)

@@ -41,11 +41,11 @@ print(asyncio.run(seed_demo(registry, plugins, settings)))
 STAFF_SIGN_IN = (
     SETUP
     + f"""
-from core.accounts import service
+from core.accounts import passwords
 from core.tenancy.service import tenant_row_id
 async def main():
     tenant_id = await tenant_row_id("jiejia")
-    print(await service.check_password(tenant_id, "admin@jiejia.demo", "{DEMO_PASSWORD}"))
+    print(await passwords.check_password(tenant_id, "admin@jiejia.demo", "{DEMO_PASSWORD}"))
 asyncio.run(main())
 """
 )

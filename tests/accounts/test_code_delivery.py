@@ -10,7 +10,7 @@ import msgspec
 import pytest
 
 from core.accounts.codes import code_text, send_code, tenant_channels
-from core.accounts.service import IssuedCode
+from core.accounts.otp import IssuedCode
 from core.hookspecs import hookimpl
 from core.notifications.channels import (
     DEV_INBOX,

@@ -7,7 +7,7 @@ import subprocess
 
 import pytest
 
-from core.accounts import service
+from core.accounts import passwords, signin
 from core.accounts.demo import CUSTOMERS, DEMO_PASSWORD, STAFF
 from core.accounts.tables import Address, User
 from core.db import all_tables
@@ -78,9 +78,9 @@ async def test_the_documented_demo_logins_work(rows: Rows, tenants, plugins, set
     for slug, tenant_id in (("jiejia", rows.jiejia), ("wanjia", rows.wanjia)):
         for person in STAFF[slug]:
             assert person.email in readme
-            user_id = await service.check_password(tenant_id, person.email, DEMO_PASSWORD)
-            signed = await service.session_user(
-                await service.start_session(user_id, tenant_id), tenant_id
+            user_id = await passwords.check_password(tenant_id, person.email, DEMO_PASSWORD)
+            signed = await signin.session_user(
+                await signin.start_session(user_id, tenant_id), tenant_id
             )
             assert signed is not None and signed.roles == person.roles
     for customers in CUSTOMERS.values():

@@ -7,7 +7,7 @@ import dataclasses
 
 import pytest
 
-from core.accounts import profile, rights, service
+from core.accounts import otp, passwords, profile, rights, users
 from core.accounts.profile import NotFound
 from core.accounts.service import AccountError
 from core.accounts.tables import Address, User
@@ -128,11 +128,11 @@ async def test_another_tenant_never_sees_the_account_or_its_addresses(rows: Rows
 @pytest.mark.db
 async def test_a_disabled_account_cannot_sign_in(rows: Rows) -> None:
     user = await profile.ensure_customer(rows.jiejia, WANG)
-    await seen_by(rows.jiejia, service.disable_user(user))
-    issued = await service.issue_code(rows.jiejia, WANG, "203.0.113.7")
+    await seen_by(rows.jiejia, users.disable_user(user))
+    issued = await otp.issue_code(rows.jiejia, WANG, "203.0.113.7")
 
     with pytest.raises(AccountError) as raised:
-        await service.redeem_code(rows.jiejia, WANG, issued.code)
+        await otp.redeem_code(rows.jiejia, WANG, issued.code)
 
     assert raised.value.field == "phone"
 
@@ -154,10 +154,10 @@ async def test_names_are_trimmed_limited_and_clearable(rows: Rows) -> None:
 async def test_key_rotation_re_encrypts_every_sealed_account_column(rows: Rows) -> None:
     user = await profile.ensure_customer(rows.jiejia, WANG, "王小明")
     await profile.add_address(user, rows.jiejia, "家", "上海市浦东新区世纪大道100号", DEMO)
-    await service.create_staff(
+    await passwords.create_staff(
         rows.wanjia, "admin@wanjia.test", "correct horse battery", ["admin"], "刘洋"
     )
-    await service.create_staff(
+    await passwords.create_staff(
         None, "ops@agency.test", "correct horse battery", [], "赵丽", kind="operator"
     )
     old = privacy.keyring()
@@ -189,6 +189,6 @@ async def test_key_rotation_re_encrypts_every_sealed_account_column(rows: Rows) 
         assert fields.key_id_of(address["text_enc"]) == "r2"
         assert (await profile.profile(user, rows.jiejia)).name == "王小明"
         assert (await profile.addresses(user, rows.jiejia))[0].text == "上海市浦东新区世纪大道100号"
-        assert await service.check_password(None, "ops@agency.test", "correct horse battery")
+        assert await passwords.check_password(None, "ops@agency.test", "correct horse battery")
     finally:
         privacy.use_keyring(old)

@@ -11,7 +11,8 @@ import pytest
 import yaml
 from litestar.testing import TestClient
 
-from core.accounts import profile, service
+from core.accounts import passwords, profile, service, signin, users
+from core.accounts.schemas import STAFF_ROLES
 from core.accounts.tables import OneTimeCode, SecurityEvent, Session, User
 from core.notifications.channels import DevInbox
 from core.tenancy.scoped import tenant_transaction
@@ -78,7 +79,7 @@ async def test_the_code_signs_in_with_a_safe_session_cookie(
     assert WANG not in page.text
     async with tenant_transaction(rows.jiejia):
         user = await User.select().first()
-    assert user is not None and user["consent_version"] == service.CONSENT_VERSION
+    assert user is not None and user["consent_version"] == users.CONSENT_VERSION
 
 
 async def test_the_session_cookie_is_secure_on_a_real_host(
@@ -168,8 +169,8 @@ async def test_signing_in_again_rotates_the_session(
 
     second = visitor.session
     assert first and second and first != second
-    assert await service.session_user(first, rows.jiejia) is None
-    assert await service.session_user(second, rows.jiejia) is not None
+    assert await signin.session_user(first, rows.jiejia) is None
+    assert await signin.session_user(second, rows.jiejia) is not None
     with TestClient(
         app, base_url="http://jiejia.localhost", cookies={"doorstep_session": first}
     ) as old:
@@ -187,7 +188,7 @@ async def test_sign_out_ends_the_session(
 
     assert out.status_code == 303 and out.headers["location"] == "/"
     assert visitor.session is None
-    assert await service.session_user(token, rows.jiejia) is None
+    assert await signin.session_user(token, rows.jiejia) is None
     with TestClient(
         app, base_url="http://jiejia.localhost", cookies={"doorstep_session": token}
     ) as old:
@@ -258,7 +259,9 @@ async def test_the_dev_codes_page_shows_masked_numbers_in_demo_mode(
 async def test_staff_sign_in_gives_one_answer_for_unknown_email_and_wrong_password(
     rows: Rows, visitor: Visitor, another_visitor: Visitor
 ) -> None:
-    await service.create_staff(rows.jiejia, "admin@jiejia.test", "correct horse battery", ["admin"])
+    await passwords.create_staff(
+        rows.jiejia, "admin@jiejia.test", "correct horse battery", ["admin"]
+    )
 
     unknown = visitor.post_form(
         "/staff/signin",
@@ -318,23 +321,25 @@ async def test_a_role_or_tenant_smuggled_into_a_form_changes_nothing(
 async def test_staff_of_every_role_sign_in_with_a_password_kept_as_an_argon2_hash(
     rows: Rows, visitor: Visitor
 ) -> None:
-    for n, role in enumerate(service.STAFF_ROLES):
-        await service.create_staff(rows.jiejia, f"s{n}@jiejia.test", f"long password {n}", [role])
+    for n, role in enumerate(STAFF_ROLES):
+        await passwords.create_staff(rows.jiejia, f"s{n}@jiejia.test", f"long password {n}", [role])
 
     async with tenant_transaction(rows.jiejia):
         stored = await User.select(User.roles, User.password_hash).where(User.kind == "staff")
-    assert sorted(r["roles"] for r in stored) == sorted(service.STAFF_ROLES)
+    assert sorted(r["roles"] for r in stored) == sorted(STAFF_ROLES)
     for row in stored:
         assert row["password_hash"].startswith("$argon2id$")
         assert "long password" not in row["password_hash"]
-    for n, _role in enumerate(service.STAFF_ROLES):
-        assert await service.check_password(rows.jiejia, f"s{n}@jiejia.test", f"long password {n}")
+    for n, _role in enumerate(STAFF_ROLES):
+        assert await passwords.check_password(
+            rows.jiejia, f"s{n}@jiejia.test", f"long password {n}"
+        )
 
 
 async def test_an_agency_operator_signs_in_on_every_tenants_host(
     rows: Rows, visitor: Visitor, wanjia_visitor: Visitor
 ) -> None:
-    operator = await service.create_staff(
+    operator = await passwords.create_staff(
         None, "ops@agency.test", "correct horse battery", [], "赵丽", kind="operator"
     )
 
@@ -348,6 +353,6 @@ async def test_an_agency_operator_signs_in_on_every_tenants_host(
         assert done.status_code == 303, done.text
         session = browser.session
         assert session is not None
-        assert (await service.session_user(session, tenant_id)).id == operator  # type: ignore[union-attr]
+        assert (await signin.session_user(session, tenant_id)).id == operator  # type: ignore[union-attr]
     # each session works on the host it was made on only
-    assert await service.session_user(visitor.session or "", rows.wanjia) is None
+    assert await signin.session_user(visitor.session or "", rows.wanjia) is None

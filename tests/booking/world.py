@@ -14,7 +14,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from core.accounts import profile as accounts
-from core.accounts.service import create_staff, issue_token, start_session
+from core.accounts.passwords import create_staff
+from core.accounts.signin import issue_token, start_session
 from core.accounts.tables import User
 from core.catalog.model import TenantCatalog
 from core.catalog.service import item_requirements

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from playwright.async_api import BrowserContext, Page, expect
 
-from core.accounts.service import create_staff
+from core.accounts.passwords import create_staff
 from core.boot import prepare_database
 from core.tenancy.service import tenant_row_id
 from tests.browser.conftest import PHONE, LiveServer, Problems

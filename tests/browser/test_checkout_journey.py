@@ -32,7 +32,7 @@ class Ready:
 @pytest.fixture
 async def ready(db: None, settings: Any, plugins: Any, tenants: Any) -> Ready:
     """王小明's deep cleaning tomorrow, accepted by its provider, not paid yet."""
-    from core.accounts.service import start_session
+    from core.accounts.signin import start_session
 
     use_fresh_keys(settings.var_dir)
     world = await make_world(plugins, tenants, settings, "jiejia")

@@ -13,7 +13,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from playwright.async_api import BrowserContext, Page, expect
 
-from core.accounts.service import create_staff, start_session
+from core.accounts.passwords import create_staff
+from core.accounts.signin import start_session
 from core.privacy.service import seal
 from core.providers.tables import ProviderProfile
 from core.quality.demo import stained_counter_photo

@@ -40,7 +40,7 @@ def demo_codes(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 @pytest.fixture
 async def jiejia_id(db, tenants, settings) -> str:  # type: ignore[no-untyped-def]
-    from core.accounts.service import create_staff
+    from core.accounts.passwords import create_staff
     from core.privacy import service as privacy
     from core.tenancy.service import sync_tenant_rows, tenant_row_id
 

@@ -59,7 +59,7 @@ def demo_server(settings, plugins, tenants, migrated) -> Iterator[LiveServer]:  
 @pytest.fixture
 async def people(db, tenants, settings) -> str:  # type: ignore[no-untyped-def]
     """The demo tenants' rows and jiejia's admin; returns jiejia's row id."""
-    from core.accounts import service
+    from core.accounts import passwords
     from core.notifications.channels import DEV_INBOX
     from core.privacy import service as privacy
     from core.tenancy.service import sync_tenant_rows, tenant_row_id
@@ -69,7 +69,7 @@ async def people(db, tenants, settings) -> str:  # type: ignore[no-untyped-def]
     await sync_tenant_rows(tenants)
     tenant_id = await tenant_row_id("jiejia")
     assert tenant_id
-    await service.create_staff(tenant_id, ADMIN_EMAIL, ADMIN_PASSWORD, ["admin"], "周海涛")
+    await passwords.create_staff(tenant_id, ADMIN_EMAIL, ADMIN_PASSWORD, ["admin"], "周海涛")
     return tenant_id
 
 
@@ -190,10 +190,10 @@ async def test_the_privacy_notice_reads_well_on_a_phone(
 async def test_an_admin_disables_a_customer_whose_open_session_stops_working(
     people: str, browser, demo_server: LiveServer, artifacts: Path
 ) -> None:  # type: ignore[no-untyped-def]
-    from core.accounts import profile, service
+    from core.accounts import profile, signin
 
     customer_id = await profile.ensure_customer(people, CUSTOMER, "王小明")
-    token = await service.start_session(customer_id, people)
+    token = await signin.start_session(customer_id, people)
     customer = await browser.new_context(**PHONE)
     admin = await browser.new_context(**PHONE)
     problems = Problems()
@@ -242,7 +242,7 @@ async def test_an_admin_disables_a_customer_whose_open_session_stops_working(
 async def test_the_account_pages_fit_the_other_brands_theme(
     people: str, phone_context: BrowserContext, demo_server: LiveServer, artifacts: Path
 ) -> None:
-    from core.accounts import profile, service
+    from core.accounts import profile, signin
     from core.dispatch.demo_geocoder import DemoGeocoder
     from core.tenancy.service import tenant_row_id
 
@@ -261,7 +261,7 @@ async def test_the_account_pages_fit_the_other_brands_theme(
     await assert_fits_phone_width(page)
     await page.screenshot(path=artifacts / "wanjia-signin-zh-CN.png", full_page=True)
 
-    token = await service.start_session(customer, wanjia)
+    token = await signin.start_session(customer, wanjia)
     await phone_context.add_cookies(
         [{"name": "doorstep_session", "value": token, "url": demo_server.url("wanjia")}]
     )

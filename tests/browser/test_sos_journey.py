@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from playwright.async_api import expect
 
-from core.accounts.service import start_session
+from core.accounts.signin import start_session
 from tests.browser.conftest import PHONE, LiveServer, Problems
 from tests.safety.conftest import ACCEPTED_AT, EN_ROUTE_AT, Scene, scene  # noqa: F401
 

@@ -13,7 +13,8 @@ import pytest
 from litestar.testing import TestClient
 from piccolo.table import Table
 
-from core.accounts.service import create_staff, start_session
+from core.accounts.passwords import create_staff
+from core.accounts.signin import start_session
 from core.boot import prepare_database
 from core.catalog.service import change_prices, price_list
 from core.catalog.tables import PriceListVersion, TierPrice

@@ -100,7 +100,7 @@ class Side:
 
 
 async def seed(world: World, people: Person, var_dir: Path) -> Side:
-    from core.accounts import profile, service
+    from core.accounts import otp, passwords, profile, signin
     from core.accounts.schemas import STAFF_ROLES
     from core.accounts.service import AccountError
     from core.catalog.service import change_prices, sync_config_prices
@@ -112,18 +112,18 @@ async def seed(world: World, people: Person, var_dir: Path) -> Side:
 
     side = Side(world)
     tid = world.tenant_id
-    side.admin = await service.create_staff(
+    side.admin = await passwords.create_staff(
         tid, people.staff_email, PASSWORD, list(STAFF_ROLES), people.staff_name
     )
     side.customer = await profile.ensure_customer(tid, people.phone, people.name)
     geocoders = profile.flatten(world.plugins.for_tenant(world.tenant).geocoders())
     for label, text in zip(("家", "公司"), people.addresses, strict=True):
         await profile.add_address(side.customer, tid, label, text, geocoders)
-    await service.start_session(side.customer, tid)
-    await service.issue_token(side.admin, tid, label="walk")
-    await service.issue_code(tid, people.phone, "198.51.100.7")
+    await signin.start_session(side.customer, tid)
+    await signin.issue_token(side.admin, tid, label="walk")
+    await otp.issue_code(tid, people.phone, "198.51.100.7")
     with pytest.raises(AccountError):
-        await service.check_password(tid, people.staff_email, "wrong password", "198.51.100.7")
+        await passwords.check_password(tid, people.staff_email, "wrong password", "198.51.100.7")
     async with tenant_transaction(tid):
         await privacy.reveal(
             privacy.seal(people.phone, field="user.phone", tenant_id=tid),
@@ -216,7 +216,7 @@ async def _dispatch_plan(world: World) -> None:
 
 async def read_back(side: Side) -> list[tuple[str, str]]:
     """Every row of the tenant, as (table, row) text, and fill ``ids`` and ``stored``."""
-    from core.tenancy.scoped import tenant_tables
+    from core.tenancy.tenant_tables import tenant_tables
 
     everything = []
     async with all_tenants():
@@ -308,7 +308,7 @@ def values_for(ctx: Walk, name: str) -> list[Value]:
 
 def unknown_parameters(app: Litestar) -> list[str]:
     """Path parameters the walk cannot fill: neither in ``PARAMETERS`` nor ``<table>_id``."""
-    from core.tenancy.scoped import tenant_tables
+    from core.tenancy.tenant_tables import tenant_tables
 
     tables = [t._meta.tablename for t in tenant_tables()]
     problems = []
@@ -380,12 +380,12 @@ class Identity:
         return f"{self.name} by {self.via}"
 
     async def renew(self) -> None:
-        from core.accounts import service
+        from core.accounts import signin
 
         if self.via == "session":
-            self.secret = await service.start_session(self.user_id, self.tenant_id)
+            self.secret = await signin.start_session(self.user_id, self.tenant_id)
         else:
-            self.secret = await service.issue_token(self.user_id, self.tenant_id, label="walk")
+            self.secret = await signin.issue_token(self.user_id, self.tenant_id, label="walk")
 
     def headers(self, csrf: str) -> dict[str, str]:
         if self.via == "token":
@@ -570,9 +570,9 @@ async def test_tenant_a_finds_none_of_tenant_b_on_any_route(walk: Walk) -> None:
 async def test_tenant_b_s_token_on_tenant_a_s_host_is_refused_on_every_route(
     walk: Walk,
 ) -> None:
-    from core.accounts import service
+    from core.accounts import signin
 
-    token = await service.issue_token(walk.b.admin, walk.b.tenant_id)
+    token = await signin.issue_token(walk.b.admin, walk.b.tenant_id)
     refused: dict[int, list[str]] = {}
     with TestClient(walk.app, base_url=f"http://{A_HOST}") as client:
         for route, method in route_methods(walk.app):

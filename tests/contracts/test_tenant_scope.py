@@ -18,7 +18,7 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from core.tenancy.scoped import tenant_tables
+from core.tenancy.tenant_tables import tenant_tables
 
 ROOT = Path(__file__).resolve().parents[2]
 SCANNED = ("core", "plugins", "cli")
@@ -33,15 +33,15 @@ FILTERS = {"where", "get", "get_or_create"}
 WAIVER = "# tenant-scope:"
 
 KNOWN_UNSCOPED: dict[str, int] = {
-    "core/accounts/service.py::disable_user::ApiToken.update": 1,
-    "core/accounts/service.py::disable_user::Session.update": 1,
-    "core/accounts/service.py::disable_user::User.update": 1,
-    "core/accounts/service.py::enable_user::User.update": 1,
-    "core/accounts/service.py::end_session::Session.update": 1,
-    "core/accounts/service.py::record_consent::User.update": 1,
-    "core/accounts/service.py::revoke_token::ApiToken.update": 1,
-    "core/accounts/service.py::session_user::Session.select": 1,
-    "core/accounts/service.py::start_session::Session.update": 1,
+    "core/accounts/signin.py::end_session::Session.update": 1,
+    "core/accounts/signin.py::revoke_token::ApiToken.update": 1,
+    "core/accounts/signin.py::session_user::Session.select": 1,
+    "core/accounts/signin.py::start_session::Session.update": 1,
+    "core/accounts/users.py::disable_user::ApiToken.update": 1,
+    "core/accounts/users.py::disable_user::Session.update": 1,
+    "core/accounts/users.py::disable_user::User.update": 1,
+    "core/accounts/users.py::enable_user::User.update": 1,
+    "core/accounts/users.py::record_consent::User.update": 1,
     "core/booking/reviews.py::create_review::Review.exists": 1,
     "core/providers/service.py::set_skills::ProviderSkill.delete": 1,
     "core/verification/approval.py::review_provider::ProviderProfile.update": 1,

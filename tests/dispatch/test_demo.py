@@ -14,7 +14,8 @@ import pytest
 from litestar.testing import TestClient
 
 from core.accounts.demo import DEMO_PASSWORD, STAFF
-from core.accounts.service import check_password, start_session
+from core.accounts.passwords import check_password
+from core.accounts.signin import start_session
 from core.booking.tables import Booking
 from core.dispatch import service
 from core.dispatch.board import board

@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 from litestar.testing import TestClient
 
-from core.accounts.service import create_staff, issue_token, start_session
+from core.accounts.passwords import create_staff
+from core.accounts.signin import issue_token, start_session
 from core.ledger.payment_postings import record_capture
 from core.ledger.provider_postings import record_deposit
 from tests.factories import TOMORROW, World, at, make_world

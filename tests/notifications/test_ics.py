@@ -7,7 +7,7 @@ from datetime import UTC
 import pytest
 from icalendar import Calendar
 
-from core.accounts.service import start_session
+from core.accounts.signin import start_session
 from tests.notifications.conftest import DISTRICT, HOME, Town, days_ahead
 
 pytestmark = pytest.mark.db

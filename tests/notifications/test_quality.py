@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from core.accounts.service import create_staff
+from core.accounts.passwords import create_staff
 from core.accounts.tables import User
 from core.db import write_transaction
 from core.privacy import service as privacy

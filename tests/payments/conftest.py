@@ -46,7 +46,7 @@ def gateway(settings: Any) -> StandinGateway:
 async def shop(
     db: None, plugins: Any, tenants: Any, settings: Any, gateway: StandinGateway
 ) -> Shop:
-    from core.accounts.service import issue_token, start_session
+    from core.accounts.signin import issue_token, start_session
     from core.booking.tables import Booking
     from core.tenancy.scoped import tenant_transaction
 

@@ -12,6 +12,7 @@ from litestar.testing import TestClient
 from core.accounts.tables import SecurityEvent
 from core.payments import alipay
 from core.payments.standin import gateway as standin
+from core.payments.standin import notices
 from core.payments.tables import Payment
 from tests.payments.conftest import Shop, post_form
 
@@ -61,27 +62,27 @@ async def test_doubtful_alipay_notifications_are_answered_fail_and_credit_nothin
     no, params = await start_alipay(browser, shop)
     gateway = shop.gateway
     order = gateway.pay(gateway.register_alipay(params).out_trade_no)
-    good = standin.alipay_paid_params(order, "2088000000000001")
+    good = notices.alipay_paid_params(order, "2088000000000001")
     stale = (datetime.now(alipay.BEIJING) - timedelta(days=3)).strftime("%Y-%m-%d %H:%M:%S")
     other = standin.StandinKeys.generate()
     bodies = {
-        "a byte changed": standin.alipay_notification(gateway.keys, good).replace(
+        "a byte changed": notices.alipay_notification(gateway.keys, good).replace(
             b"TRADE_SUCCESS", b"TRADE_SUCCEST"
         ),
-        "signed by another key": standin.alipay_notification(other, good),
-        "a wrong amount": standin.alipay_notification(
+        "signed by another key": notices.alipay_notification(other, good),
+        "a wrong amount": notices.alipay_notification(
             gateway.keys, {**good, "total_amount": "0.01"}
         ),
-        "another seller": standin.alipay_notification(
+        "another seller": notices.alipay_notification(
             gateway.keys, {**good, "seller_id": "2088999999999999"}
         ),
-        "another app": standin.alipay_notification(
+        "another app": notices.alipay_notification(
             gateway.keys, {**good, "app_id": "2021999999999999"}
         ),
-        "an unknown order": standin.alipay_notification(
+        "an unknown order": notices.alipay_notification(
             gateway.keys, {**good, "out_trade_no": "e" * 32}
         ),
-        "a stale notify_time": standin.alipay_notification(
+        "a stale notify_time": notices.alipay_notification(
             gateway.keys, {**good, "notify_time": stale}
         ),
     }
@@ -93,14 +94,14 @@ async def test_doubtful_alipay_notifications_are_answered_fail_and_credit_nothin
     assert len(await shop.world.rows(SecurityEvent)) == len(bodies)
 
     answer = browser.post(
-        NOTIFY, content=standin.alipay_notification(gateway.keys, good), headers=FORM
+        NOTIFY, content=notices.alipay_notification(gateway.keys, good), headers=FORM
     )
     assert answer.status_code == 200 and answer.text == "success"
     (row,) = await shop.world.rows(Payment, out_trade_no=no)
     assert row["status"] == "captured" and row["gateway_txn"] == order.txn
 
     # TRADE_FINISHED later (a new message) changes nothing: captured once
-    finished = standin.alipay_notification(
+    finished = notices.alipay_notification(
         gateway.keys, {**good, "notify_id": "finished-1", "trade_status": "TRADE_FINISHED"}
     )
     assert browser.post(NOTIFY, content=finished, headers=FORM).text == "success"

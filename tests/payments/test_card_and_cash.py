@@ -10,9 +10,9 @@ import httpx
 import pytest
 from litestar.testing import TestClient
 
-from core.accounts.service import issue_token
+from core.accounts.signin import issue_token
 from core.ledger.payment_postings import payment_summary
-from core.payments.standin import gateway as standin
+from core.payments.standin import notices
 from core.payments.tables import Payment
 from core.tenancy.scoped import tenant_transaction
 from tests.payments.conftest import HOST, Shop, post_form
@@ -49,11 +49,11 @@ async def test_a_card_callback_with_a_bad_hmac_or_a_stale_timestamp_is_refused(
     post_form(browser, f"/pay/{shop.booking}", f"/pay/{shop.booking}", {"method": "card"})
     (row,) = await shop.world.rows(Payment, booking=shop.booking)
     order = shop.gateway.pay(row["out_trade_no"])
-    payload = standin.card_paid_payload(order, "4242")
-    headers, body = standin.card_notification(shop.gateway.keys, payload)
+    payload = notices.card_paid_payload(order, "4242")
+    headers, body = notices.card_notification(shop.gateway.keys, payload)
     forged = {**headers, "x-gateway-signature": headers["x-gateway-signature"][:-4] + "0000"}
-    stale = standin.card_notification(shop.gateway.keys, payload, timestamp=int(time.time()) - 600)
-    wrong = standin.card_notification(shop.gateway.keys, {**payload, "merchant_id": "M-OTHER"})
+    stale = notices.card_notification(shop.gateway.keys, payload, timestamp=int(time.time()) - 600)
+    wrong = notices.card_notification(shop.gateway.keys, {**payload, "merchant_id": "M-OTHER"})
     for given_headers, given_body in ((forged, body), stale, wrong):
         assert (
             browser.post(

@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 from litestar.testing import TestClient
 
-from core.accounts.service import create_staff, start_session
+from core.accounts.passwords import create_staff
+from core.accounts.signin import start_session
 from core.i18n.formatting import format_money
 from core.ledger.chart import commission_bps, commission_split
 from core.ledger.tables import LedgerEntry, LedgerJournal

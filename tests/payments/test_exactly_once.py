@@ -17,7 +17,7 @@ from core.payments import service
 from core.payments.clock import utc_now
 from core.payments.gateways import enabled_methods
 from core.payments.jobs import check_pending
-from core.payments.standin import gateway as standin
+from core.payments.standin import notices
 from core.payments.tables import Payment, PaymentNotification
 from core.tenancy.scoped import tenant_transaction
 from tests.payments.conftest import HOST, Shop
@@ -42,8 +42,8 @@ async def test_one_notification_replayed_50_times_at_once_credits_once(
 ) -> None:
     payment_id = await start(shop, app, "wechat_pay")
     order = shop.gateway.pay(payment_id.replace("-", ""))
-    headers, body = standin.wechat_notification(
-        shop.gateway.keys, standin.wechat_transaction(order)
+    headers, body = notices.wechat_notification(
+        shop.gateway.keys, notices.wechat_transaction(order)
     )
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url=f"http://{HOST}") as client:
@@ -87,8 +87,8 @@ async def test_the_worker_catches_a_missed_notification_and_the_late_one_changes
     (row,) = await shop.world.rows(Payment, id=payment_id)
     assert row["status"] == "captured"
 
-    late = standin.alipay_notification(
-        gateway.keys, standin.alipay_paid_params(gateway.orders[no], "2088000000000001")
+    late = notices.alipay_notification(
+        gateway.keys, notices.alipay_paid_params(gateway.orders[no], "2088000000000001")
     )
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url=f"http://{HOST}") as client:

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from litestar.testing import TestClient
 
-from core.accounts.service import start_session
-from core.payments.standin import gateway as standin
+from core.accounts.signin import start_session
+from core.payments.standin import notices
 from core.payments.tables import Invoice
 from tests.payments.conftest import HOST, Shop, post_form
 
@@ -28,8 +28,8 @@ async def paid(browser: TestClient, shop: Shop) -> str:
     )
     payment_id = answer.headers["location"].rsplit("/", 1)[-1]
     order = shop.gateway.pay(payment_id.replace("-", ""))
-    headers, body = standin.wechat_notification(
-        shop.gateway.keys, standin.wechat_transaction(order)
+    headers, body = notices.wechat_notification(
+        shop.gateway.keys, notices.wechat_transaction(order)
     )
     assert (
         browser.post("/payments/notify/wechat_pay", content=body, headers=headers).status_code

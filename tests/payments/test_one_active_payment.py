@@ -14,7 +14,7 @@ import pytest
 from core.ledger.tables import LedgerJournal
 from core.payments.clock import utc_now
 from core.payments.reconciliation import period, reconcile_period
-from core.payments.standin import gateway as standin
+from core.payments.standin import notices
 from core.payments.tables import Payment
 from core.tenancy.scoped import tenant_transaction
 from tests.payments.conftest import HOST, Shop
@@ -35,12 +35,12 @@ async def notify_paid(client: httpx.AsyncClient, shop: Shop, payment: dict[str, 
     """The gateway of ``payment`` tells the kit it was paid."""
     order = shop.gateway.pay(str(payment["id"]).replace("-", ""))
     if payment["method"] == "wechat_pay":
-        headers, body = standin.wechat_notification(
-            shop.gateway.keys, standin.wechat_transaction(order)
+        headers, body = notices.wechat_notification(
+            shop.gateway.keys, notices.wechat_transaction(order)
         )
     else:
-        headers, body = standin.card_notification(
-            shop.gateway.keys, standin.card_paid_payload(order, "4242")
+        headers, body = notices.card_notification(
+            shop.gateway.keys, notices.card_paid_payload(order, "4242")
         )
     answer = await client.post(
         f"/payments/notify/{payment['method']}", content=body, headers=headers
@@ -88,16 +88,16 @@ async def test_a_closed_payment_paid_late_is_not_credited_and_reconciliation_lis
         assert second.status_code == 201
         card_order = shop.gateway.orders[second.json()["id"].replace("-", "")]
         shop.gateway.pay(card_order.out_trade_no)
-        headers, body = standin.card_notification(
-            shop.gateway.keys, standin.card_paid_payload(card_order, "4242")
+        headers, body = notices.card_notification(
+            shop.gateway.keys, notices.card_paid_payload(card_order, "4242")
         )
         assert (
             await client.post("/payments/notify/card", content=body, headers=headers)
         ).status_code == 204
         # ...but the old QR code is paid too, after the card payment.
         late = shop.gateway.pay(first.replace("-", ""))
-        headers, body = standin.wechat_notification(
-            shop.gateway.keys, standin.wechat_transaction(late)
+        headers, body = notices.wechat_notification(
+            shop.gateway.keys, notices.wechat_transaction(late)
         )
         answer = await client.post("/payments/notify/wechat_pay", content=body, headers=headers)
         assert answer.status_code == 204  # taken (the gateway stops retrying), not credited

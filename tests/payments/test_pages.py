@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from litestar.testing import TestClient
 
-from core.accounts.service import start_session
-from core.payments.standin import gateway as standin
+from core.accounts.signin import start_session
+from core.payments.standin import notices
 from tests.payments.conftest import HOST, Shop, post_form
 
 pytestmark = pytest.mark.db
@@ -44,8 +44,8 @@ async def test_the_receipt_is_a_pdf_for_the_paying_customer_only(
     payment_id = answer.headers["location"].rsplit("/", 1)[-1]
     assert browser.get(f"/pay/receipt/{payment_id}").status_code == 404  # not paid yet
     order = shop.gateway.pay(payment_id.replace("-", ""))
-    headers, body = standin.wechat_notification(
-        shop.gateway.keys, standin.wechat_transaction(order)
+    headers, body = notices.wechat_notification(
+        shop.gateway.keys, notices.wechat_transaction(order)
     )
     assert (
         browser.post("/payments/notify/wechat_pay", content=body, headers=headers).status_code

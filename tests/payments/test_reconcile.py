@@ -17,9 +17,10 @@ from litestar.testing import TestClient
 from typer.testing import CliRunner
 
 from cli.main import app as cli
-from core.accounts.service import create_staff, start_session
+from core.accounts.passwords import create_staff
+from core.accounts.signin import start_session
 from core.payments.clock import utc_now
-from core.payments.standin import gateway as standin
+from core.payments.standin import notices
 from tests.payments.conftest import HOST, Shop
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -70,8 +71,8 @@ async def test_the_cli_lists_what_a_statement_has_and_the_books_lack(
             headers={"authorization": f"Bearer {shop.token}"},
         )
         order = shop.gateway.pay(str(created.json()["id"]).replace("-", ""))
-        headers, body = standin.wechat_notification(
-            shop.gateway.keys, standin.wechat_transaction(order)
+        headers, body = notices.wechat_notification(
+            shop.gateway.keys, notices.wechat_transaction(order)
         )
         await client.post("/payments/notify/wechat_pay", content=body, headers=headers)
     bill = tmp_path / "wechat-bill.csv"

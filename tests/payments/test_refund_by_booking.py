@@ -16,7 +16,7 @@ from core.payments.gateways import enabled_methods, use_runtime
 from core.payments.jobs import run_payment_jobs
 from core.payments.refunds import refund_booking
 from core.payments.service import PaymentError
-from core.payments.standin import gateway as standin
+from core.payments.standin import notices
 from core.payments.tables import Payment, Refund
 from core.payments.wechat import WeChatPay
 from tests.payments.conftest import HOST, Shop
@@ -34,8 +34,8 @@ async def paid_by_wechat(app: Any, shop: Shop) -> str:
         )
         payment_id = str(created.json()["id"])
         order = shop.gateway.pay(payment_id.replace("-", ""))
-        headers, body = standin.wechat_notification(
-            shop.gateway.keys, standin.wechat_transaction(order)
+        headers, body = notices.wechat_notification(
+            shop.gateway.keys, notices.wechat_transaction(order)
         )
         answer = await client.post("/payments/notify/wechat_pay", content=body, headers=headers)
         assert answer.status_code == 204

@@ -9,9 +9,10 @@ from typing import Any
 import httpx
 import pytest
 
-from core.accounts.service import create_staff, issue_token
+from core.accounts.passwords import create_staff
+from core.accounts.signin import issue_token
 from core.ledger.payment_postings import payment_summary
-from core.payments.standin import gateway as standin
+from core.payments.standin import notices
 from core.payments.tables import Payment, Refund
 from core.tenancy.scoped import tenant_transaction
 from tests.payments.conftest import HOST, Shop
@@ -29,8 +30,8 @@ async def paid_by_wechat(client: httpx.AsyncClient, shop: Shop) -> str:
     assert created.json()["checkout"]["qrPayload"].startswith("weixin://wxpay/bizpayurl?pr=")
     payment_id = str(created.json()["id"])
     order = shop.gateway.pay(payment_id.replace("-", ""))
-    headers, body = standin.wechat_notification(
-        shop.gateway.keys, standin.wechat_transaction(order)
+    headers, body = notices.wechat_notification(
+        shop.gateway.keys, notices.wechat_transaction(order)
     )
     assert (
         await client.post("/payments/notify/wechat_pay", content=body, headers=headers)

@@ -15,6 +15,7 @@ from core.accounts.tables import SecurityEvent
 from core.ledger.payment_postings import payment_summary
 from core.payments import crypto, wechat
 from core.payments.standin import gateway as standin
+from core.payments.standin import notices
 from core.payments.tables import Payment, PaymentNotification
 from core.tenancy.scoped import tenant_transaction
 from tests.payments.conftest import Shop, post_form
@@ -88,10 +89,10 @@ async def bad_notifications(
     shop: Shop, order: standin.StandinOrder
 ) -> dict[str, tuple[dict[str, str], bytes]]:
     keys = shop.gateway.keys
-    paid = standin.wechat_transaction(order)
-    good_headers, good_body = standin.wechat_notification(keys, paid)
+    paid = notices.wechat_transaction(order)
+    good_headers, good_body = notices.wechat_notification(keys, paid)
     other_keys = standin.StandinKeys.generate()
-    forged = standin.wechat_notification(other_keys, paid)
+    forged = notices.wechat_notification(other_keys, paid)
     probe_headers = {
         **good_headers,
         "wechatpay-signature": "WECHATPAY/SIGNTEST/" + good_headers["wechatpay-signature"],
@@ -114,16 +115,16 @@ async def bad_notifications(
             good_body,
         ),
         "a signature probe": (probe_headers, good_body),
-        "a wrong amount": standin.wechat_notification(
+        "a wrong amount": notices.wechat_notification(
             keys, {**paid, "amount": {**paid["amount"], "total": order.amount_fen - 1}}
         ),
-        "another merchant": standin.wechat_notification(keys, {**paid, "mchid": "1900000999"}),
-        "another app": standin.wechat_notification(keys, {**paid, "appid": "wx0000000000000000"}),
-        "an unknown order": standin.wechat_notification(keys, {**paid, "out_trade_no": "f" * 32}),
-        "a stale timestamp": standin.wechat_notification(
+        "another merchant": notices.wechat_notification(keys, {**paid, "mchid": "1900000999"}),
+        "another app": notices.wechat_notification(keys, {**paid, "appid": "wx0000000000000000"}),
+        "an unknown order": notices.wechat_notification(keys, {**paid, "out_trade_no": "f" * 32}),
+        "a stale timestamp": notices.wechat_notification(
             keys, paid, timestamp=int(time.time()) - 301
         ),
-        "a resource encrypted with another key": standin.wechat_notification(
+        "a resource encrypted with another key": notices.wechat_notification(
             standin.StandinKeys(**{**keys.__dict__, "wechat_v3_key": "x" * 32}), paid
         ),
     }
@@ -157,8 +158,8 @@ async def test_a_doubtful_notification_is_refused_credits_nothing_and_is_logged(
         assert (await payment_summary(shop.tenant_id, payment_id)).captured == 0
 
     # the genuine notification is still taken, and answered as the docs say (no body)
-    headers, body = standin.wechat_notification(
-        shop.gateway.keys, standin.wechat_transaction(order)
+    headers, body = notices.wechat_notification(
+        shop.gateway.keys, notices.wechat_transaction(order)
     )
     answer = browser.post(NOTIFY, content=body, headers=headers)
     assert answer.status_code == 204 and answer.content == b""
@@ -169,7 +170,7 @@ async def test_the_decrypted_resource_is_what_the_gateway_encrypted(shop: Shop) 
     order = standin.StandinOrder(
         "wechat_pay", "a" * 32, 100, "CNY", "", "", "", {"mchid": "1", "appid": "w"}
     )
-    _, body = standin.wechat_notification(shop.gateway.keys, standin.wechat_transaction(order))
+    _, body = notices.wechat_notification(shop.gateway.keys, notices.wechat_transaction(order))
     resource = json.loads(body)["resource"]
     plain = crypto.aes_gcm_decrypt(
         shop.gateway.keys.wechat_v3_key.encode(),

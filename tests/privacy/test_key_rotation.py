@@ -82,7 +82,7 @@ def test_every_encrypted_column_is_covered_by_rotation() -> None:
 async def sealed_under_k1(db, tenants, settings):  # type: ignore[no-untyped-def]
     """Customers with numbers, names and addresses in both tenants, and an agency operator,
     all sealed under k1. Yields the key material; the process keyring is restored after."""
-    from core.accounts import profile, service
+    from core.accounts import passwords, profile
     from core.tenancy.service import sync_tenant_rows, tenant_row_id
 
     keys, index = {"k1": new_key(), "k2": new_key()}, new_key()
@@ -94,7 +94,7 @@ async def sealed_under_k1(db, tenants, settings):  # type: ignore[no-untyped-def
             user = await profile.ensure_customer(tenant_id, phone, name)
             await profile.add_address(user, tenant_id, "家", address)
     some_tenant = await tenant_row_id("jiejia")
-    await service.create_staff(
+    await passwords.create_staff(
         some_tenant, "olga@agency.test", "long enough pw", [], "奥尔加", kind="operator"
     )
     yield keys, index

@@ -18,7 +18,7 @@ ADMIN = ("admin@jiejia.example", "correct-horse-battery")
 
 
 async def sign_in_admin(browser: Browser, tenant_id: str) -> None:
-    from core.accounts.service import create_staff
+    from core.accounts.passwords import create_staff
 
     await create_staff(tenant_id, ADMIN[0], ADMIN[1], ["admin"], name="周主管")
     done = browser.post(

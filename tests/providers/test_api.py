@@ -16,7 +16,7 @@ PHONE = "13900006666"
 
 async def token_for(tenant_id: str) -> dict[str, str]:
     """A bearer token for the one account signed in so far (as the mobile app holds one)."""
-    from core.accounts.service import issue_token
+    from core.accounts.signin import issue_token
     from core.accounts.tables import User
 
     user = await within(tenant_id, User.select(User.id).where(User.tenant == tenant_id).first())

@@ -201,7 +201,7 @@ async def test_the_job_page_leads_to_the_trust_code_of_that_booking(
     """From an accepted job, "show my trust code" opens the code that carries the booking."""
     from litestar.testing import TestClient
 
-    from core.accounts.service import start_session
+    from core.accounts.signin import start_session
     from tests.factories import TOMORROW, at, make_world
 
     world = await make_world(plugins, tenants, settings, "jiejia")

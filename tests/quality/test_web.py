@@ -15,7 +15,8 @@ from uuid import uuid4
 import pytest
 from litestar.testing import TestClient
 
-from core.accounts.service import create_staff, issue_token, start_session
+from core.accounts.passwords import create_staff
+from core.accounts.signin import issue_token, start_session
 from core.quality.tables import Complaint
 from tests.factories import SHANGHAI, World, at
 from tests.quality.world import Served, photo, serve

@@ -180,7 +180,7 @@ async def _with_phone(world: World, user_id: str, phone: str, name: str) -> None
 
 @pytest.fixture
 async def scene(db, tenants, settings) -> Scene:  # type: ignore[no-untyped-def]
-    from core.accounts.service import create_staff
+    from core.accounts.passwords import create_staff
     from core.plugins import build_plugin_manager
     from core.safety import contacts
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from core.accounts.service import start_session
+from core.accounts.signin import start_session
 from core.accounts.tables import User
 from core.notifications.channels import Message
 from core.notifications.relay import relay_outbox

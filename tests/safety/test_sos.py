@@ -128,7 +128,7 @@ async def test_escalation_survives_a_restart_and_goes_to_the_next_on_call_then_t
     tenants,
     settings,  # type: ignore[no-untyped-def]
 ) -> None:
-    from core.accounts.service import create_staff
+    from core.accounts.passwords import create_staff
     from core.plugins import build_plugin_manager
     from tests.factories import make_world
     from tests.hooks.host import plugin

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from core.accounts.service import issue_token, start_session
+from core.accounts.signin import issue_token, start_session
 from core.safety.tables import Incident
 from tests.safety.conftest import ACCEPTED_AT, EN_ROUTE_AT, OFFICER_EMAIL, Scene
 

@@ -13,8 +13,9 @@ import pytest
 
 from core.db import all_tables, migrate
 from core.tenancy.rls import HOLDER_POLICY, POLICY, ensure_row_security, policies
-from core.tenancy.scoped import SETTING, is_tenant_table, tenant_column, tenant_tables
+from core.tenancy.scoped import SETTING
 from core.tenancy.service import sync_tenant_rows, tenant_row_id
+from core.tenancy.tenant_tables import is_tenant_table, tenant_column, tenant_tables
 from tests.pg_cluster import ThrowawayCluster
 
 # --- every engine: the list of tenant tables is complete ------------------------------------
@@ -76,7 +77,7 @@ async def as_app(pg_cluster: ThrowawayCluster) -> AsyncIterator[asyncpg.Connecti
 async def people(db, tenants, settings) -> dict[str, str]:  # type: ignore[no-untyped-def]
     """Staff of jiejia (A) and wanjia (B), each with an address-less customer, and an agency
     operator; returns the tenant ids and user ids."""
-    from core.accounts import service
+    from core.accounts import passwords
     from core.privacy import service as privacy
 
     privacy.configure(settings)
@@ -86,9 +87,9 @@ async def people(db, tenants, settings) -> dict[str, str]:  # type: ignore[no-un
     return {
         "a": a,
         "b": b,
-        "a_staff": await service.create_staff(a, "anna@jiejia.test", "long enough pw", ["admin"]),
-        "b_staff": await service.create_staff(b, "bo@wanjia.test", "long enough pw", ["admin"]),
-        "operator": await service.create_staff(
+        "a_staff": await passwords.create_staff(a, "anna@jiejia.test", "long enough pw", ["admin"]),
+        "b_staff": await passwords.create_staff(b, "bo@wanjia.test", "long enough pw", ["admin"]),
+        "operator": await passwords.create_staff(
             a, "olga@agency.test", "long enough pw", [], kind="operator"
         ),
     }

@@ -10,16 +10,10 @@ import pytest
 
 from core.catalog.tables import PriceListVersion
 from core.db import write_transaction
-from core.tenancy.scoped import (
-    TenantScopeError,
-    active_tenant,
-    scoped,
-    tenant_tables,
-    tenant_transaction,
-    within_tenant,
-)
+from core.tenancy.scoped import active_tenant, scoped, tenant_transaction, within_tenant
 from core.tenancy.service import sync_tenant_rows, tenant_row_id
 from core.tenancy.tables import TenantRow
+from core.tenancy.tenant_tables import TenantScopeError, tenant_tables
 from tests.tenant_access import all_tenants
 
 pytestmark = pytest.mark.db

@@ -25,6 +25,7 @@ from core.payments.gateways import is_standin
 from core.payments.pages import qr_svg
 from core.payments.provider import NotificationRejected, PaymentProvider
 from core.payments.standin import gateway as standin
+from core.payments.standin import notices
 from core.tenancy.model import Tenant
 from core.web.auth import is_local_host
 from core.web.templating import render_page
@@ -105,7 +106,7 @@ class StandinPages(Controller):
     ) -> Response[Any]:
         _, gateway = self._method(request, tenant, "wechat_pay")
         order = gateway.pay(self._order(gateway, payment_id).out_trade_no)
-        headers, body = standin.wechat_notification(gateway.keys, standin.wechat_transaction(order))
+        headers, body = notices.wechat_notification(gateway.keys, notices.wechat_transaction(order))
         await deliver(request, order.notify_url, headers, body)
         return Redirect(path=f"/pay/result/{payment_id}", status_code=303)
 
@@ -132,9 +133,9 @@ class StandinPages(Controller):
             order = gateway.pay(gateway.register_alipay(params).out_trade_no)
         except (NotificationRejected, KeyError, ValueError):
             raise NotFoundException() from None
-        body = standin.alipay_notification(
+        body = notices.alipay_notification(
             gateway.keys,
-            standin.alipay_paid_params(order, str(_setting(provider, "seller_id"))),
+            notices.alipay_paid_params(order, str(_setting(provider, "seller_id"))),
         )
         content_type = {"content-type": "application/x-www-form-urlencoded; charset=utf-8"}
         await deliver(request, order.notify_url, content_type, body)
@@ -168,8 +169,8 @@ class StandinPages(Controller):
             return page
         order = gateway.pay(order.out_trade_no)
         # The acquirer keeps the card; the merchant hears only the brand and last four digits.
-        headers, body = standin.card_notification(
-            gateway.keys, standin.card_paid_payload(order, number[-4:])
+        headers, body = notices.card_notification(
+            gateway.keys, notices.card_paid_payload(order, number[-4:])
         )
         await deliver(request, order.notify_url, headers, body)
         return Redirect(path=httpx.URL(order.return_url).raw_path.decode(), status_code=303)
