@@ -57,7 +57,7 @@ def list_prices(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Every tier of the tenant: reference, name, current price and allowed band (in fen)."""
-    from core.catalog.service import price_list
+    from core.catalog.price_lists import price_list
 
     tenant, catalog = _tenant(tenant_slug)
     try:
@@ -132,8 +132,8 @@ def set_prices(
 ) -> None:
     """Change prices as one new price-list version; nothing is saved if any is wrong."""
     from core.catalog import editing
+    from core.catalog.price_lists import change_prices
     from core.catalog.pricing import QuoteError
-    from core.catalog.service import change_prices
 
     # Unknown options are let through so that a negative price reaches the check below.
     for arg in pairs:

@@ -42,7 +42,8 @@ async def prepare_database(
     """
     from datetime import UTC, datetime
 
-    from core.catalog.service import build_catalog, sync_config_prices
+    from core.catalog.price_lists import sync_config_prices
+    from core.catalog.service import build_catalog
     from core.db import migrate
     from core.privacy import service as privacy
     from core.privacy.keys import ensure_keys_file

@@ -1,6 +1,6 @@
 """The admin console's price pages: edit prices inside their bands, and see every version.
 
-Thin: the rules live in ``core.catalog.service`` (bands, versions) and
+Thin: the rules live in ``core.catalog.price_lists`` (bands, versions) and
 ``core.catalog.editing`` (amounts, effective times, history).
 """
 
@@ -19,7 +19,7 @@ from litestar.di import NamedDependency, Provide
 from litestar.params import FromQuery
 from litestar.response import Redirect
 
-from core.catalog import editing, service
+from core.catalog import editing, price_lists, service
 from core.catalog.model import TenantCatalog
 from core.catalog.pricing import QuoteError
 from core.catalog.schemas import ServiceItem, ServiceTier
@@ -69,7 +69,7 @@ async def _groups(
     was: Mapping[str, int] | None = None,
     errors: Mapping[str, str] | None = None,
 ) -> list[ItemGroup]:
-    prices = await service.price_list(tenant, now)
+    prices = await price_lists.price_list(tenant, now)
     scheduled = await editing.scheduled_prices(tenant, now)
     groups = []
     for category in catalog.categories:
@@ -158,7 +158,7 @@ class PriceAdmin(Controller):
             user = current_user(request)
             assert user is not None  # the guard let only a signed-in admin in
             try:
-                number = await service.change_prices(
+                number = await price_lists.change_prices(
                     tenant,
                     catalog,
                     changes,

@@ -12,7 +12,7 @@ from litestar.exceptions import ClientException, NotFoundException, ValidationEx
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, JSONBody
 
-from core.catalog import service
+from core.catalog import price_lists, service
 from core.catalog.pricing import QuoteError
 from core.catalog.schemas import ServiceItem
 from core.catalog.schemas_api import (
@@ -73,7 +73,7 @@ def request_problems(_: Request[Any, Any, Any], exc: ClientException) -> Respons
 
 
 def service_out(
-    app_context: AppContext, tenant: Tenant, item: ServiceItem, prices: service.PriceList
+    app_context: AppContext, tenant: Tenant, item: ServiceItem, prices: price_lists.PriceList
 ) -> ServiceOut:
     requirements = service.item_requirements(app_context.plugins, tenant, item)
     refs = {f"{item.ref}.{t.key}": t.key for t in item.tiers}
@@ -147,7 +147,7 @@ class CatalogApi(Controller):
         """Categories with their services and "from" prices at the prices in force now."""
         app_context: AppContext = request.app.state.doorstep
         catalog = app_context.catalog(tenant)
-        prices = await service.price_list(tenant, datetime.now(UTC))
+        prices = await price_lists.price_list(tenant, datetime.now(UTC))
         out = []
         for category in catalog.categories:
             summaries = []
@@ -190,7 +190,7 @@ class CatalogApi(Controller):
         found = app_context.catalog(tenant).item(f"{vertical}.{item}")
         if found is None:
             raise NotFoundException()
-        prices = await service.price_list(tenant, datetime.now(UTC))
+        prices = await price_lists.price_list(tenant, datetime.now(UTC))
         return service_out(app_context, tenant, found, prices)
 
     @post(

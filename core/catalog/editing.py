@@ -2,7 +2,7 @@
 
 Amounts are typed in yuan, effective times in the tenant's time zone; the history lists every
 price-list version with who made it. The price rules themselves (bands, versions) stay in
-``core.catalog.service.change_prices``.
+``core.catalog.price_lists.change_prices``.
 """
 
 from __future__ import annotations

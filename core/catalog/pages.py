@@ -11,7 +11,7 @@ from litestar.di import NamedDependency, Provide
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 
-from core.catalog import service
+from core.catalog import price_lists, service
 from core.tenancy.model import Tenant
 from core.web.templating import render_page
 from core.web.tenant import request_tenant
@@ -28,7 +28,7 @@ class CatalogPages(Controller):
     ) -> Response[str]:
         app_context = request.app.state.doorstep
         catalog = app_context.catalog(tenant)
-        prices = await service.price_list(tenant, datetime.now(UTC))
+        prices = await price_lists.price_list(tenant, datetime.now(UTC))
         from_prices = {
             item.ref: service.lowest_price(item, prices.prices) for item in catalog.items
         }
@@ -53,7 +53,7 @@ class CatalogPages(Controller):
         if found is None:
             raise NotFoundException()
         now = datetime.now(UTC)
-        prices = await service.price_list(tenant, now)
+        prices = await price_lists.price_list(tenant, now)
         offset = now.astimezone(ZoneInfo(tenant.config.timezone)).strftime("%z")
         tier_labels = {f"{found.ref}.{t.key}": t.label for t in found.tiers}
         return render_page(

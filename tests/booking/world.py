@@ -230,7 +230,8 @@ async def make_world(
     plugins: Any, tenants: Any, settings: Any, slug: str = "jiejia", now: datetime | None = None
 ) -> World:
     """An empty, migrated database: the demo tenants' rows and price lists, keys loaded."""
-    from core.catalog.service import build_catalog, sync_config_prices
+    from core.catalog.price_lists import sync_config_prices
+    from core.catalog.service import build_catalog
     from core.tenancy.service import sync_tenant_rows, tenant_row_id
 
     privacy.configure(settings)

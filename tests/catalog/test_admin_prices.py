@@ -16,7 +16,7 @@ from piccolo.table import Table
 from core.accounts.passwords import create_staff
 from core.accounts.signin import start_session
 from core.boot import prepare_database
-from core.catalog.service import change_prices, price_list
+from core.catalog.price_lists import change_prices, price_list
 from core.catalog.tables import PriceListVersion, TierPrice
 from core.tenancy.model import Tenant
 from core.tenancy.scoped import scoped, tenant_transaction

@@ -10,14 +10,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from litestar.testing import TestClient
 
+from core.catalog.price_lists import change_prices, price_list, sync_config_prices
 from core.catalog.pricing import QuoteError, quote
-from core.catalog.service import (
-    build_catalog,
-    change_prices,
-    price_list,
-    quote_now,
-    sync_config_prices,
-)
+from core.catalog.service import build_catalog, quote_now
 from core.catalog.tables import PriceListVersion, TierPrice
 from core.tenancy.model import Tenant
 from plugins.housekeeping.config import HousekeepingConfig

@@ -103,7 +103,7 @@ async def seed(world: World, people: Person, var_dir: Path) -> Side:
     from core.accounts import otp, passwords, profile, signin
     from core.accounts.schemas import STAFF_ROLES
     from core.accounts.service import AccountError
-    from core.catalog.service import change_prices, sync_config_prices
+    from core.catalog.price_lists import change_prices, sync_config_prices
     from core.payments.cash import Cash
     from core.payments.service import start_payment
     from core.privacy import service as privacy
