@@ -14,6 +14,7 @@ from core.catalog.model import TenantCatalog
 from core.catalog.pricing import QuoteError, QuoteProblem
 from core.catalog.tables import PriceListVersion, TierPrice
 from core.db import write_transaction
+from core.tenancy import counters
 from core.tenancy.model import Tenant
 from core.tenancy.scoped import scoped, tenant_transaction
 from core.tenancy.service import tenant_row_id
@@ -49,9 +50,7 @@ async def price_list(tenant: Tenant, now: datetime, version: int | None = None) 
     """Prices in force at ``now`` (or as of ``version``, to reproduce an old quote)."""
     tenant_id = await _tenant_id(tenant)
     async with tenant_transaction(tenant_id):
-        every = await rawsql.every(
-            PriceListVersion, columns=["id", "number", "effective_at"], tenant=tenant_id
-        )
+        every = await _versions_of(str(tenant_id))
         versions = [
             v
             for v in every
@@ -73,6 +72,28 @@ async def price_list(tenant: Tenant, now: datetime, version: int | None = None) 
     _lists[key] = made
     return made
 
+
+async def _versions_of(tenant_id: str) -> list[dict[str, Any]]:
+    """The tenant's price versions (id, number, effective time): those kept in memory while
+    the request's ``prices`` counter (``core.tenancy.counters``) names the newest of them,
+    else read (and kept)."""
+    newest = counters.seen("prices")
+    kept = _versions.get(tenant_id)
+    if newest is not None and kept is not None and kept[0] == newest:
+        return kept[1]
+    every = await rawsql.every(
+        PriceListVersion, columns=["id", "number", "effective_at"], tenant=tenant_id
+    )
+    if every:
+        if len(_versions) >= _LISTS_MAX:
+            _versions.clear()
+        _versions[tenant_id] = (str(max(every, key=lambda v: v["number"])["id"]), every)
+    return every
+
+
+_versions: dict[str, tuple[str, list[dict[str, Any]]]] = {}
+"""By tenant: the newest version's id and every version (versions are only ever added, so
+the newest names them all)."""
 
 _lists: dict[tuple[str, tuple[tuple[str, bool], ...]], PriceList] = {}
 """Price lists made, by tenant and by the versions they were made of (each in force, and
@@ -267,6 +288,7 @@ async def _write_version(
         .first()
     )
     number = (last["number"] if last else 0) + 1
+    counters.moved()  # this request reads the versions afresh from now on
     version = PriceListVersion(
         tenant=tenant_id,
         number=number,

@@ -37,8 +37,9 @@ from core import rawsql
 from core.matching.days import DaySchedules
 from core.matching.queries import PROFILE_COLUMNS, prepared
 from core.matching.vector import haversine
-from core.matching.version import changed_since, matching_version
+from core.matching.version import changed_since, versions
 from core.providers.tables import ProviderProfile, ProviderSkill
+from core.tenancy import counters
 
 SLACK_KM = 1e-6
 """Numpy's haversine and ``great_circle_km`` agree to ~1e-12 km: a circle lets through a
@@ -87,6 +88,9 @@ class CandidateIndex:
     checks: dict[str, Any] = field(default_factory=dict)
     """Provider id -> their checks, certificates and training (``ProviderChecks``), as
     ``load_checks_many`` reads them; filled by ``candidate_index``."""
+    providers_at: str = ""
+    """The tenant's ``providers`` counter (``core.tenancy.counters``) its profiles, skills and
+    checks are current with; filled by ``candidate_index``."""
 
     @classmethod
     def build(
@@ -295,16 +299,27 @@ def _lock(tenant: str) -> asyncio.Lock:
     return held[1]
 
 
-async def candidate_index(tenant_id: Any) -> CandidateIndex | None:
+async def candidate_index(tenant_id: Any, profiles_only: bool = False) -> CandidateIndex | None:
     """The tenant's index, brought up to the tenant's version first; None while the tenant has
-    no version yet. Reads the version before the rows, so an index is never older than its
-    key; an index newer than the version read serves as it is (``_serves``). A few versions
-    behind: the providers they name are reloaded (their profile and skills, or their holds
-    alone); otherwise the index is built again."""
-    key = await matching_version(tenant_id)
-    if key is None:
-        return None
+    no version yet. ``profiles_only``: the caller needs the providers' profiles, skills and
+    checks current, not their holds (the booking path checks those in its write): while the
+    request's ``providers`` counter (``core.tenancy.counters``) is the index's, the index is
+    returned as it is, with no read.
+
+    Reads the version before the rows, so an index is never older than its key; an index
+    newer than the version read serves as it is (``_serves``). A few versions behind: the
+    providers they name are reloaded (their profile and skills, or their holds alone);
+    otherwise the index is built again."""
     tenant = str(tenant_id)
+    if profiles_only:
+        seen = counters.seen("providers")
+        cached = _INDEXES.get(tenant)
+        if seen is not None and cached is not None and cached.providers_at == seen:
+            return cached  # its profiles are current; its holds may not be
+    found = await versions(tenant_id)
+    if found is None:
+        return None
+    key, providers_at = found
     cached = _INDEXES.get(tenant)
     if cached is not None and _serves(cached.key, key):
         return cached
@@ -328,11 +343,13 @@ async def candidate_index(tenant_id: Any) -> CandidateIndex | None:
                     cached.checks.update(checks)
                 await cached.days.reload(changed.holds)
                 cached.key = key
+                cached.providers_at = providers_at
                 return cached
         profiles, skills = await index_rows(tenant_id, None)
         checks = await _checks(tenant_id, None)
         index = CandidateIndex.build(key, profiles, skills, tenant)
         index.checks = checks
+        index.providers_at = providers_at
         _INDEXES[tenant] = index
         _long_lived(len(index.ids))
         return index

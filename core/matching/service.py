@@ -217,7 +217,10 @@ async def find_candidates(
     # checks of those still in, then the ranking.
     day_start = _local_day_start(tenant, job.starts_at)
     day_end = day_start + timedelta(days=1)
-    index = await candidate_index(tenant_id)
+    # The booking path (one provider, holds checked in its write) needs the index's profiles
+    # current, not its holds: the request's counters may spare the version read.
+    profiles_only = only is not None and holds_later
+    index = await candidate_index(tenant_id, profiles_only=profiles_only)
     speed = tenant.config.travel_speed_kmh
 
     def one_by_one(profile: dict[str, Any], km: float, rows: list[dict[str, Any]]) -> Free | None:
@@ -271,7 +274,9 @@ async def find_candidates(
         ]
         if not reachable:
             return []
-        if index is not None and (only is None or index.days.cached(day_start) is not None):
+        if index is not None and (
+            only is None or (not profiles_only and index.days.cached(day_start) is not None)
+        ):
             held = await holds_of_day(tenant_id, index, day_start)
             by_provider = {
                 p["id"]: [r for r in held.get(p["id"], []) if r["id"] != ignore_booking]

@@ -16,6 +16,9 @@ class MatchingVersion(Table, tablename="matching_version"):
     id = UUID(primary_key=True, default=uuid.uuid4)
     tenant = ForeignKey(references=TenantRow, null=False, unique=True)
     version = BigInt(default=0)
+    profile_version = BigInt(default=0)
+    """Counts the versions that changed a provider's profile, skills or checks (not their
+    holds alone): what a request's sign-in reads (``core.tenancy.counters``)."""
 
 
 class MatchingChange(Table, tablename="matching_change"):

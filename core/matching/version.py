@@ -23,6 +23,7 @@ from core import rawsql
 from core.commit_hooks import before_commit
 from core.ids import new_id
 from core.matching.tables import MatchingChange, MatchingVersion
+from core.tenancy import counters
 
 PRUNE_EVERY = 500
 """Every this many versions, a bump deletes the log entries older than ``KEEP_VERSIONS``."""
@@ -45,6 +46,8 @@ async def bump_matching_version(tenant_id: Any, *provider_ids: Any, holds: bool 
     the row stays locked until the commit, so a bump made mid-request made the tenant's
     bookings wait for each other's whole requests (23 ms a booking, measured)."""
     named: list[str | None] = [*sorted({str(p) for p in provider_ids})] or [None]
+    if not holds:
+        counters.moved()  # this request reads the providers afresh from now on
     pending = before_commit("matching_version", _PendingBumps)
     if pending is not None:
         pending.add(str(tenant_id), named, holds)
@@ -57,11 +60,14 @@ async def _bump(tenant_id: Any, changes: list[tuple[str | None, bool]]) -> None:
     # tenant-scope: an upsert of this tenant's own row; row security checks it on PostgreSQL
     rows = await rawsql.run(
         MatchingVersion,
-        "INSERT INTO matching_version (id, tenant, version) VALUES ({}, {}, 1) "
-        "ON CONFLICT (tenant) DO UPDATE SET version = matching_version.version + 1 "
+        "INSERT INTO matching_version (id, tenant, version, profile_version) "
+        "VALUES ({}, {}, 1, {}) ON CONFLICT (tenant) DO UPDATE SET "
+        "version = matching_version.version + 1, "
+        "profile_version = matching_version.profile_version + excluded.profile_version "
         "RETURNING version",
         str(uuid.uuid4()),
         str(tenant_id),
+        _profiles_changed(changes),
     )
     version = int(rows[0]["version"])
     await rawsql.insert(
@@ -69,6 +75,11 @@ async def _bump(tenant_id: Any, changes: list[tuple[str | None, bool]]) -> None:
         *[{"tenant": tenant_id, "version": version, "provider": p, "holds": h} for p, h in changes],
     )
     await _prune(tenant_id, version)
+
+
+def _profiles_changed(changes: list[tuple[str | None, bool]]) -> int:
+    """1 when a change is more than holds (a profile, skills, checks; or everyone), else 0."""
+    return int(any(not holds for _, holds in changes))
 
 
 async def _prune(tenant_id: Any, version: int) -> None:
@@ -121,9 +132,12 @@ def _bump_sql(tenant_id: str, rows: list[tuple[str | None, bool]]) -> str:
     providers = ", ".join(_uuid_literal(p) for p, _ in rows)
     holds = ", ".join("true" if h else "false" for _, h in rows)
     return (
-        "WITH bumped AS (INSERT INTO matching_version (id, tenant, version) "  # noqa: S608
-        f"VALUES ({_uuid_literal(uuid.uuid4())}, {tenant}, 1) ON CONFLICT (tenant) DO UPDATE "
-        "SET version = matching_version.version + 1 RETURNING version), "
+        "WITH bumped AS (INSERT INTO matching_version "  # noqa: S608
+        "(id, tenant, version, profile_version) "
+        f"VALUES ({_uuid_literal(uuid.uuid4())}, {tenant}, 1, {_profiles_changed(rows)}) "
+        "ON CONFLICT (tenant) DO UPDATE SET version = matching_version.version + 1, "
+        "profile_version = matching_version.profile_version + excluded.profile_version "
+        "RETURNING version), "
         "changed AS (INSERT INTO matching_change (id, tenant, version, provider, holds) "
         f"SELECT c.id, {tenant}, bumped.version, c.provider, c.holds FROM bumped, "
         f"unnest(ARRAY[{ids}]::uuid[], ARRAY[{providers}]::uuid[], ARRAY[{holds}]::boolean[]) "
@@ -137,8 +151,20 @@ def _bump_sql(tenant_id: str, rows: list[tuple[str | None, bool]]) -> str:
 async def matching_version(tenant_id: Any) -> tuple[str, int] | None:
     """The tenant's version: the row's id (a fresh one after the table is emptied) and its
     count; None when nothing was ever bumped."""
-    row = await rawsql.first(MatchingVersion, columns=["id", "version"], tenant=str(tenant_id))
-    return (str(row["id"]), int(row["version"])) if row else None
+    found = await versions(tenant_id)
+    return None if found is None else found[0]
+
+
+async def versions(tenant_id: Any) -> tuple[tuple[str, int], str] | None:
+    """The tenant's version (``matching_version``) and its ``providers`` counter as the
+    sign-in reads it (``core.tenancy.counters``), from one read; None when nothing was ever
+    bumped."""
+    row = await rawsql.first(
+        MatchingVersion, columns=["id", "version", "profile_version"], tenant=str(tenant_id)
+    )
+    if row is None:
+        return None
+    return (str(row["id"]), int(row["version"])), f"{row['id']}:{row['profile_version']}"
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from litestar.types import ASGIApp, Receive, Scope, Send
 
 from core.accounts import signin
 from core.accounts.schemas import CurrentUser
+from core.tenancy import counters
 from core.tenancy.service import tenant_row_id
 from core.web.tenant import resolve_tenant
 
@@ -56,14 +57,15 @@ class AuthMiddleware(ASGIMiddleware):
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
         scope[USER_KEY] = None  # type: ignore[literal-required]
-        if scope["type"] == "http":
-            tenant = resolve_tenant(self.app_context, scope)
-            if tenant is not None:
-                user = await identify(scope, tenant.slug)
-                scope[USER_KEY] = user  # type: ignore[literal-required]
-                if user is None and bearer_token(scope):
-                    raise NotAuthorizedException("the token is unknown, expired or revoked")
-        await next_app(scope, receive, send)
+        with counters.reading():  # what the sign-in read, for this request only
+            if scope["type"] == "http":
+                tenant = resolve_tenant(self.app_context, scope)
+                if tenant is not None:
+                    user = await identify(scope, tenant.slug)
+                    scope[USER_KEY] = user  # type: ignore[literal-required]
+                    if user is None and bearer_token(scope):
+                        raise NotAuthorizedException("the token is unknown, expired or revoked")
+            await next_app(scope, receive, send)
 
 
 def bearer_token(scope: Scope) -> str:

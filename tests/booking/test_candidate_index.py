@@ -310,10 +310,10 @@ async def test_an_index_newer_than_the_version_a_request_read_serves_it_as_it_is
     index = await current_index(jiejia)
     behind = (index.key[0], index.key[1] - 1)
 
-    async def read_before_the_last_bump(tenant_id: Any) -> tuple[str, int]:
-        return behind
+    async def read_before_the_last_bump(tenant_id: Any) -> tuple[tuple[str, int], str]:
+        return behind, index.providers_at
 
-    monkeypatch.setattr(core.matching.index, "matching_version", read_before_the_last_bump)
+    monkeypatch.setattr(core.matching.index, "versions", read_before_the_last_bump)
     assert await current_index(jiejia) is index
     assert await ids(jiejia, await job_at_centre(jiejia)) == [pid]
 
