@@ -31,20 +31,24 @@ def visible_to_raiser(incident: dict[str, Any], user_id: str) -> bool:
     return incident["raised_by"] is not None and str(incident["raised_by"]) == user_id
 
 
+def _summary() -> tuple[Any, ...]:
+    """The columns a list of incidents shows."""
+    return (
+        Incident.id,
+        Incident.kind,
+        Incident.severity,
+        Incident.status,
+        Incident.raised_role,
+        Incident.escalation_level,
+        Incident.created_at,
+    )
+
+
 async def open_incidents(tenant_id: str, limit: int = 20) -> list[dict[str, Any]]:
     """Newest first, those still open (the console's banner and list)."""
     return list(
         await scoped(Incident, tenant_id)
-        .select(
-            Incident.id,
-            Incident.kind,
-            Incident.severity,
-            Incident.status,
-            Incident.raised_role,
-            Incident.escalation_level,
-            Incident.created_at,
-            Incident.booking,
-        )
+        .select(*_summary(), Incident.booking)
         .where(Incident.status.is_in(list(OPEN_STATES)))
         .order_by(Incident.created_at, ascending=False)
         .limit(limit)
@@ -54,16 +58,7 @@ async def open_incidents(tenant_id: str, limit: int = 20) -> list[dict[str, Any]
 async def recent_incidents(tenant_id: str, limit: int = 50) -> list[dict[str, Any]]:
     return list(
         await scoped(Incident, tenant_id)
-        .select(
-            Incident.id,
-            Incident.kind,
-            Incident.severity,
-            Incident.status,
-            Incident.raised_role,
-            Incident.escalation_level,
-            Incident.created_at,
-            Incident.resolved_at,
-        )
+        .select(*_summary(), Incident.resolved_at)
         .order_by(Incident.created_at, ascending=False)
         .limit(limit)
     )
